@@ -1,0 +1,1 @@
+"""The `accessbot` command: runs services, the dev sandbox, checks, and audit tools."""

@@ -1,0 +1,1 @@
+"""Contracts shared by the Accessbot services: events, subjects, profiles, settings."""

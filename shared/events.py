@@ -1,0 +1,496 @@
+"""One pydantic model per subject of the ACCESS stream (DESIGN.md, Messages).
+
+Each body carries `schema_version` and `request_id`. The event id, source and time
+travel in the CloudEvents headers (see `shared.cloudevents`), not in the body.
+The AsyncAPI document is generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
+
+from shared.subjects import Subject
+
+SCHEMA_VERSION = 1
+EXAMPLE_REQUEST_ID = "01JDQ3F8ZK6W2M9V1T4B7N5C0X"
+EXAMPLE_EXTENSION_ID = "01JDQ4A2B3C4D5E6F7G8H9J0KM"
+EXAMPLE_TIME = "2026-11-30T09:15:00Z"
+
+ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+
+RequestId = Annotated[
+    str,
+    Field(
+        description="The access request this event belongs to (a ULID).",
+        examples=[EXAMPLE_REQUEST_ID],
+        pattern=ULID_PATTERN,
+    ),
+]
+ExtensionId = Annotated[
+    str,
+    Field(
+        description="One extension of an active grant (a ULID).",
+        examples=[EXAMPLE_EXTENSION_ID],
+        pattern=ULID_PATTERN,
+    ),
+]
+ProfileId = Annotated[
+    str,
+    Field(
+        description="The access profile's stable id from profiles.yaml.",
+        examples=["prod"],
+        min_length=1,
+        max_length=64,
+    ),
+]
+DeviceId = Annotated[
+    str,
+    Field(
+        description="The Tailscale device's nodeId (preferred) or legacy numeric id.",
+        examples=["n292kg92CNTRL"],
+        min_length=1,
+        max_length=64,
+    ),
+]
+AttributeKey = Annotated[
+    str,
+    Field(
+        description="The Tailscale custom posture attribute set by the grant.",
+        examples=["custom:prodAccess"],
+        pattern=r"^custom:[A-Za-z0-9_:]{1,43}$",
+    ),
+]
+AttributeValue = Annotated[
+    bool | int | str,
+    Field(description="The attribute's value (bool, integer or string).", examples=[True]),
+]
+DurationSeconds = Annotated[
+    PositiveInt,
+    Field(description="A length of time in whole seconds.", examples=[3600]),
+]
+Reason = Annotated[
+    str,
+    Field(
+        description="Why, in the words of the person who acted.",
+        examples=["Investigating INC-4211"],
+        max_length=3000,
+    ),
+]
+Timestamp = Annotated[
+    AwareDatetime,
+    Field(description="A moment in time (RFC 3339, with offset).", examples=[EXAMPLE_TIME]),
+]
+
+
+class Person(BaseModel):
+    """Someone who acted or is asked to act, identified by email (what profiles.yaml uses)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email: EmailStr = Field(
+        description="Email address as Slack reports it; matched case-insensitively.",
+        examples=["alice@example.com"],
+    )
+    slack_user_id: str | None = Field(
+        default=None,
+        description="Slack user id, when known.",
+        examples=["U024BE7LH"],
+    )
+    name: str | None = Field(
+        default=None, description="Display name, when known.", examples=["Alice Example"]
+    )
+
+
+class DeviceSnapshot(BaseModel):
+    """A device as read from the Tailscale API (KV `devices` value, and inside events)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    node_id: str = Field(description="Tailscale nodeId.", examples=["n292kg92CNTRL"])
+    legacy_id: str | None = Field(
+        default=None, description="Legacy numeric device id.", examples=["92960230385"]
+    )
+    name: str = Field(
+        description="MagicDNS name.", examples=["alice-laptop.tail1234.ts.net"]
+    )
+    hostname: str = Field(description="The device's hostname.", examples=["alice-laptop"])
+    owner: str | None = Field(
+        default=None,
+        description="Owner login (usually an email); tagged devices have no human owner.",
+        examples=["alice@example.com"],
+    )
+    tags: list[str] = Field(
+        default_factory=list, description="ACL tags.", examples=[["tag:server"]]
+    )
+    os: str = Field(default="", description="Operating system.", examples=["macOS"])
+    addresses: list[str] = Field(
+        default_factory=list,
+        description="Tailscale IP addresses.",
+        examples=[["100.101.102.103", "fd7a:115c:a1e0::1"]],
+    )
+    last_seen: datetime | None = Field(
+        default=None,
+        description="Last time the device was seen; absent while connected.",
+        examples=[EXAMPLE_TIME],
+    )
+    connected_to_control: bool | None = Field(
+        default=None, description="Whether the device is connected now.", examples=[True]
+    )
+    authorized: bool | None = Field(
+        default=None, description="Whether the device is authorized.", examples=[True]
+    )
+
+
+class Problem(BaseModel):
+    """One thing wrong with a submission."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(description="The form field concerned.", examples=["duration"])
+    message: str = Field(
+        description="What is wrong, for a person to read.",
+        examples=["8h is longer than this profile allows (4h)."],
+    )
+
+
+class Event(BaseModel):
+    """Base of every ACCESS event body."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    SUBJECT: ClassVar[Subject]
+
+    schema_version: Literal[1] = Field(
+        default=SCHEMA_VERSION,
+        description="Version of this body's schema; bumped on breaking change.",
+        examples=[SCHEMA_VERSION],
+    )
+    request_id: RequestId
+
+
+class RequestEvent(Event):
+    """An event about a request whose requester and profile are known."""
+
+    requester: Person = Field(description="Who asked for access.")
+    profile_id: ProfileId
+
+
+# --- commands published by intake -------------------------------------------------
+
+
+class RequestSubmitted(RequestEvent):
+    """A user submitted the request form (intake validated it; approvals re-validates)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_SUBMITTED
+
+    device_id: DeviceId
+    duration_seconds: DurationSeconds
+    approver_email: EmailStr | None = Field(
+        default=None,
+        description="The approver the requester chose; absent means any eligible approver.",
+        examples=["bob@example.com"],
+    )
+    reason: Reason
+    submitted_at: Timestamp
+
+
+class Decision(StrEnum):
+    """What an approver chose."""
+
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+class DecisionSubmitted(Event):
+    """Someone pressed Approve or Deny (approvals decides whether it counts)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.DECISION_SUBMITTED
+
+    decider: Person = Field(description="Who pressed the button.")
+    decision: Decision = Field(description="Approve or deny.", examples=["approve"])
+    reason: str | None = Field(
+        default=None, description="Optional reason (given with a deny).", max_length=3000
+    )
+    extension_id: ExtensionId | None = Field(
+        default=None, description="Set when the decision is about an extension."
+    )
+
+
+class RevokeRequested(Event):
+    """Someone pressed Revoke on an active grant (grants decides whether it counts)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
+
+    actor: Person = Field(description="Who pressed Revoke.")
+    reason: str | None = Field(default=None, description="Optional reason.", max_length=3000)
+
+
+class ExtendSubmitted(Event):
+    """The requester asked for more time on an active grant."""
+
+    SUBJECT: ClassVar[Subject] = Subject.EXTEND_SUBMITTED
+
+    extension_id: ExtensionId
+    actor: Person = Field(description="Who asked for the extension.")
+    additional_seconds: DurationSeconds
+    reason: Reason
+
+
+class CancelRequested(Event):
+    """The requester pressed Cancel on a pending request."""
+
+    SUBJECT: ClassVar[Subject] = Subject.CANCEL_REQUESTED
+
+    actor: Person = Field(description="Who pressed Cancel.")
+
+
+# --- events published by approvals -------------------------------------------------
+
+
+class ApprovalMode(StrEnum):
+    """How a request came to be approved."""
+
+    QUORUM = "quorum"
+    SELF = "self"
+    BREAK_GLASS = "break_glass"
+    AUTO = "auto"
+
+
+class ApprovalRequested(RequestEvent):
+    """These approvers must be asked (for a request, or for an extension)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.APPROVAL_REQUESTED
+
+    profile_description: str = Field(description="What Slack shows.", examples=["Production"])
+    device: DeviceSnapshot = Field(description="The device, from KV `devices`.")
+    duration_seconds: DurationSeconds
+    reason: Reason
+    approvers: list[Person] = Field(description="Who is asked.", min_length=1)
+    approvals_required: PositiveInt = Field(
+        description="Distinct approvals needed.", examples=[1]
+    )
+    expires_at: Timestamp = Field(description="When the request expires unanswered.")
+    extension_id: ExtensionId | None = Field(
+        default=None, description="Set when asking about an extension of an active grant."
+    )
+    additional_seconds: DurationSeconds | None = Field(
+        default=None, description="For an extension: how much more time is asked."
+    )
+
+
+class RequestApproved(RequestEvent):
+    """Enough valid approvals were given (or none were needed)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_APPROVED
+
+    device: DeviceSnapshot = Field(description="The device, from KV `devices`.")
+    attribute: AttributeKey
+    value: AttributeValue
+    duration_seconds: DurationSeconds
+    reason: Reason
+    approvers: list[Person] = Field(
+        description="Who approved (empty for auto-approval)."
+    )
+    mode: ApprovalMode = Field(description="How it was approved.", examples=["quorum"])
+    approved_at: Timestamp
+
+
+class RequestDenied(RequestEvent):
+    """An eligible approver denied the request."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_DENIED
+
+    denied_by: Person = Field(description="Who denied.")
+    reason: str | None = Field(default=None, description="Their reason, if given.")
+
+
+class RequestExpired(RequestEvent):
+    """Nobody decided within the profile's request TTL."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_EXPIRED
+
+    expired_at: Timestamp
+
+
+class RequestCancelled(RequestEvent):
+    """The requester withdrew a pending request."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_CANCELLED
+
+    cancelled_by: Person = Field(description="Who cancelled (the requester).")
+
+
+class RequestRejected(Event):
+    """The submission failed re-validation; nothing was asked or granted."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REQUEST_REJECTED
+
+    requester: Person = Field(description="Who submitted.")
+    profile_id: str = Field(description="The profile id as submitted (may be unknown).")
+    problems: list[Problem] = Field(description="Every problem found.", min_length=1)
+
+
+class RefusalReason(StrEnum):
+    """Why a click did not count."""
+
+    UNKNOWN_REQUEST = "unknown_request"
+    NOT_ELIGIBLE = "not_eligible"
+    NOT_PENDING = "not_pending"
+    ALREADY_DECIDED = "already_decided"
+    SELF_APPROVAL_NOT_ALLOWED = "self_approval_not_allowed"
+    NOT_REQUESTER = "not_requester"
+    NOT_ACTIVE = "not_active"
+    OVER_LIMIT = "over_limit"
+
+
+class DecisionRefused(Event):
+    """A click that does not count; the clicker is told why."""
+
+    SUBJECT: ClassVar[Subject] = Subject.DECISION_REFUSED
+
+    actor: Person = Field(description="Who clicked.")
+    action: Literal["approve", "deny", "cancel", "extend"] = Field(
+        description="What they tried.", examples=["approve"]
+    )
+    code: RefusalReason = Field(description="Machine-readable reason.", examples=["not_eligible"])
+    message: str = Field(
+        description="Explanation for the clicker.",
+        examples=["You are not an approver for Production."],
+    )
+    extension_id: ExtensionId | None = Field(default=None, description="For extensions.")
+
+
+class ExtensionApproved(RequestEvent):
+    """An extension of an active grant was approved."""
+
+    SUBJECT: ClassVar[Subject] = Subject.EXTENSION_APPROVED
+
+    extension_id: ExtensionId
+    additional_seconds: DurationSeconds
+    approvers: list[Person] = Field(description="Who approved (empty for auto/self).")
+
+
+class ExtensionDenied(RequestEvent):
+    """An extension of an active grant was denied."""
+
+    SUBJECT: ClassVar[Subject] = Subject.EXTENSION_DENIED
+
+    extension_id: ExtensionId
+    denied_by: Person | None = Field(
+        default=None, description="Who denied; absent when a rule refused it."
+    )
+    reason: str | None = Field(default=None, description="Why.")
+
+
+# --- events published by grants ----------------------------------------------------
+
+
+class GrantEvent(RequestEvent):
+    """An event about the attribute on a device."""
+
+    device_id: DeviceId
+    attribute: AttributeKey
+
+
+class GrantApplied(GrantEvent):
+    """The attribute is set on the device, with its real expiry."""
+
+    SUBJECT: ClassVar[Subject] = Subject.GRANT_APPLIED
+
+    value: AttributeValue
+    expires_at: Timestamp = Field(description="When access ends (computed when applied).")
+    applied_at: Timestamp
+
+
+class GrantFailed(GrantEvent):
+    """The attribute could not be set (or moved); never silent."""
+
+    SUBJECT: ClassVar[Subject] = Subject.GRANT_FAILED
+
+    error_code: str = Field(
+        description="Machine-readable failure class.",
+        examples=["tailscale_rejected", "retries_exhausted"],
+    )
+    message: str = Field(
+        description="What happened and what to do, for a person.",
+        examples=["Tailscale answered 400: invalid attribute value."],
+    )
+    status_code: int | None = Field(
+        default=None, description="Last HTTP status from Tailscale, if any.", examples=[400]
+    )
+    extension_id: ExtensionId | None = Field(
+        default=None, description="Set when an extension could not be applied."
+    )
+
+
+class GrantExtended(GrantEvent):
+    """The grant's expiry moved (after an approved extension)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.GRANT_EXTENDED
+
+    extension_id: ExtensionId
+    expires_at: Timestamp = Field(description="The new expiry.")
+    previous_expires_at: Timestamp = Field(description="The expiry before the extension.")
+
+
+class GrantRevoked(GrantEvent):
+    """The attribute was removed early."""
+
+    SUBJECT: ClassVar[Subject] = Subject.GRANT_REVOKED
+
+    revoked_by: Person = Field(description="Who revoked.")
+    reason: str | None = Field(default=None, description="Their reason, if given.")
+    revoked_at: Timestamp
+
+
+class GrantExpired(GrantEvent):
+    """The grant's time is over and the attribute is gone."""
+
+    SUBJECT: ClassVar[Subject] = Subject.GRANT_EXPIRED
+
+    expired_at: Timestamp
+
+
+class RevokeRefused(Event):
+    """A revoke from someone not allowed to (or of nothing active)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.REVOKE_REFUSED
+
+    actor: Person = Field(description="Who pressed Revoke.")
+    code: RefusalReason = Field(description="Machine-readable reason.", examples=["not_eligible"])
+    message: str = Field(
+        description="Explanation for the clicker.",
+        examples=["Only the requester, an approver of Production or an admin may revoke."],
+    )
+
+
+EVENT_TYPES: dict[Subject, type[Event]] = {
+    model.SUBJECT: model
+    for model in (
+        RequestSubmitted,
+        DecisionSubmitted,
+        RevokeRequested,
+        ExtendSubmitted,
+        CancelRequested,
+        ApprovalRequested,
+        RequestApproved,
+        RequestDenied,
+        RequestExpired,
+        RequestCancelled,
+        RequestRejected,
+        DecisionRefused,
+        ExtensionApproved,
+        ExtensionDenied,
+        GrantApplied,
+        GrantFailed,
+        GrantExtended,
+        GrantRevoked,
+        GrantExpired,
+        RevokeRefused,
+    )
+}
+"""Subject -> model; a test checks it covers every Subject exactly once."""

@@ -1,0 +1,60 @@
+"""A tiny HTTP health endpoint: `/healthz` (alive) and `/readyz` (ready to work)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+class HealthServer:
+    """Serves readiness from checks registered by the service's composition root."""
+
+    def __init__(self, service: str, host: str, port: int) -> None:
+        self._service = service
+        self._host = host
+        self._port = port
+        self._checks: dict[str, ReadyCheck] = {}
+        self._runner: web.AppRunner | None = None
+        self.bound_port: int | None = None
+
+    def add_check(self, name: str, check: ReadyCheck) -> None:
+        """Readiness requires every check to pass."""
+        self._checks[name] = check
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        return web.json_response({"service": self._service, "alive": True})
+
+    async def _readyz(self, _: web.Request) -> web.Response:
+        results: dict[str, bool] = {}
+        for name, check in self._checks.items():
+            try:
+                results[name] = await check()
+            except Exception:  # noqa: BLE001 - a failing check means not ready
+                results[name] = False
+        ready = bool(results) and all(results.values())
+        return web.json_response(
+            {"service": self._service, "ready": ready, "checks": results},
+            status=200 if ready else 503,
+        )
+
+    async def start(self) -> None:
+        """Listen on host:port (port 0 picks a free one; see `bound_port`)."""
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+        sockets = getattr(server, "sockets", None) or []
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self._port
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

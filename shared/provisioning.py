@@ -1,0 +1,180 @@
+"""Idempotent provisioning of the streams and KV buckets of DESIGN.md.
+
+Run by every service at start. A missing stream or bucket is created; an existing
+one is compared with what is wanted and any difference is reported as drift (never
+silently changed: an operator decides).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    DiscardPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from shared.subjects import (
+    ACCESS_STREAM,
+    ACCESS_SUBJECTS,
+    TIMERS_STREAM,
+    TIMERS_SUBJECTS,
+    Bucket,
+)
+
+DUPLICATE_WINDOW_SECONDS = 120.0
+DAY = 86400.0
+BUCKET_HISTORY: dict[Bucket, int] = {
+    Bucket.REQUESTS: 5,
+    Bucket.GRANTS: 5,
+    Bucket.DEVICES: 1,
+    Bucket.SLACK_MESSAGES: 1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One setting of an existing stream that differs from what is wanted."""
+
+    stream: str
+    setting: str
+    wanted: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return f"stream {self.stream}: {self.setting} is {self.actual!r}, wanted {self.wanted!r}"
+
+
+@dataclass(slots=True)
+class ProvisionReport:
+    """What provisioning did."""
+
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+
+
+def access_stream_config(*, max_age_days: int, replicas: int) -> StreamConfig:
+    """ACCESS: transport and audit log."""
+    return StreamConfig(
+        name=ACCESS_STREAM,
+        description="Accessbot events: transport and audit log",
+        subjects=[ACCESS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=max_age_days * DAY,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
+    )
+
+
+def timers_stream_config(*, replicas: int) -> StreamConfig:
+    """TIMERS: message schedules (ADR-51); one schedule per subject replaces the last."""
+    return StreamConfig(
+        name=TIMERS_STREAM,
+        description="Accessbot timers: pending-request and grant expiry schedules",
+        subjects=[TIMERS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_msgs_per_subject=1,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        allow_msg_schedules=True,
+        num_replicas=replicas,
+    )
+
+
+def bucket_config(bucket: Bucket, *, replicas: int) -> KeyValueConfig:
+    """A KV bucket of DESIGN.md's State table."""
+    return KeyValueConfig(
+        bucket=bucket.value,
+        history=BUCKET_HISTORY[bucket],
+        storage=StorageType.FILE,
+        replicas=replicas,
+        direct=True,
+    )
+
+
+_COMPARED = (
+    "subjects",
+    "retention",
+    "storage",
+    "max_age",
+    "duplicate_window",
+    "num_replicas",
+    "allow_msg_schedules",
+    "max_msgs_per_subject",
+)
+
+
+def _norm(name: str, value: Any) -> Any:
+    if name == "allow_msg_schedules":
+        return bool(value)
+    if name in ("max_age", "duplicate_window") and value is not None:
+        return round(float(value), 3)
+    if name == "max_msgs_per_subject" and value is None:
+        return -1
+    return value
+
+
+def compare(wanted: StreamConfig, actual: StreamConfig) -> list[Drift]:
+    """Differences that matter between a wanted and an existing stream config."""
+    drift = []
+    for name in dict.fromkeys(_COMPARED):
+        w, a = _norm(name, getattr(wanted, name)), _norm(name, getattr(actual, name))
+        if w is None or (name == "max_msgs_per_subject" and w == -1 and a in (0, -1)):
+            continue
+        if w != a:
+            drift.append(Drift(wanted.name or "?", name, w, a))
+    return drift
+
+
+async def _ensure_stream(
+    js: JetStreamContext, wanted: StreamConfig, report: ProvisionReport
+) -> None:
+    name = wanted.name or ""
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(wanted)
+        report.created.append(name)
+        return
+    drift = compare(wanted, info.config)
+    if drift:
+        report.drift.extend(drift)
+    else:
+        report.unchanged.append(name)
+
+
+async def provision(
+    js: JetStreamContext, *, max_age_days: int = 400, replicas: int = 1
+) -> ProvisionReport:
+    """Create what is missing; report drift in what exists. Safe to run any number of times."""
+    report = ProvisionReport()
+    await _ensure_stream(js, access_stream_config(max_age_days=max_age_days, replicas=replicas), report)
+    await _ensure_stream(js, timers_stream_config(replicas=replicas), report)
+    for bucket in Bucket:
+        stream = f"KV_{bucket.value}"
+        try:
+            info = await js.stream_info(stream)
+        except NotFoundError:
+            await js.create_key_value(bucket_config(bucket, replicas=replicas))
+            report.created.append(stream)
+            continue
+        drift = [
+            Drift(stream, "num_replicas", replicas, info.config.num_replicas)
+        ] if info.config.num_replicas != replicas else []
+        if info.config.storage != StorageType.FILE:
+            drift.append(Drift(stream, "storage", StorageType.FILE, info.config.storage))
+        if drift:
+            report.drift.extend(drift)
+        else:
+            report.unchanged.append(stream)
+    return report

@@ -1,0 +1,42 @@
+"""Publishing events to JetStream as CloudEvents, deduplicated by event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from shared.cloudevents import encode
+from shared.events import Event
+from shared.subjects import ACCESS_STREAM
+
+
+class EventPublisher:
+    """Puts events on the ACCESS stream; a re-publish with the same id is dropped there."""
+
+    def __init__(self, js: JetStreamContext, *, source: str, timeout: float = 5.0) -> None:
+        self._js = js
+        self._source = source
+        self._timeout = timeout
+
+    @property
+    def source(self) -> str:
+        """The `ce-source` of everything this publisher sends."""
+        return self._source
+
+    async def publish(
+        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+    ) -> PubAck:
+        """Publish and wait for the stream's ack (raises on failure: nothing is lost silently).
+
+        Pass a stable `event_id` when re-publishing after a crash so JetStream dedupes it.
+        """
+        msg = encode(event, source=self._source, event_id=event_id, time=time)
+        return await self._js.publish(
+            msg.subject,
+            msg.body,
+            timeout=self._timeout,
+            stream=ACCESS_STREAM,
+            headers=msg.headers,
+        )

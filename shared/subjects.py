@@ -1,0 +1,71 @@
+"""Every NATS name Accessbot uses, in one place (DESIGN.md, Messages/State/Timers)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+ACCESS_STREAM = "ACCESS"
+ACCESS_SUBJECTS = "access.>"
+TIMERS_STREAM = "TIMERS"
+TIMERS_SUBJECTS = "timers.>"
+
+
+class Subject(StrEnum):
+    """Subjects of the ACCESS stream. Commands are imperative, events past tense."""
+
+    REQUEST_SUBMITTED = "access.request.submitted"
+    DECISION_SUBMITTED = "access.decision.submitted"
+    REVOKE_REQUESTED = "access.revoke.requested"
+    EXTEND_SUBMITTED = "access.extend.submitted"
+    CANCEL_REQUESTED = "access.cancel.requested"
+    APPROVAL_REQUESTED = "access.approval.requested"
+    REQUEST_APPROVED = "access.request.approved"
+    REQUEST_DENIED = "access.request.denied"
+    REQUEST_EXPIRED = "access.request.expired"
+    REQUEST_CANCELLED = "access.request.cancelled"
+    REQUEST_REJECTED = "access.request.rejected"
+    DECISION_REFUSED = "access.decision.refused"
+    EXTENSION_APPROVED = "access.extension.approved"
+    EXTENSION_DENIED = "access.extension.denied"
+    GRANT_APPLIED = "access.grant.applied"
+    GRANT_FAILED = "access.grant.failed"
+    GRANT_EXTENDED = "access.grant.extended"
+    GRANT_REVOKED = "access.grant.revoked"
+    GRANT_EXPIRED = "access.grant.expired"
+    REVOKE_REFUSED = "access.revoke.refused"
+
+
+class Bucket(StrEnum):
+    """KV buckets; only the owner (DESIGN.md, State) writes each."""
+
+    REQUESTS = "requests"
+    GRANTS = "grants"
+    DEVICES = "devices"
+    SLACK_MESSAGES = "slack_messages"
+
+
+class TimerPurpose(StrEnum):
+    """What a message schedule in TIMERS is for; its owner consumes the due subject."""
+
+    REQUEST_EXPIRY = "request"  # approvals: a pending request's TTL ran out
+    GRANT_EXPIRY = "grant"  # grants: a grant's expiry time has come
+
+
+def timer_schedule_subject(purpose: TimerPurpose, request_id: str) -> str:
+    """Where a schedule is published; re-publishing here replaces it (ADR-51)."""
+    return f"timers.schedule.{purpose.value}.{request_id}"
+
+
+def timer_due_subject(purpose: TimerPurpose, request_id: str) -> str:
+    """Where the server publishes the message when the schedule fires."""
+    return f"timers.due.{purpose.value}.{request_id}"
+
+
+def timer_due_filter(purpose: TimerPurpose) -> str:
+    """The filter subject the owning service's durable consumer uses."""
+    return f"timers.due.{purpose.value}.*"
+
+
+def request_id_from_timer_subject(subject: str) -> str:
+    """The request id is the last token of a schedule or due subject."""
+    return subject.rsplit(".", 1)[-1]

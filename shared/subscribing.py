@@ -1,0 +1,132 @@
+"""Durable JetStream pull subscribers that only translate and delegate.
+
+`subscribe_events` registers a FastStream subscriber for one consumer of
+`shared.consumers`: it decodes the CloudEvent (a message that does not validate
+is logged and terminated, never retried forever), binds `request_id`, calls the
+domain handler, acks on success and naks with a capped backoff on failure (so a
+transient outage loses nothing), and logs one canonical line per event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import DeliverPolicy
+from pydantic import BaseModel, ValidationError
+
+from shared.cloudevents import Envelope, InvalidEventError, decode_as
+from shared.consumers import ConsumerSpec
+from shared.events import Event
+from shared.logging import bound_event
+
+E = TypeVar("E", bound=Event)
+M = TypeVar("M", bound=BaseModel)
+
+ACK_WAIT_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 60.0
+
+log = structlog.get_logger("accessbot.subscriber")
+
+
+def retry_delay(num_delivered: int) -> float:
+    """Capped exponential backoff for the next redelivery of a failed message."""
+    return float(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** max(0, num_delivered - 1)))
+
+
+def _subscriber_kwargs(spec: ConsumerSpec, *, batch: int) -> dict[str, Any]:
+    return {
+        "stream": JStream(name=spec.stream, declare=False),
+        "durable": spec.durable,
+        "pull_sub": PullSub(batch_size=batch, timeout=5.0),
+        "ack_policy": AckPolicy.MANUAL,
+        "config": ConsumerConfig(
+            durable_name=spec.durable,
+            filter_subject=spec.filter_subject,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_ack_pending=1000,
+        ),
+        "title": spec.durable,
+    }
+
+
+async def _finish(
+    msg: NatsMessage, run: Callable[[], Awaitable[None]], fields: dict[str, Any]
+) -> None:
+    started = time.perf_counter()
+    try:
+        await run()
+    except Exception as exc:  # noqa: BLE001 - any handler failure is retried, never dropped
+        delivered = msg.raw_message.metadata.num_delivered
+        delay = retry_delay(delivered)
+        log.exception(
+            "event.failed",
+            **fields,
+            error=f"{type(exc).__name__}: {exc}",
+            delivered=delivered,
+            retry_in_s=delay,
+        )
+        await msg.nack(delay=delay)
+        return
+    await msg.ack()
+    log.info("event.handled", **fields, duration_ms=round(1000 * (time.perf_counter() - started), 2))
+
+
+def subscribe_events(
+    broker: NatsBroker,
+    spec: ConsumerSpec,
+    model: type[E],
+    handler: Callable[[Envelope[E]], Awaitable[None]],
+    *,
+    batch: int = 16,
+) -> None:
+    """Consume `spec` durably, decode each message as `model`, and delegate to `handler`."""
+
+    @broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=batch))
+    async def consume(msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        try:
+            envelope = decode_as(model, raw.subject, raw.headers, raw.data)
+        except InvalidEventError as exc:
+            log.error(
+                "event.rejected",
+                consumer=spec.durable,
+                subject=raw.subject,
+                ce_id=(raw.headers or {}).get("ce-id"),
+                reason=str(exc),
+            )
+            await msg.reject()
+            return
+        fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
+        with bound_event(envelope.event.request_id, envelope.meta.id):
+            await _finish(msg, lambda: handler(envelope), fields)
+
+
+def subscribe_timers(
+    broker: NatsBroker,
+    spec: ConsumerSpec,
+    model: type[M],
+    handler: Callable[[M], Awaitable[None]],
+) -> None:
+    """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired)."""
+
+    @broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=16))
+    async def consume(msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        try:
+            fired = model.model_validate_json(raw.data)
+        except ValidationError as exc:
+            log.error("timer.rejected", consumer=spec.durable, subject=raw.subject, reason=str(exc))
+            await msg.reject()
+            return
+        request_id = str(getattr(fired, "request_id", raw.subject.rsplit(".", 1)[-1]))
+        fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
+        with bound_event(request_id):
+            await _finish(msg, lambda: handler(fired), fields)

@@ -1,0 +1,61 @@
+"""Fixtures shared by every test: a real nats-server per test, on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from accessbot.natsserver import EmbeddedNats, free_port
+from shared.connection import connect
+from shared.permissions import ADMIN_USER
+from shared.provisioning import provision
+from shared.settings import ServiceSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROFILES_PATH = REPO_ROOT / "profiles.yaml"
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A real nats-server with JetStream, the permission matrix and its own store dir."""
+    server = EmbeddedNats(data_dir=tmp_path / "nats", port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def settings_for(server: EmbeddedNats, user: str, **overrides: object) -> ServiceSettings:
+    """ServiceSettings that connect to `server` as `user`."""
+    values: dict[str, object] = {
+        "nats_url": server.url,
+        "nats_user": user,
+        "nats_password": server.passwords[user],
+        "profiles_path": PROFILES_PATH,
+        "log_format": "json",
+    }
+    values.update(overrides)
+    return ServiceSettings.model_validate(values)
+
+
+@pytest.fixture
+async def admin_nc(nats_server: EmbeddedNats) -> AsyncIterator[Client]:
+    """A client connected as the admin user."""
+    nc = await connect(settings_for(nats_server, ADMIN_USER), name="test-admin")
+    try:
+        yield nc
+    finally:
+        await nc.drain()
+
+
+@pytest.fixture
+async def admin_js(admin_nc: Client) -> JetStreamContext:
+    """JetStream as admin, with streams and buckets provisioned."""
+    js = admin_nc.jetstream()
+    await provision(js)
+    return js

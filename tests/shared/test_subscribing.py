@@ -1,0 +1,70 @@
+"""Subscribers consume durably, dedupe, and reject malformed messages without blocking."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+
+from accessbot.natsserver import EmbeddedNats
+from shared.cloudevents import Envelope, encode
+from shared.connection import make_broker
+from shared.consumers import consumer
+from shared.events import GrantExpired, Person
+from shared.ids import new_id
+from shared.permissions import ADMIN_USER
+from shared.publishing import EventPublisher
+from shared.subscribing import subscribe_events
+from tests.conftest import settings_for
+
+
+def _expired(request_id: str) -> GrantExpired:
+    return GrantExpired(
+        request_id=request_id,
+        requester=Person(email="alice@example.com"),
+        profile_id="prod",
+        device_id="n292kg92CNTRL",
+        attribute="custom:prodAccess",
+        expired_at=datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+    )
+
+
+async def test_malformed_message_is_terminated_and_does_not_block(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    received: list[Envelope[GrantExpired]] = []
+    done = asyncio.Event()
+
+    async def handler(env: Envelope[GrantExpired]) -> None:
+        received.append(env)
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_events(broker, consumer("notifier", "notifier_grant_expired"), GrantExpired, handler)
+    # A malformed message first, then a valid one: the valid one must still arrive.
+    await admin_js.publish("access.grant.expired", b"{not json", headers={"ce-id": "x"})
+    good = _expired(new_id())
+    publisher = EventPublisher(admin_js, source="test")
+    await publisher.publish(good)
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(done.wait(), timeout=10)
+    assert [e.event for e in received] == [good]
+    info = await admin_js.consumer_info("ACCESS", "notifier_grant_expired")
+    assert info.num_ack_pending == 0
+    assert info.num_pending == 0
+
+
+async def test_republish_with_same_event_id_is_deduplicated(admin_js: JetStreamContext) -> None:
+    publisher = EventPublisher(admin_js, source="test")
+    event = _expired(new_id())
+    eid = new_id()
+    first = await publisher.publish(event, event_id=eid)
+    second = await publisher.publish(event, event_id=eid)
+    assert not first.duplicate
+    assert second.duplicate
+    info = await admin_js.stream_info("ACCESS")
+    assert info.state.messages == 1
+    msg = encode(event, source="test", event_id=eid)
+    assert msg.headers["Nats-Msg-Id"] == eid == msg.headers["ce-id"]
