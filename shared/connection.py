@@ -37,7 +37,5 @@ def make_broker(settings: ServiceSettings, *, name: str, **extra: Any) -> NatsBr
     """A FastStream NatsBroker that connects as the settings' user."""
     options = connect_options(settings, name=name)
     user, password = options.pop("user", None), options.pop("password", None)
-    security = (
-        SASLPlaintext(username=user, password=password or "") if user is not None else None
-    )
+    security = SASLPlaintext(username=user, password=password or "") if user is not None else None
     return NatsBroker(**options, security=security, **extra)

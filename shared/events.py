@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, Posi
 
 from shared.subjects import Subject
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 EXAMPLE_REQUEST_ID = "01JDQ3F8ZK6W2M9V1T4B7N5C0X"
 EXAMPLE_EXTENSION_ID = "01JDQ4A2B3C4D5E6F7G8H9J0KM"
 EXAMPLE_TIME = "2026-11-30T09:15:00Z"
@@ -114,9 +114,7 @@ class DeviceSnapshot(BaseModel):
     legacy_id: str | None = Field(
         default=None, description="Legacy numeric device id.", examples=["92960230385"]
     )
-    name: str = Field(
-        description="MagicDNS name.", examples=["alice-laptop.tail1234.ts.net"]
-    )
+    name: str = Field(description="MagicDNS name.", examples=["alice-laptop.tail1234.ts.net"])
     hostname: str = Field(description="The device's hostname.", examples=["alice-laptop"])
     owner: str | None = Field(
         default=None,
@@ -270,9 +268,7 @@ class ApprovalRequested(RequestEvent):
     duration_seconds: DurationSeconds
     reason: Reason
     approvers: list[Person] = Field(description="Who is asked.", min_length=1)
-    approvals_required: PositiveInt = Field(
-        description="Distinct approvals needed.", examples=[1]
-    )
+    approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[1])
     expires_at: Timestamp = Field(description="When the request expires unanswered.")
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when asking about an extension of an active grant."
@@ -292,9 +288,7 @@ class RequestApproved(RequestEvent):
     value: AttributeValue
     duration_seconds: DurationSeconds
     reason: Reason
-    approvers: list[Person] = Field(
-        description="Who approved (empty for auto-approval)."
-    )
+    approvers: list[Person] = Field(description="Who approved (empty for auto-approval).")
     mode: ApprovalMode = Field(description="How it was approved.", examples=["quorum"])
     approved_at: Timestamp
 

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PositiveInt,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -145,26 +146,46 @@ class Profile(_Strict):
     request_ttl: Duration | None = None
     auto_approve: AutoApprove | None = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> Self:
-        if not _SLUG_RE.match(self.id):
-            raise ValueError(
-                f"id {self.id!r} must be a lowercase slug (a-z, 0-9, '-', '_', 64 at most)"
-            )
-        check_attribute_key(self.attribute)
-        check_attribute_value(self.value)
-        for channel in self.notify_channels:
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG_RE.match(value):
+            raise ValueError(f"{value!r} must be a lowercase slug (a-z, 0-9, '-', '_'; 64 at most)")
+        return value
+
+    @field_validator("attribute")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return check_attribute_key(value)
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: bool | int | str) -> bool | int | str:
+        return check_attribute_value(value)
+
+    @field_validator("notify_channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        for channel in value:
             if not _CHANNEL_RE.match(channel):
-                raise ValueError(f"notify_channels: {channel!r} is not a Slack channel id")
-        for name in ("max_duration", "max_total_duration", "request_ttl"):
-            value = getattr(self, name)
-            if value is not None and value <= timedelta(0):
-                raise ValueError(f"{name} must be positive")
+                raise ValueError(f"{channel!r} is not a Slack channel id (C… or G…)")
+        return value
+
+    @field_validator("max_duration", "max_total_duration", "request_ttl")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _approvers_can_decide(self) -> Self:
+        # Model-level messages start with the field they concern (see _locate).
         if not self.approvers.emails and not self.break_glass and self.auto_approve is None:
-            raise ValueError("approvers.emails is empty: nobody could approve this profile")
+            raise ValueError("approvers.emails: empty, so nobody could approve this profile")
         if self.approvers.emails and self.approvals_required > len(self.approvers.emails):
             raise ValueError(
-                f"approvals_required ({self.approvals_required}) exceeds the "
+                f"approvals_required: {self.approvals_required} exceeds the "
                 f"{len(self.approvers.emails)} approvers listed"
             )
         return self
@@ -201,9 +222,7 @@ class ProfilesConfig(_Strict):
                     f"{format_duration(max_d)}"
                 )
             if self.max_total_duration(p) < max_d:
-                problems.append(
-                    f"profile {p.id!r}: max_total_duration: shorter than max_duration"
-                )
+                problems.append(f"profile {p.id!r}: max_total_duration: shorter than max_duration")
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -250,7 +269,7 @@ def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 name = repr(entry["id"])
         field = ".".join(str(p) for p in parts[2:] if not str(p).startswith("function-"))
-        return f"profile {name}: {field or '<profile>'}"
+        return f"profile {name}" + (f": {field}" if field else "")
     return ".".join(str(p) for p in parts) or "<file>"
 
 
@@ -267,9 +286,11 @@ def parse_profiles(raw: Any, path: Path) -> ProfilesConfig:
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown field"
-            for line in msg.splitlines():
-                # Cross-profile checks already name their profile and field.
-                problems.append(line if line.startswith("profile ") else f"{where}: {line}")
+            # Cross-profile checks already name their profile and field.
+            problems.extend(
+                line if line.startswith("profile ") else f"{where}: {line}"
+                for line in msg.splitlines()
+            )
         raise ProfilesError(path, problems) from None
 
 

@@ -158,7 +158,9 @@ async def provision(
 ) -> ProvisionReport:
     """Create what is missing; report drift in what exists. Safe to run any number of times."""
     report = ProvisionReport()
-    await _ensure_stream(js, access_stream_config(max_age_days=max_age_days, replicas=replicas), report)
+    await _ensure_stream(
+        js, access_stream_config(max_age_days=max_age_days, replicas=replicas), report
+    )
     await _ensure_stream(js, timers_stream_config(replicas=replicas), report)
     for bucket in Bucket:
         stream = f"KV_{bucket.value}"
@@ -168,9 +170,11 @@ async def provision(
             await js.create_key_value(bucket_config(bucket, replicas=replicas))
             report.created.append(stream)
             continue
-        drift = [
-            Drift(stream, "num_replicas", replicas, info.config.num_replicas)
-        ] if info.config.num_replicas != replicas else []
+        drift = (
+            [Drift(stream, "num_replicas", replicas, info.config.num_replicas)]
+            if info.config.num_replicas != replicas
+            else []
+        )
         if info.config.storage != StorageType.FILE:
             drift.append(Drift(stream, "storage", StorageType.FILE, info.config.storage))
         if drift:

@@ -66,7 +66,9 @@ class Service:
             await started()
         self._started = True
         if self.settings.health_port is not None:
-            self.health = HealthServer(self.name, self.settings.health_host, self.settings.health_port)
+            self.health = HealthServer(
+                self.name, self.settings.health_host, self.settings.health_port
+            )
             self.health.add_check("nats", self._nats_ok)
             for name, check in self.ready_checks.items():
                 self.health.add_check(name, check)
@@ -83,7 +85,7 @@ class Service:
         for hook in reversed(self.on_stop):
             try:
                 await hook()
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:
                 log.exception("service.stop_hook_failed")
         await self.broker.stop()
         self._started = False

@@ -63,7 +63,7 @@ async def _finish(
     started = time.perf_counter()
     try:
         await run()
-    except Exception as exc:  # noqa: BLE001 - any handler failure is retried, never dropped
+    except Exception as exc:
         delivered = msg.raw_message.metadata.num_delivered
         delay = retry_delay(delivered)
         log.exception(
@@ -76,7 +76,9 @@ async def _finish(
         await msg.nack(delay=delay)
         return
     await msg.ack()
-    log.info("event.handled", **fields, duration_ms=round(1000 * (time.perf_counter() - started), 2))
+    log.info(
+        "event.handled", **fields, duration_ms=round(1000 * (time.perf_counter() - started), 2)
+    )
 
 
 def subscribe_events(
@@ -89,7 +91,6 @@ def subscribe_events(
 ) -> None:
     """Consume `spec` durably, decode each message as `model`, and delegate to `handler`."""
 
-    @broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=batch))
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
         try:
@@ -108,6 +109,8 @@ def subscribe_events(
         with bound_event(envelope.event.request_id, envelope.meta.id):
             await _finish(msg, lambda: handler(envelope), fields)
 
+    broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=batch))(consume)
+
 
 def subscribe_timers(
     broker: NatsBroker,
@@ -117,7 +120,6 @@ def subscribe_timers(
 ) -> None:
     """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired)."""
 
-    @broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=16))
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
         try:
@@ -130,3 +132,5 @@ def subscribe_timers(
         fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
         with bound_event(request_id):
             await _finish(msg, lambda: handler(fired), fields)
+
+    broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=16))(consume)

@@ -1,0 +1,133 @@
+"""`accessbot`: one command for running, checking and auditing Accessbot."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from shared.permissions import SERVICES
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"services.{args.service}.bootstrap")
+    module.main()
+    return EXIT_OK
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from accessbot.dev import DevOptions, run_dev
+
+    options = DevOptions(
+        data_dir=args.data_dir,
+        nats_port=args.nats_port,
+        profiles_path=args.profiles,
+        seed_devices=args.devices,
+    )
+    return run_dev(options)
+
+
+def _profiles_check(args: argparse.Namespace) -> int:
+    from shared.profiles import ProfilesError, load_profiles
+
+    path: Path = args.path
+    try:
+        config = load_profiles(path)
+    except ProfilesError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_INVALID
+    approvers = {e for p in config.profiles for e in p.approvers.emails}
+    channels = {c for p in config.profiles for c in p.notify_channels}
+    print(
+        f"{path}: OK: {len(config.profiles)} profiles, {len(approvers)} approvers, "
+        f"{len(channels)} audit channels, {len(config.admins)} admins"
+    )
+    return EXIT_OK
+
+
+def _health(args: argparse.Namespace) -> int:
+    from accessbot.health_check import check_health
+
+    return check_health(args.service, url=args.url, timeout=args.timeout)
+
+
+def _nats_config(args: argparse.Namespace) -> int:
+    from accessbot.deploy_config import render_deploy_nats_conf
+
+    text = render_deploy_nats_conf()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="accessbot",
+        description="Just-in-time Tailscale access, requested and approved in Slack.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser(
+        "dev",
+        help="run everything on this machine: embedded NATS, the four services, "
+        "and the Slack/Tailscale emulators where no credentials are set",
+    )
+    dev.add_argument("--data-dir", type=Path, default=None, help="JetStream and logs directory")
+    dev.add_argument("--nats-port", type=int, default=4222, help="embedded NATS port")
+    dev.add_argument("--profiles", type=Path, default=Path("profiles.yaml"))
+    dev.add_argument("--devices", type=int, default=200, help="devices in the emulated tailnet")
+    dev.set_defaults(func=_dev)
+
+    serve = sub.add_parser("serve", help="run one service (what docker compose runs)")
+    serve.add_argument("service", choices=SERVICES)
+    serve.set_defaults(func=_serve)
+
+    profiles = sub.add_parser("profiles", help="access profiles")
+    profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)
+    check = profiles_sub.add_parser("check", help="validate profiles.yaml")
+    check.add_argument("path", type=Path, nargs="?", default=Path("profiles.yaml"))
+    check.set_defaults(func=_profiles_check)
+
+    health = sub.add_parser("health", help="exit 0 when a service reports ready")
+    health.add_argument("service", choices=SERVICES)
+    health.add_argument("--url", default=None, help="readiness URL (default from HEALTH_PORT)")
+    health.add_argument("--timeout", type=float, default=3.0)
+    health.set_defaults(func=_health)
+
+    nats_config = sub.add_parser(
+        "nats-config", help="render deploy/nats/nats.conf from the permission matrix"
+    )
+    nats_config.add_argument("--output", type=Path, default=None)
+    nats_config.set_defaults(func=_nats_config)
+
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands whose modules live beside this one (audit, demo, asyncapi)."""
+    for name in ("audit", "demo", "asyncapi"):
+        try:
+            module = importlib.import_module(f"accessbot.{name}_cli")
+        except ModuleNotFoundError:
+            continue
+        module.register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `accessbot` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sys.exit(args.func(args))

@@ -1,0 +1,246 @@
+"""`accessbot dev`: the whole system on one machine, in one command.
+
+Starts an embedded nats-server (unless NATS_URL points at one), the Slack and
+Tailscale emulators where no real credentials are configured, and the four
+services as child processes, each with its own NATS user and only its own
+secrets. Ctrl-C (or SIGTERM) stops everything and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import platformdirs
+
+from accessbot.natsserver import (
+    EmbeddedNats,
+    NatsServerError,
+    env_without_secrets,
+    free_port,
+)
+from accessbot.sandbox import Sandbox, SandboxError
+from shared.permissions import SERVICES, password_env_var
+from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
+
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+SLACK_KEYS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE")
+SLACK_SERVICES = ("intake", "notifier")
+TAILSCALE_KEYS = (
+    "TAILSCALE_OAUTH_CLIENT_ID",
+    "TAILSCALE_OAUTH_CLIENT_SECRET",
+    "TAILSCALE_API_URL",
+    "TAILSCALE_TAILNET",
+)
+
+
+@dataclass
+class DevOptions:
+    """What `accessbot dev` was asked for."""
+
+    data_dir: Path | None = None
+    nats_port: int = 4222
+    profiles_path: Path = Path("profiles.yaml")
+    seed_devices: int = 200
+
+
+@dataclass
+class Child:
+    """A service process and where it reports readiness."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    health_port: int
+
+
+@dataclass
+class DevRun:
+    """Everything `accessbot dev` started, so it can all be stopped."""
+
+    nats: EmbeddedNats | None = None
+    sandbox: Sandbox | None = None
+    children: list[Child] = field(default_factory=list)
+    stopping: bool = False
+
+    def stop(self) -> None:
+        """Stop services first (they drain), then the emulators, then NATS."""
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for child in self.children:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                say(f"{child.name} did not stop in time; killing it")
+                child.process.kill()
+                child.process.wait()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def say(message: str) -> None:
+    """One line for the person at the terminal."""
+    print(f"accessbot dev: {message}", flush=True)
+
+
+def default_data_dir() -> Path:
+    """Under the user's state dir, overridable with ACCESSBOT_DATA_DIR."""
+    override = os.environ.get("ACCESSBOT_DATA_DIR")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_state_dir("accessbot")) / "dev"
+
+
+def _nats_env(run: DevRun, service: str) -> dict[str, str]:
+    if run.nats is not None:
+        return run.nats.env_for(service)
+    env = {"NATS_URL": os.environ["NATS_URL"], "NATS_USER": service}
+    password = os.environ.get(password_env_var(service))
+    if password:
+        env["NATS_PASSWORD"] = password
+    return env
+
+
+def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> dict[str, str]:
+    """A child's environment: only its own NATS user and only its own secrets."""
+    env = env_without_secrets()
+    env.update(_nats_env(run, service))
+    env.update(
+        {
+            "PROFILES_PATH": str(profiles.resolve()),
+            "HEALTH_HOST": "127.0.0.1",
+            "HEALTH_PORT": str(health_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if service in SLACK_SERVICES:
+        if run.sandbox is not None and run.sandbox.slack_url is not None:
+            env.update(run.sandbox.slack_env())
+        else:
+            env.update({k: os.environ[k] for k in SLACK_KEYS if k in os.environ})
+            if "SLACK_API_URL" in os.environ:
+                env["SLACK_API_URL"] = os.environ["SLACK_API_URL"]
+    if service == "grants":
+        if run.sandbox is not None and run.sandbox.tailscale_url is not None:
+            env.update(run.sandbox.tailscale_env())
+        else:
+            env.update({k: os.environ[k] for k in TAILSCALE_KEYS if k in os.environ})
+    return env
+
+
+def _start_services(run: DevRun, profiles: Path, logs: Path) -> None:
+    for service in SERVICES:
+        port = free_port()
+        env = service_env(run, service, profiles, port)
+        log_file = (logs / f"{service}.log").open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [sys.executable, "-m", f"services.{service}"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        log_file.close()
+        run.children.append(Child(service, process, port))
+
+
+def _wait_ready(run: DevRun, logs: Path) -> bool:
+    pending = {c.name: c for c in run.children}
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while pending and time.monotonic() < deadline and not run.stopping:
+        for name, child in list(pending.items()):
+            if child.process.poll() is not None:
+                say(f"{name} exited with code {child.process.returncode}; see {logs / name}.log")
+                return False
+            try:
+                response = httpx.get(f"http://127.0.0.1:{child.health_port}/readyz", timeout=1.0)
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                say(f"{name} ready")
+                del pending[name]
+        time.sleep(0.2)
+    if pending:
+        say(f"not ready after {READY_TIMEOUT_SECONDS:.0f}s: {', '.join(pending)}; see {logs}")
+        return False
+    return True
+
+
+def _start_infrastructure(
+    run: DevRun, profiles: ProfilesConfig, data_dir: Path, options: DevOptions
+) -> int | None:
+    """Emulators and NATS; an exit code when something could not start."""
+    try:
+        run.sandbox = Sandbox.for_environment(
+            profiles, data_dir=data_dir, devices=options.seed_devices
+        )
+        for line in run.sandbox.describe():
+            say(line)
+        run.sandbox.start()
+    except SandboxError as exc:
+        say(str(exc))
+        return 1
+    if os.environ.get("NATS_URL"):
+        say(f"using NATS at {os.environ['NATS_URL']} (NATS_URL is set)")
+        return None
+    run.nats = EmbeddedNats(data_dir=data_dir / "nats", port=options.nats_port)
+    try:
+        run.nats.start()
+    except NatsServerError as exc:
+        say(str(exc))
+        return 2
+    say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
+    return None
+
+
+def run_dev(options: DevOptions) -> int:
+    """Run until Ctrl-C; the exit code says whether everything came up."""
+    try:
+        profiles = load_profiles(options.profiles_path)
+    except ProfilesError as exc:
+        for problem in exc.problems:
+            print(f"{options.profiles_path}: {problem}", file=sys.stderr)
+        return 2
+    data_dir = options.data_dir or default_data_dir()
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    run = DevRun()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        run.stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        failed = _start_infrastructure(run, profiles, data_dir, options)
+        if failed is not None:
+            return failed
+        _start_services(run, options.profiles_path, logs)
+        if not _wait_ready(run, logs):
+            return 0 if run.stopping else 1
+        say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
+        for line in run.sandbox.try_it() if run.sandbox else []:
+            say(line)
+        while not run.stopping:
+            for child in run.children:
+                if child.process.poll() is not None:
+                    say(f"{child.name} exited with code {child.process.returncode}; stopping")
+                    return 1
+            time.sleep(0.3)
+        return 0
+    finally:
+        say("stopping")
+        run.stop()
+        say("stopped")

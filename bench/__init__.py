@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (p50/p99, throughput, RSS), not timed tests."""

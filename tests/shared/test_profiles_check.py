@@ -1,0 +1,115 @@
+"""`accessbot profiles check`: the shipped file passes, broken files name each problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROFILES_PATH
+
+BASE = """\
+admins: [secops@example.com]
+defaults: {request_ttl: 1h, max_duration: 24h}
+profiles:
+  - id: prod
+    description: Production
+    attribute: custom:prodAccess
+    value: true
+    max_duration: 8h
+    approvers: {emails: [alice@example.com, bob@example.com]}
+"""
+
+
+def run_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "accessbot", "profiles", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_shipped_profiles_pass_with_a_one_line_summary() -> None:
+    result = run_check(PROFILES_PATH)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert "OK: 4 profiles" in lines[0]
+
+
+BROKEN = {
+    "key_prefix": (
+        BASE.replace("custom:prodAccess", "prodAccess"),
+        ["profile 'prod': attribute: 'prodAccess' must start with 'custom:'"],
+    ),
+    "key_too_long": (
+        BASE.replace("custom:prodAccess", "custom:" + "a" * 44),
+        ["profile 'prod': attribute: 'custom:" + "a" * 44 + "' is longer than 50 characters"],
+    ),
+    "key_chars": (
+        BASE.replace("custom:prodAccess", "custom:prod-access"),
+        ["profile 'prod': attribute: 'custom:prod-access' may hold only letters, digits"],
+    ),
+    "value_string_chars": (
+        BASE.replace("value: true", "value: 'yes please'"),
+        ["profile 'prod': value: string value 'yes please' may hold only letters, digits"],
+    ),
+    "value_int_range": (
+        BASE.replace("value: true", f"value: {2**53}"),
+        ["profile 'prod': value: integer value 9007199254740992 is outside 0..2^53-1"],
+    ),
+    "unknown_approver_field": (
+        BASE.replace("{emails: [", "{groups: [x], emails: ["),
+        ["profile 'prod': approvers.groups: unknown field"],
+    ),
+    "bad_duration": (
+        BASE.replace("max_duration: 8h", "max_duration: eight hours"),
+        ["profile 'prod': max_duration: 'eight hours' is not a duration"],
+    ),
+    "duplicate_id_and_attribute": (
+        BASE + BASE.split("profiles:\n", 1)[1].replace("prodAccess", "PRODACCESS"),
+        [
+            "profile 'prod': id: duplicate id",
+            "profile 'prod': attribute: 'custom:PRODACCESS' is already used by profile 'prod'",
+        ],
+    ),
+    "quorum_too_high": (
+        BASE + "    approvals_required: 3\n",
+        ["profile 'prod': approvals_required: 3 exceeds the 2 approvers listed"],
+    ),
+    "bad_enum_and_channel": (
+        BASE + "    self_approval: sometimes\n    notify_channels: [general]\n",
+        [
+            "profile 'prod': self_approval: Input should be 'never', 'allowed' or 'confirm'",
+            "profile 'prod': notify_channels: 'general' is not a Slack channel id",
+        ],
+    ),
+    "unknown_profile_field": (
+        BASE + "    colour: blue\n",
+        ["profile 'prod': colour: unknown field"],
+    ),
+    "not_yaml": ("profiles: [\n", ["not valid YAML"]),
+    "no_profiles": ("admins: []\n", ["profiles: Field required"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_profiles_fail_naming_file_profile_and_field(tmp_path: Path, name: str) -> None:
+    text, expected = BROKEN[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_check(path)
+    assert result.returncode == 2, result.stdout
+    for message in expected:
+        assert f"{path}: {message}" in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_check(tmp_path / "absent.yaml")
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr

@@ -1,0 +1,47 @@
+"""Provisioning is idempotent and reports drift clearly."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+
+from shared.provisioning import access_stream_config, provision
+from shared.subjects import Bucket
+
+
+async def test_provisioning_twice_is_a_no_op(admin_js: JetStreamContext) -> None:
+    # admin_js already provisioned once
+    before = {name: (await admin_js.stream_info(name)).config for name in _all_streams()}
+    report = await provision(admin_js)
+    assert report.created == []
+    assert report.drift == []
+    assert sorted(report.unchanged) == sorted(_all_streams())
+    after = {name: (await admin_js.stream_info(name)).config for name in _all_streams()}
+    assert before == after
+
+
+async def test_first_provisioning_creates_everything(admin_js: JetStreamContext) -> None:
+    for name in _all_streams():
+        await admin_js.delete_stream(name)
+    report = await provision(admin_js)
+    assert sorted(report.created) == sorted(_all_streams())
+    timers = await admin_js.stream_info("TIMERS")
+    assert timers.config.allow_msg_schedules is True
+    access = await admin_js.stream_info("ACCESS")
+    assert access.config.duplicate_window == 120
+    assert access.config.max_age == 400 * 86400
+
+
+async def test_drift_is_reported_not_changed(admin_js: JetStreamContext) -> None:
+    drifted = access_stream_config(max_age_days=30, replicas=1)
+    await admin_js.update_stream(StreamConfig.from_response(drifted.as_dict()))
+    report = await provision(admin_js, max_age_days=400)
+    assert [str(d) for d in report.drift] == [
+        f"stream ACCESS: max_age is {30 * 86400.0!r}, wanted {400 * 86400.0!r}"
+    ]
+    info = await admin_js.stream_info("ACCESS")
+    assert info.config.max_age == 30 * 86400  # reported, never silently changed
+
+
+def _all_streams() -> list[str]:
+    return ["ACCESS", "TIMERS", *(f"KV_{b.value}" for b in Bucket)]
