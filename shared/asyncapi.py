@@ -1,0 +1,145 @@
+"""The AsyncAPI 3.0 document, generated from the event models (never written by hand)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.cloudevents import CONTENT_TYPE, MSG_ID_HEADER, SPECVERSION, ce_type
+from shared.events import EVENT_TYPES
+from shared.examples import EXAMPLES
+from shared.permissions import PUBLISHES, SERVICES
+from shared.subjects import ACCESS_STREAM, Subject
+
+TITLE = "Accessbot events"
+VERSION = "1.0.0"
+REF = "#/components/schemas/{model}"
+
+
+def _consumers_of(subject: Subject) -> list[str]:
+    from shared.consumers import CONSUMERS
+
+    return sorted({c.service for c in CONSUMERS if c.filter_subject == subject.value})
+
+
+def _publisher_of(subject: Subject) -> str:
+    return next(svc for svc in SERVICES if subject in PUBLISHES[svc])
+
+
+def _headers_schema(subject: Subject) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "CloudEvents 1.0 binary mode over NATS.",
+        "required": [
+            "ce-specversion",
+            "ce-id",
+            "ce-source",
+            "ce-type",
+            "ce-time",
+            "ce-subject",
+            MSG_ID_HEADER,
+        ],
+        "properties": {
+            "ce-specversion": {"type": "string", "const": SPECVERSION},
+            "ce-id": {"type": "string", "description": "Event id (ULID); unique and sortable."},
+            "ce-source": {
+                "type": "string",
+                "description": "The publishing service.",
+                "examples": [f"accessbot/{_publisher_of(subject)}"],
+            },
+            "ce-type": {"type": "string", "const": ce_type(subject)},
+            "ce-time": {"type": "string", "format": "date-time"},
+            "ce-subject": {"type": "string", "description": "The request id."},
+            "content-type": {"type": "string", "const": CONTENT_TYPE},
+            MSG_ID_HEADER: {
+                "type": "string",
+                "description": "Equals ce-id: JetStream drops a re-publish within 2 minutes.",
+            },
+        },
+    }
+
+
+def _message_name(subject: Subject) -> str:
+    return EVENT_TYPES[subject].__name__
+
+
+def build_document() -> dict[str, Any]:
+    """The whole AsyncAPI document as plain data (deterministic)."""
+    mode: Literal["validation"] = "validation"
+    models: list[tuple[type[BaseModel], Literal["validation"]]] = [
+        (m, mode) for m in EVENT_TYPES.values()
+    ]
+    _, top = models_json_schema(models, ref_template=REF)
+    schemas: dict[str, Any] = dict(sorted(top.get("$defs", {}).items()))
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for subject in Subject:
+        model = EVENT_TYPES[subject]
+        name = _message_name(subject)
+        key = subject.value.replace(".", "_")
+        publisher = _publisher_of(subject)
+        messages[name] = {
+            "name": name,
+            "title": name,
+            "summary": (model.__doc__ or "").strip().splitlines()[0],
+            "contentType": CONTENT_TYPE,
+            "headers": _headers_schema(subject),
+            "payload": {"$ref": REF.format(model=name)},
+            "examples": [
+                {
+                    "name": f"{name}Example",
+                    "payload": EXAMPLES[subject].model_dump(mode="json"),
+                }
+            ],
+        }
+        channels[key] = {
+            "address": subject.value,
+            "description": f"JetStream stream {ACCESS_STREAM}. Published by {publisher}; "
+            f"consumed by {', '.join(_consumers_of(subject)) or 'SIEM readers only'}.",
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+        }
+        operations[f"{publisher}_sends_{key}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "summary": f"{publisher} publishes {subject.value}",
+            "messages": [{"$ref": f"#/channels/{key}/messages/{name}"}],
+        }
+        for consumer in _consumers_of(subject):
+            operations[f"{consumer}_receives_{key}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{key}"},
+                "summary": f"{consumer} consumes {subject.value} (durable pull consumer)",
+                "messages": [{"$ref": f"#/channels/{key}/messages/{name}"}],
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": "Every event of Accessbot's ACCESS stream: the transport between "
+            "services and the audit log a SIEM reads (read-only NATS user `siem`). Generated "
+            "from shared/events.py by `accessbot asyncapi`.",
+        },
+        "defaultContentType": CONTENT_TYPE,
+        "servers": {
+            "nats": {
+                "host": "nats:4222",
+                "protocol": "nats",
+                "description": "NATS with JetStream; stream ACCESS, subjects access.>",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
+
+
+def render_yaml() -> str:
+    """The document as YAML (what `accessbot asyncapi` prints and docs/asyncapi.yaml holds)."""
+    import yaml
+
+    header = "# Generated by `accessbot asyncapi` from shared/events.py; do not edit by hand.\n"
+    return header + yaml.safe_dump(build_document(), sort_keys=False, allow_unicode=True)
