@@ -181,27 +181,26 @@ def _wait_ready(run: DevRun, logs: Path) -> bool:
 def _start_infrastructure(
     run: DevRun, profiles: ProfilesConfig, data_dir: Path, options: DevOptions
 ) -> int | None:
-    """Emulators and NATS; an exit code when something could not start."""
+    """NATS first (a taken port fails fast), then the emulators."""
+    if os.environ.get("NATS_URL"):
+        say(f"using NATS at {os.environ['NATS_URL']} (NATS_URL is set)")
+    else:
+        run.nats = EmbeddedNats(data_dir=data_dir / "nats", port=options.nats_port)
+        try:
+            run.nats.start()
+        except NatsServerError as exc:
+            say(str(exc))
+            return 2
+    run.sandbox = Sandbox.for_environment(profiles, data_dir=data_dir, devices=options.seed_devices)
+    for line in run.sandbox.describe():
+        say(line)
+    if run.nats is not None:
+        say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     try:
-        run.sandbox = Sandbox.for_environment(
-            profiles, data_dir=data_dir, devices=options.seed_devices
-        )
-        for line in run.sandbox.describe():
-            say(line)
         run.sandbox.start()
     except SandboxError as exc:
         say(str(exc))
         return 1
-    if os.environ.get("NATS_URL"):
-        say(f"using NATS at {os.environ['NATS_URL']} (NATS_URL is set)")
-        return None
-    run.nats = EmbeddedNats(data_dir=data_dir / "nats", port=options.nats_port)
-    try:
-        run.nats.start()
-    except NatsServerError as exc:
-        say(str(exc))
-        return 2
-    say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import select
 import subprocess
@@ -23,6 +24,7 @@ from accessbot.natsserver import free_port
 from shared.profiles import ProfilesConfig
 
 START_TIMEOUT_SECONDS = 20.0
+_URL_RE = re.compile(r"http://[0-9.]+:\d+/?")
 SANDBOX_REQUESTER = "dana@example.com"
 
 
@@ -71,7 +73,7 @@ def sandbox_workspace(profiles: ProfilesConfig) -> dict[str, Any]:
 
 
 def _read_url(process: subprocess.Popen[str], name: str) -> str:
-    """The emulator prints its base URL as its first line."""
+    """The emulator prints its base URL (first URL on its first line)."""
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -79,9 +81,9 @@ def _read_url(process: subprocess.Popen[str], name: str) -> str:
             raise SandboxError(f"the {name} emulator exited at start (code {process.returncode})")
         ready, _, _ = select.select([process.stdout], [], [], 0.2)
         if ready:
-            line = process.stdout.readline().strip()
-            if line.startswith("http"):
-                return line
+            match = _URL_RE.search(process.stdout.readline())
+            if match:
+                return match.group(0).rstrip("/")
     process.kill()
     raise SandboxError(f"the {name} emulator did not start within {START_TIMEOUT_SECONDS}s")
 

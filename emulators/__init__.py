@@ -1,0 +1,1 @@
+"""Local emulators of the third-party services Accessbot talks to (Tailscale, Slack)."""

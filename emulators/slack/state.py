@@ -1,0 +1,49 @@
+"""Everything the emulator holds, shared by the web API, deliveries and the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from emulators.slack.ids import IdFactory
+from emulators.slack.inspection import Recorder
+from emulators.slack.messages import MessageStore
+from emulators.slack.modals import ModalStore, TriggerStore
+from emulators.slack.rate_limits import RateLimiter
+from emulators.slack.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Settings:
+    # repr=False: a printed Settings must not show credentials
+    bot_token: str = field(repr=False)
+    app_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    trigger_ttl: float = 3.0
+    ack_timeout: float = 3.0
+    # Pause before each re-delivery after a missed ack; its length is the retry count.
+    # Slack's real backoff is minutes; compressed so a driver call never blocks long.
+    retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0)
+
+
+class EmulatorState:
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: Settings,
+        rate_limits: Mapping[str, int | None] | None,
+        seed: int | None,
+    ) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.ids = IdFactory(seed)
+        self.recorder = Recorder()
+        self.triggers = TriggerStore(self.ids, settings.trigger_ttl)
+        self.modals = ModalStore(workspace, self.ids, self.recorder)
+        self.messages = MessageStore(self.recorder)
+        self.rate_limiter = RateLimiter(rate_limits)
+        self.base_url = ""  # set when the server is listening
+
+    @property
+    def retry_delays(self) -> Sequence[float]:
+        return self.settings.retry_delays

@@ -1,0 +1,140 @@
+"""`accessbot dev`: comes up from a clean data dir, all four ready, Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from accessbot.natsserver import free_port
+from tests.conftest import PROFILES_PATH, REPO_ROOT
+
+READY_LINE = "all four services are ready"
+
+
+def _dev_env(marker: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "TAILSCALE_", "NATS_", "HEALTH_"))
+    }
+    env["ACCESSBOT_TEST_MARKER"] = marker  # inherited by every process dev starts
+    return env
+
+
+def _processes_with(marker: str) -> list[int]:
+    """PIDs whose environment carries the marker (Linux /proc)."""
+    needle = f"ACCESSBOT_TEST_MARKER={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if text in line:
+                return lines
+        elif proc.poll() is not None:
+            break
+    pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
+
+
+@pytest.mark.slow
+def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        [
+            sys.executable, "-m", "accessbot", "dev",
+            "--nats-port", str(free_port()),
+            "--data-dir", str(tmp_path / "data"),
+            "--profiles", str(PROFILES_PATH),
+            "--devices", "50",
+        ],
+        cwd=REPO_ROOT,
+        env=_dev_env(marker),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        lines = _read_until(proc, READY_LINE, timeout=120)
+        assert "Slack emulator" in lines[0] or "Slack EMULATOR" in lines[0], lines[:3]
+        assert "Tailscale EMULATOR" in lines[1], lines[:3]
+        for service in ("intake", "approvals", "grants", "notifier"):
+            assert any(line.endswith(f"{service} ready") for line in lines), service
+        assert (tmp_path / "data" / "nats" / "jetstream").is_dir()
+        started = _processes_with(marker)
+        # nats-server, two emulators, four services (the dev process itself too)
+        assert len(started) >= 8, started
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert code == 0
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
+
+
+def test_dev_refuses_a_taken_port_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603 - our own CLI
+            [
+                sys.executable, "-m", "accessbot", "dev",
+                "--nats-port", str(port),
+                "--data-dir", str(tmp_path / "data"),
+                "--profiles", str(PROFILES_PATH),
+                "--devices", "5",
+            ],
+            cwd=REPO_ROOT,
+            env=_dev_env(uuid.uuid4().hex),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stdout
+
+
+def test_dev_refuses_invalid_profiles(tmp_path: Path) -> None:
+    bad = tmp_path / "profiles.yaml"
+    bad.write_text("profiles: []\n", encoding="utf-8")
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "accessbot", "dev", "--profiles", str(bad)],
+        env=_dev_env(uuid.uuid4().hex),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{bad}: profiles: List should have at least 1 item" in result.stderr
