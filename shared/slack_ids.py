@@ -70,12 +70,17 @@ class ButtonValue:
 
     request_id: str
     extension_id: str | None = None
+    # The request's profile, when the poster knows it: intake's Extend modal then
+    # offers durations up to that profile's maximum (else up to the longest any allows).
+    profile_id: str | None = None
 
     def encode(self) -> str:
         """Compact JSON, well under Slack's 2000-character button value limit."""
         data = {"r": self.request_id}
         if self.extension_id:
             data["x"] = self.extension_id
+        if self.profile_id:
+            data["p"] = self.profile_id
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -87,5 +92,9 @@ class ButtonValue:
             raise ValueError(f"button value {raw[:60]!r} is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("r"), str):
             raise ValueError("button value has no request id")
-        ext = data.get("x")
-        return cls(request_id=data["r"], extension_id=ext if isinstance(ext, str) else None)
+        ext, profile = data.get("x"), data.get("p")
+        return cls(
+            request_id=data["r"],
+            extension_id=ext if isinstance(ext, str) else None,
+            profile_id=profile if isinstance(profile, str) else None,
+        )

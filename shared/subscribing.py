@@ -39,9 +39,22 @@ def retry_delay(num_delivered: int) -> float:
     return float(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** max(0, num_delivered - 1)))
 
 
-def _subscriber_kwargs(spec: ConsumerSpec, *, batch: int) -> dict[str, Any]:
+def _pull_inbox_prefix(broker: NatsBroker) -> bytes:
+    """The per-user inbox prefix the broker connects with (the only inbox the permission
+    matrix lets a service subscribe to); FastStream's pull subscribers default to `_INBOX.`.
+    """
+    # make_broker sets it; FastStream keeps connection options only in this attribute.
+    prefix = broker._connection_kwargs.get("inbox_prefix") or "_INBOX"
+    text = prefix.decode() if isinstance(prefix, bytes) else str(prefix)
+    return f"{text.rstrip('.')}.".encode()
+
+
+def _subscriber_kwargs(
+    spec: ConsumerSpec, *, batch: int, inbox_prefix: bytes = b"_INBOX."
+) -> dict[str, Any]:
     return {
         "stream": JStream(name=spec.stream, declare=False),
+        "inbox_prefix": inbox_prefix,
         "durable": spec.durable,
         "pull_sub": PullSub(batch_size=batch, timeout=5.0),
         "ack_policy": AckPolicy.MANUAL,
@@ -109,7 +122,8 @@ def subscribe_events(
         with bound_event(envelope.event.request_id, envelope.meta.id):
             await _finish(msg, lambda: handler(envelope), fields)
 
-    broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=batch))(consume)
+    kwargs = _subscriber_kwargs(spec, batch=batch, inbox_prefix=_pull_inbox_prefix(broker))
+    broker.subscriber(spec.filter_subject, **kwargs)(consume)
 
 
 def subscribe_timers(
@@ -133,4 +147,5 @@ def subscribe_timers(
         with bound_event(request_id):
             await _finish(msg, lambda: handler(fired), fields)
 
-    broker.subscriber(spec.filter_subject, **_subscriber_kwargs(spec, batch=16))(consume)
+    kwargs = _subscriber_kwargs(spec, batch=16, inbox_prefix=_pull_inbox_prefix(broker))
+    broker.subscriber(spec.filter_subject, **kwargs)(consume)

@@ -1,0 +1,88 @@
+"""The notifier's composition root: the one place its parts are built and wired.
+
+Nothing happens at import time; `build` only constructs, `Service.start` connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nats.js import JetStreamContext
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from services.notifier.notifier import Notifier
+from services.notifier.settings import NotifierSettings
+from services.notifier.slack_gateway import SlackGateway
+from services.notifier.store import RecordStore
+from services.notifier.subscribers import SERVICE, subscribe
+from shared.connection import make_broker
+from shared.logging import configure_logging
+from shared.profiles import ProfilesConfig, load_profiles
+from shared.runtime import Service, run_service
+
+# A 429 burst is waited out inside the call (Retry-After honoured) this many times
+# before the event is handed back to JetStream for a later retry.
+RATE_LIMIT_RETRIES = 6
+SERVER_ERROR_RETRIES = 2
+CONNECTION_RETRIES = 2
+SLACK_TIMEOUT_SECONDS = 10
+
+
+def slack_client(settings: NotifierSettings) -> AsyncWebClient:
+    """The Web API client, with retries for rate limits, 5xx and dropped connections."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ],
+    )
+
+
+def build(
+    settings: NotifierSettings,
+    *,
+    profiles: ProfilesConfig | None = None,
+    client: AsyncWebClient | None = None,
+    **broker_options: Any,
+) -> Service:
+    """The notifier service: broker, KV store, Slack client, subscribers, hooks."""
+    profiles = profiles if profiles is not None else load_profiles(settings.profiles_path)
+    slack = SlackGateway(client if client is not None else slack_client(settings))
+    store = RecordStore()
+    notifier = Notifier(
+        store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
+    )
+    broker = make_broker(settings, name=SERVICE, **broker_options)
+    subscribe(broker, notifier)
+
+    async def bind_store(js: JetStreamContext) -> None:
+        await store.bind(js)
+
+    async def check_slack_token() -> None:
+        await slack.authenticate()
+
+    return Service(
+        name=SERVICE,
+        settings=settings,
+        broker=broker,
+        on_connected=[bind_store],
+        on_started=[check_slack_token],
+        ready_checks={"kv": store.is_bound, "slack": slack.is_authenticated},
+    )
+
+
+def main() -> None:
+    """Run the notifier with settings from the environment until SIGINT/SIGTERM."""
+    settings = NotifierSettings()
+    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    asyncio.run(run_service(build(settings)))

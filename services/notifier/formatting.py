@@ -1,0 +1,70 @@
+"""Small text helpers for Slack mrkdwn: dates, people, durations, devices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from shared.durations import format_duration
+from shared.events import DeviceSnapshot, Person
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; everything user-typed goes through this."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_date(moment: datetime) -> str:
+    """A date Slack renders in each reader's own time zone; the fallback is UTC."""
+    epoch = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def person(who: Person) -> str:
+    """A mention when the Slack id is known (Slack shows the current name), else name or email."""
+    if who.slack_user_id:
+        return f"<@{who.slack_user_id}>"
+    return escape(who.name or who.email)
+
+
+def people(who: Sequence[Person], conjunction: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c` (or `a, b or c`)."""
+    names = [person(p) for p in who]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def duration(seconds: int) -> str:
+    """`2h`, `1h30m`, `1d`."""
+    return format_duration(timedelta(seconds=seconds))
+
+
+def device_name(device: DeviceSnapshot) -> str:
+    """The short name people recognise (hostname), falling back to the MagicDNS name."""
+    return escape(device.hostname or device.name)
+
+
+def device_owner(device: DeviceSnapshot) -> str:
+    """Owner of an untagged device, or its tags (tagged devices have no human owner)."""
+    if device.tags:
+        return ", ".join(f"`{escape(t)}`" for t in device.tags)
+    return escape(device.owner or "unknown")
+
+
+def tailscale_ip(device: DeviceSnapshot) -> str | None:
+    """The device's first Tailscale IPv4 address (100.64.0.0/10), if it has one."""
+    return next((a for a in device.addresses if a.startswith("100.")), None)
+
+
+def device_url(admin_url: str, device: DeviceSnapshot) -> str | None:
+    """Link to the device in the Tailscale admin console.
+
+    UNVERIFIED: the console's URL scheme (`.../admin/machines/<100.x address>`) is
+    observed behaviour, not a documented API; the base is configurable for that reason.
+    """
+    address = tailscale_ip(device)
+    if address is None:
+        return None
+    return f"{admin_url.rstrip('/')}/{address}"

@@ -1,0 +1,20 @@
+"""The notifier's durable consumers: each decodes its subject's event and delegates."""
+
+from __future__ import annotations
+
+from faststream.nats import NatsBroker
+
+from services.notifier.notifier import Notifier
+from shared.consumers import consumers_of
+from shared.events import EVENT_TYPES
+from shared.subjects import Subject
+from shared.subscribing import subscribe_events
+
+SERVICE = "notifier"
+
+
+def subscribe(broker: NatsBroker, notifier: Notifier) -> None:
+    """One subscriber per consumer listed for the notifier in shared.consumers."""
+    for spec in consumers_of(SERVICE):
+        model = EVENT_TYPES[Subject(spec.filter_subject)]
+        subscribe_events(broker, spec, model, notifier.handle)
