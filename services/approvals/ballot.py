@@ -1,0 +1,48 @@
+"""Counting decisions: who counts, once each, and when a quorum or a deny decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.approvals.record import Vote
+from services.approvals.rules import same_email
+from shared.events import Decision, Person, RefusalReason
+from shared.profiles import SelfApproval
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """The rules and votes of one decision (a request, or an extension)."""
+
+    subject: str  # what is decided, for messages: "Production"
+    requester: str
+    eligible: list[str]
+    approvals_required: int
+    self_approval: SelfApproval
+    votes: list[Vote]
+
+    def refusal(self, decider: Person) -> tuple[RefusalReason, str] | None:
+        """Why this decider's click does not count, or None when it does."""
+        email = decider.email.lower()
+        if same_email(email, self.requester) and self.self_approval is SelfApproval.NEVER:
+            return (
+                RefusalReason.SELF_APPROVAL_NOT_ALLOWED,
+                f"You cannot decide your own request for {self.subject}.",
+            )
+        if email not in self.eligible:
+            return RefusalReason.NOT_ELIGIBLE, f"You are not an approver for {self.subject}."
+        if any(same_email(v.approver.email, email) for v in self.votes):
+            return RefusalReason.ALREADY_DECIDED, "You have already decided on this request."
+        return None
+
+    def approvers(self) -> list[Person]:
+        """Who approved, in the order they did."""
+        return [v.approver for v in self.votes if v.decision is Decision.APPROVE]
+
+
+def outcome(votes: list[Vote], approvals_required: int) -> Decision | None:
+    """One deny denies; `approvals_required` distinct approvals approve; else undecided."""
+    if any(v.decision is Decision.DENY for v in votes):
+        return Decision.DENY
+    approvers = {v.approver.email.lower() for v in votes if v.decision is Decision.APPROVE}
+    return Decision.APPROVE if len(approvers) >= approvals_required else None

@@ -1,0 +1,34 @@
+"""Device snapshots read from KV `devices` (written by grants): what approvers see."""
+
+from __future__ import annotations
+
+import structlog
+from nats.js.errors import InvalidKeyError, KeyNotFoundError
+from nats.js.kv import KeyValue
+from pydantic import ValidationError
+
+from shared.events import DeviceSnapshot
+
+log = structlog.get_logger("accessbot.approvals.devices")
+
+
+class DeviceDirectory:
+    """Looks devices up by node id; an unknown or unreadable device is None."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def get(self, device_id: str) -> DeviceSnapshot | None:
+        """The device's snapshot, or None when `devices` does not hold a valid one."""
+        try:
+            entry = await self._kv.get(device_id)
+        except (KeyNotFoundError, InvalidKeyError):
+            return None
+        if entry.value is None:
+            return None
+        try:
+            return DeviceSnapshot.model_validate_json(entry.value)
+        except ValidationError as exc:
+            # Treated as unknown (the request is rejected, saying so); grants must fix it.
+            log.error("device.invalid_snapshot", device_id=device_id, error=str(exc))
+            return None

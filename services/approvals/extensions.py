@@ -1,0 +1,290 @@
+"""Extensions of an active grant: the same rules as requests, per extension id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from services.approvals.ballot import Ballot, outcome
+from services.approvals.record import (
+    ExtensionRecord,
+    ExtensionStatus,
+    GrantStatus,
+    RequestRecord,
+    Vote,
+)
+from services.approvals.rules import approvers_to_ask, eligible_approvers, instant_mode, same_email
+from services.approvals.step import Action, Step, refuse, unchanged
+from shared.durations import format_duration
+from shared.events import (
+    ApprovalMode,
+    ApprovalRequested,
+    Decision,
+    DecisionSubmitted,
+    Event,
+    ExtendSubmitted,
+    ExtensionApproved,
+    ExtensionDenied,
+    Person,
+    RefusalReason,
+)
+from shared.profiles import Profile, ProfilesConfig
+
+_COMMITTED = (ExtensionStatus.PENDING, ExtensionStatus.APPROVED, ExtensionStatus.APPLIED)
+
+
+def grant_active(record: RequestRecord, now: datetime) -> bool:
+    """True while grants reports the attribute set and its expiry is ahead."""
+    grant = record.grant
+    return (
+        grant is not None
+        and grant.status is GrantStatus.ACTIVE
+        and (grant.expires_at is None or grant.expires_at > now)
+    )
+
+
+def committed_seconds(record: RequestRecord) -> int:
+    """The request's time plus every extension approved or still asked for."""
+    return record.duration_seconds + sum(
+        e.additional_seconds for e in record.extensions.values() if e.status in _COMMITTED
+    )
+
+
+def with_extension(record: RequestRecord, ext: ExtensionRecord) -> RequestRecord:
+    """The record with one extension added or replaced."""
+    return record.model_copy(update={"extensions": {**record.extensions, ext.extension_id: ext}})
+
+
+def request(
+    record: RequestRecord | None, cmd: ExtendSubmitted, config: ProfilesConfig, now: datetime
+) -> Step:
+    """The requester asks for more time on an active grant."""
+    if record is None:
+        return _refuse_extend(cmd, RefusalReason.UNKNOWN_REQUEST, "This request is unknown.")
+    if cmd.extension_id in record.extensions:
+        return unchanged("extension already recorded")
+    profile = config.get(record.profile_id)
+    if profile is None:
+        return _refuse_extend(
+            cmd, RefusalReason.NOT_ELIGIBLE, f"Profile {record.profile_id!r} no longer exists."
+        )
+    refusal = next(_extend_refusals(record, cmd, profile, config, now), None)
+    if refusal is not None:
+        return _refuse_extend(cmd, *refusal)
+    return _open(record, cmd, profile, config, now)
+
+
+def _refuse_extend(cmd: ExtendSubmitted, code: RefusalReason, message: str) -> Step:
+    return refuse(cmd.request_id, cmd.actor, "extend", code, message, extension_id=cmd.extension_id)
+
+
+def _extend_refusals(
+    record: RequestRecord,
+    cmd: ExtendSubmitted,
+    profile: Profile,
+    config: ProfilesConfig,
+    now: datetime,
+) -> Iterator[tuple[RefusalReason, str]]:
+    """Why the extension cannot be asked for, first reason first (lazily)."""
+    if not same_email(cmd.actor.email, record.requester.email):
+        yield RefusalReason.NOT_REQUESTER, "Only the requester can extend this access."
+    if not grant_active(record, now):
+        yield RefusalReason.NOT_ACTIVE, "There is no active access to extend."
+    if record.pending_extension() is not None:
+        yield RefusalReason.OVER_LIMIT, "An extension is already waiting for approval."
+    additional = timedelta(seconds=cmd.additional_seconds)
+    maximum = config.max_duration(profile)
+    if additional > maximum:
+        yield (
+            RefusalReason.OVER_LIMIT,
+            f"{format_duration(additional)} is more than {profile.description} allows at once "
+            f"({format_duration(maximum)}).",
+        )
+    total = timedelta(seconds=committed_seconds(record)) + additional
+    max_total = config.max_total_duration(profile)
+    if total > max_total:
+        yield (
+            RefusalReason.OVER_LIMIT,
+            f"That makes {format_duration(total)} in all; {profile.description} allows "
+            f"{format_duration(max_total)}.",
+        )
+
+
+def _open(
+    record: RequestRecord,
+    cmd: ExtendSubmitted,
+    profile: Profile,
+    config: ProfilesConfig,
+    now: datetime,
+) -> Step:
+    """Deny it by rule, approve it at once, or ask the approvers."""
+    eligible = eligible_approvers(profile, record.requester.email)
+    ext = ExtensionRecord(
+        extension_id=cmd.extension_id,
+        requested_by=cmd.actor,
+        additional_seconds=cmd.additional_seconds,
+        reason=cmd.reason,
+        requested_at=now,
+        status=ExtensionStatus.PENDING,
+        approvals_required=profile.approvals_required,
+        self_approval=profile.self_approval,
+        eligible=eligible,
+    )
+    if profile.require_reason and not cmd.reason.strip():
+        return _deny(record, ext, None, f"{profile.description} requires a reason.", now)
+    additional = timedelta(seconds=cmd.additional_seconds)
+    mode = instant_mode(profile, record.requester.email, record.chosen_approver, additional)
+    if mode is not None:
+        return _approve(record, ext, [], mode, now)
+    if len(eligible) < profile.approvals_required:
+        return _deny(record, ext, None, "Not enough people may approve this extension.", now)
+    chosen = record.chosen_approver if record.chosen_approver in eligible else None
+    asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester)
+    expires_at = now + config.request_ttl(profile)
+    pending = ext.model_copy(update={"asked": asked, "expires_at": expires_at})
+    assert record.device is not None  # an active grant implies an opened request
+    event = ApprovalRequested(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        profile_description=profile.description,
+        device=record.device,
+        duration_seconds=record.duration_seconds,
+        reason=cmd.reason,
+        approvers=asked,
+        approvals_required=profile.approvals_required,
+        expires_at=expires_at,
+        extension_id=cmd.extension_id,
+        additional_seconds=cmd.additional_seconds,
+    )
+    return Step(record=with_extension(record, pending), events=(event,))
+
+
+def decide(record: RequestRecord, cmd: DecisionSubmitted, now: datetime) -> Step:
+    """An Approve or Deny click on an extension."""
+    action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
+    ext = record.extensions.get(cmd.extension_id or "")
+
+    def no(code: RefusalReason, message: str) -> Step:
+        return refuse(
+            cmd.request_id, cmd.decider, action, code, message, extension_id=cmd.extension_id
+        )
+
+    if ext is None:
+        return no(RefusalReason.UNKNOWN_REQUEST, "This extension is unknown.")
+    if _overdue(ext, now):
+        expired = _expire(record, ext, now)
+        refused = no(RefusalReason.NOT_PENDING, "This extension is no longer pending: it expired.")
+        return Step(record=expired.record, events=expired.events, refusal=refused.refusal)
+    refusal = next(_decision_refusals(record, ext, cmd, now), None)
+    if refusal is not None:
+        return no(*refusal)
+    return _count(record, ext, cmd, now)
+
+
+def _decision_refusals(
+    record: RequestRecord, ext: ExtensionRecord, cmd: DecisionSubmitted, now: datetime
+) -> Iterator[tuple[RefusalReason, str]]:
+    """Why a click on an extension does not count, first reason first (lazily)."""
+    if ext.status is not ExtensionStatus.PENDING:
+        yield (
+            RefusalReason.NOT_PENDING,
+            f"This extension is no longer pending: it is {ext.status.value}.",
+        )
+    if not grant_active(record, now):
+        yield RefusalReason.NOT_ACTIVE, "The access this extension is for has ended."
+    ballot = Ballot(
+        subject=record.rules.description if record.rules else record.profile_id,
+        requester=record.requester.email,
+        eligible=ext.eligible,
+        approvals_required=ext.approvals_required,
+        self_approval=ext.self_approval,
+        votes=ext.votes,
+    )
+    refusal = ballot.refusal(cmd.decider)
+    if refusal is not None:
+        yield refusal
+
+
+def _count(
+    record: RequestRecord, ext: ExtensionRecord, cmd: DecisionSubmitted, now: datetime
+) -> Step:
+    """Record a counted vote; deny or approve when it decides."""
+    vote = Vote(approver=cmd.decider, decision=cmd.decision, reason=cmd.reason, at=now)
+    voted = ext.model_copy(update={"votes": [*ext.votes, vote]})
+    decided = outcome(voted.votes, ext.approvals_required)
+    if decided is Decision.DENY:
+        return _deny(record, voted, cmd.decider, cmd.reason, now)
+    if decided is Decision.APPROVE:
+        approvers = [v.approver for v in voted.votes if v.decision is Decision.APPROVE]
+        return _approve(record, voted, approvers, ApprovalMode.QUORUM, now)
+    return Step(record=with_extension(record, voted))
+
+
+def expire(record: RequestRecord, moment: datetime, now: datetime) -> Step:
+    """Expire the pending extension if it is due at `moment`; otherwise nothing."""
+    ext = record.pending_extension()
+    if ext is None or not _overdue(ext, moment):
+        return unchanged("nothing due")
+    return _expire(record, ext, now)
+
+
+def _overdue(ext: ExtensionRecord, moment: datetime) -> bool:
+    return (
+        ext.status is ExtensionStatus.PENDING
+        and ext.expires_at is not None
+        and ext.expires_at <= moment
+    )
+
+
+def _expire(record: RequestRecord, ext: ExtensionRecord, now: datetime) -> Step:
+    waited = format_duration((ext.expires_at or now) - ext.requested_at)
+    expired = ext.model_copy(update={"status": ExtensionStatus.EXPIRED, "decided_at": now})
+    event = _denied_event(record, ext, None, f"Nobody decided within {waited}.")
+    return Step(record=with_extension(record, expired), events=(event,))
+
+
+def _approve(
+    record: RequestRecord,
+    ext: ExtensionRecord,
+    approvers: list[Person],
+    mode: ApprovalMode,
+    now: datetime,
+) -> Step:
+    approved = ext.model_copy(
+        update={"status": ExtensionStatus.APPROVED, "mode": mode, "decided_at": now}
+    )
+    event = ExtensionApproved(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        extension_id=ext.extension_id,
+        additional_seconds=ext.additional_seconds,
+        approvers=approvers,
+    )
+    return Step(record=with_extension(record, approved), events=(event,))
+
+
+def _deny(
+    record: RequestRecord,
+    ext: ExtensionRecord,
+    denied_by: Person | None,
+    reason: str | None,
+    now: datetime,
+) -> Step:
+    denied = ext.model_copy(update={"status": ExtensionStatus.DENIED, "decided_at": now})
+    event = _denied_event(record, ext, denied_by, reason)
+    return Step(record=with_extension(record, denied), events=(event,))
+
+
+def _denied_event(
+    record: RequestRecord, ext: ExtensionRecord, denied_by: Person | None, reason: str | None
+) -> Event:
+    return ExtensionDenied(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        extension_id=ext.extension_id,
+        denied_by=denied_by,
+        reason=reason,
+    )

@@ -1,0 +1,55 @@
+"""Request records in KV `requests`, changed only by compare-and-set on the revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from services.approvals.record import RequestRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A record and the revision it was read at."""
+
+    record: RequestRecord
+    revision: int
+
+
+class RequestStore:
+    """Reads and CAS-writes request records; a lost race returns None, never overwrites."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def load(self, request_id: str) -> Stored | None:
+        """The record and its revision, or None when there is none."""
+        try:
+            entry = await self._kv.get(request_id)
+        except KeyNotFoundError:
+            return None
+        if entry.value is None or entry.revision is None:
+            return None
+        return Stored(RequestRecord.model_validate_json(entry.value), entry.revision)
+
+    async def create(self, record: RequestRecord) -> Stored | None:
+        """Store a new record; None when one already exists under its id."""
+        try:
+            revision = await self._kv.create(record.request_id, _encode(record))
+        except KeyWrongLastSequenceError:
+            return None
+        return Stored(record, revision)
+
+    async def update(self, record: RequestRecord, revision: int) -> Stored | None:
+        """Replace the record read at `revision`; None when someone changed it since."""
+        try:
+            new_revision = await self._kv.update(record.request_id, _encode(record), last=revision)
+        except KeyWrongLastSequenceError:
+            return None
+        return Stored(record, new_revision)
+
+
+def _encode(record: RequestRecord) -> bytes:
+    return record.model_dump_json().encode()
