@@ -1,0 +1,119 @@
+"""Intake's composition root: the one place its parts are built and wired.
+
+Nothing happens at import time; `build` only constructs, `Service.start` connects
+(NATS, then the device watch, then Slack).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from nats.js import JetStreamContext
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from services.intake.device_index import DeviceIndex
+from services.intake.device_watch import DeviceWatch
+from services.intake.directory import Directory
+from services.intake.dispatcher import Dispatcher
+from services.intake.handling import Deps
+from services.intake.settings import IntakeSettings
+from services.intake.slack_gateway import SlackGateway
+from services.intake.transport_http import HttpTransport
+from services.intake.transport_socket import SocketTransport
+from shared.connection import make_broker
+from shared.logging import configure_logging
+from shared.profiles import ProfilesConfig, load_profiles
+from shared.publishing import EventPublisher
+from shared.runtime import Service, run_service
+
+SERVICE = "intake"
+SOURCE = "accessbot/intake"
+SLACK_TIMEOUT_SECONDS = 5  # intake answers people: fail fast rather than hang
+RETRIES = 1  # a retried call must still fit in Slack's 3-second window more often than not
+INITIAL_DEVICES_WAIT_SECONDS = 30.0
+
+log = structlog.get_logger("accessbot.intake")
+
+
+def slack_client(settings: IntakeSettings) -> AsyncWebClient:
+    """The Web API client with retries for dropped connections, 429 (Retry-After) and 5xx."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
+        ],
+    )
+
+
+def build(
+    settings: IntakeSettings,
+    *,
+    profiles: ProfilesConfig | None = None,
+    client: AsyncWebClient | None = None,
+    **broker_options: Any,
+) -> Service:
+    """The intake service: Slack client and transport, device index and watch, broker, hooks."""
+    profiles = profiles if profiles is not None else load_profiles(settings.profiles_path)
+    web = client if client is not None else slack_client(settings)
+    slack = SlackGateway(web)
+    devices = DeviceIndex()
+    watch = DeviceWatch(devices)
+    dispatcher = Dispatcher(
+        Deps(profiles=profiles, devices=devices, people=Directory(slack), views=slack)
+    )
+    transport: SocketTransport | HttpTransport
+    if settings.slack_mode == "socket" and settings.slack_app_token is not None:
+        transport = SocketTransport(
+            dispatcher, app_token=settings.slack_app_token.get_secret_value(), web_client=web
+        )
+        slack_ready = transport.connected
+    elif settings.slack_mode == "http" and settings.slack_signing_secret is not None:
+        transport = HttpTransport(
+            dispatcher,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            host=settings.slack_http_host,
+            port=settings.slack_http_port,
+        )
+        slack_ready = transport.listening
+    else:  # IntakeSettings' own validation rules this out
+        raise ValueError(f"no Slack credentials for SLACK_MODE={settings.slack_mode}")
+
+    async def connected(js: JetStreamContext) -> None:
+        dispatcher.use_publisher(EventPublisher(js, source=SOURCE))
+        watch.start(js)
+        # Answer device searches from a complete index from the first interaction on.
+        try:
+            await asyncio.wait_for(watch.loaded.wait(), INITIAL_DEVICES_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("devices.not_loaded_yet", waited_s=INITIAL_DEVICES_WAIT_SECONDS)
+
+    async def devices_loaded() -> bool:
+        return devices.loaded
+
+    return Service(
+        name=SERVICE,
+        settings=settings,
+        broker=make_broker(settings, name=SERVICE, **broker_options),
+        on_connected=[connected],
+        on_started=[transport.start],
+        on_stop=[watch.stop, transport.stop],  # run in reverse: Slack first, then the watch
+        ready_checks={"slack": slack_ready, "devices": devices_loaded},
+    )
+
+
+def main() -> None:
+    """Run intake with settings from the environment until SIGINT/SIGTERM."""
+    settings = IntakeSettings()  # required fields come from the environment
+    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    asyncio.run(run_service(build(settings)))

@@ -1,0 +1,61 @@
+"""What the dispatcher needs from the outside world, as protocols.
+
+The composition root plugs in the Slack gateway, the cached directory and the
+JetStream publisher; nothing here imports a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from slack_sdk.models.views import View
+
+from services.intake.approvers import ApproverCandidate
+from shared.events import Event, Person
+
+AckBody = dict[str, Any] | None
+Ack = Callable[[AckBody], Awaitable[None]]
+"""Answers Slack for one interaction (the socket envelope ack or the HTTP response)."""
+
+
+class Views(Protocol):
+    """Slack surfaces intake drives."""
+
+    async def open_view(self, trigger_id: str, view: View) -> str:
+        """views.open; the view id."""
+
+    async def update_view(self, view_id: str, view_hash: str | None, view: View) -> bool:
+        """views.update; False when superseded."""
+
+    async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """A note only `user` sees."""
+
+
+class People(Protocol):
+    """Identity lookups (cached)."""
+
+    async def person(self, user_id: str) -> Person | None:
+        """The Slack user as a Person, if it has an email."""
+
+    def cached_person(self, user_id: str) -> Person | None:
+        """Only from the cache."""
+
+    async def candidates(self, emails: Iterable[str]) -> list[ApproverCandidate]:
+        """Approvers as shown in the form."""
+
+
+class PublishAck(Protocol):
+    """What JetStream answered (nats-py's PubAck)."""
+
+    duplicate: bool | None
+
+
+class Publisher(Protocol):
+    """Puts events on the ACCESS stream (shared.publishing.EventPublisher)."""
+
+    async def publish(
+        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+    ) -> PublishAck:
+        """Publish and wait for the stream's ack."""
