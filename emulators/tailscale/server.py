@@ -249,6 +249,11 @@ class TailscaleEmulator:
             # Sleep, then serve normally: the client's own timeout decides what it sees.
             await asyncio.sleep(fault.hang_seconds)
             return await _answer(request, handler)
+        if fault.kind == "hang_after":
+            # Serve first, answer late: a client killed meanwhile never learns of the change.
+            response = await _answer(request, handler)
+            await asyncio.sleep(fault.hang_seconds)
+            return response
         if fault.kind == "401":
             self._issuer.revoke_all()
         status, message = _FAULT_ANSWERS[fault.kind]

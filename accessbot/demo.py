@@ -1,0 +1,167 @@
+"""`accessbot demo`: one scripted request, from the shortcut to expiry, and what everyone saw.
+
+It runs the real system (embedded NATS, the four services as processes) against the
+Slack and Tailscale emulators: Dana asks for demo access on her laptop, Bob approves in
+his DM, grants sets the attribute with an expiry, and when the time is over grants
+removes it. Then it prints the event stream and every Slack message as posted and
+updated, per person and channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from accessbot.harness import Harness, start_harness
+from accessbot.sandbox import slack_user_id
+from accessbot.scenario import file_request, press_in_dm
+from shared.cloudevents import Envelope
+from shared.events import (
+    ApprovalRequested,
+    DecisionSubmitted,
+    Event,
+    GrantApplied,
+    GrantExpired,
+    RequestApproved,
+    RequestSubmitted,
+)
+from shared.slack_ids import ActionId
+
+REQUESTER = "dana@example.com"
+APPROVER = "bob@example.com"
+AUDIT_CHANNEL = "C0DEMOAUDIT"
+
+
+def demo_profiles(duration_seconds: int) -> str:
+    """A one-profile profiles.yaml whose grants last `duration_seconds`."""
+    return f"""\
+admins: [secops@example.com]
+profiles:
+  - id: demo
+    description: Demo production access
+    attribute: custom:demoAccess
+    value: true
+    max_duration: {duration_seconds}s
+    approvers: {{emails: [{APPROVER}]}}
+    devices: own
+    require_reason: true
+    notify_channels: [{AUDIT_CHANNEL}]
+"""
+
+
+def describe(event: Event) -> str:  # noqa: PLR0911 - one case per event type reads best
+    """One line about an event, for the timeline."""
+    match event:
+        case RequestSubmitted():
+            return (
+                f"{event.requester.email} asks for {event.profile_id} on {event.device_id} "
+                f"for {event.duration_seconds}s: {event.reason!r}"
+            )
+        case ApprovalRequested():
+            return "asking " + ", ".join(p.email for p in event.approvers)
+        case DecisionSubmitted():
+            return f"{event.decider.email} pressed {event.decision.value}"
+        case RequestApproved():
+            return f"approved ({event.mode.value}) by " + (
+                ", ".join(p.email for p in event.approvers) or "rule"
+            )
+        case GrantApplied():
+            until = f"{event.expires_at:%H:%M:%S}"
+            return f"{event.attribute}={event.value} set on {event.device_id} until {until}"
+        case GrantExpired():
+            return f"{event.attribute} removed from {event.device_id}"
+    fields = event.model_dump(exclude={"schema_version", "request_id", "requester"})
+    return ", ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, [], ""))
+
+
+def _first_line(text: str, width: int = 110) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def print_events(events: list[Envelope[Event]], start: float, out: TextIO) -> None:
+    """The ACCESS stream: time since start, subject, publisher, summary."""
+    print("\nEvent stream (JetStream ACCESS, as a SIEM reads it):", file=out)
+    for envelope in events:
+        offset = envelope.meta.time.timestamp() - start
+        source = envelope.meta.source.removeprefix("accessbot/")
+        subject = envelope.event.SUBJECT.value
+        print(f"  +{offset:6.2f}s  {subject:28} {source:9} {describe(envelope.event)}", file=out)
+
+
+def print_slack(harness: Harness, start: float, out: TextIO) -> None:
+    """Every message posted or updated, grouped by who saw it."""
+    slack = harness.slack
+    names = {slack.dm_channel(slack_user_id(e)): f"{e} (DM)" for e in (REQUESTER, APPROVER)}
+    names[AUDIT_CHANNEL] = "#access-audit (audit channel)"
+    seen: dict[str, list[str]] = {}
+    for entry in slack.timeline():
+        if entry["kind"] not in ("message_posted", "message_updated"):
+            continue
+        where = names.get(entry["channel"], entry["channel"])
+        verb = "posted " if entry["kind"] == "message_posted" else "updated"
+        if entry.get("thread_ts"):
+            verb = "thread "
+        offset = entry["time"] - start
+        text = _first_line(entry.get("text") or "")
+        seen.setdefault(where, []).append(f"  +{offset:6.2f}s  {verb} {text}")
+    print("\nWhat each person saw in Slack:", file=out)
+    for where, lines in seen.items():
+        print(f" {where}", file=out)
+        for line in lines:
+            print(line, file=out)
+
+
+async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, out: TextIO) -> int:
+    """Run the scripted flow; 0 when it went through to expiry."""
+
+    def say(text: str, start: float) -> None:
+        print(f"[+{time.time() - start:6.2f}s] {text}", file=out, flush=True)
+
+    base = data_dir or Path(tempfile.mkdtemp(prefix="accessbot-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    profiles = base / "profiles.yaml"
+    profiles.write_text(demo_profiles(duration_seconds), encoding="utf-8")
+    print("Starting NATS, the Slack and Tailscale emulators, and the four services…", file=out)
+    harness = await start_harness(base, profiles_path=profiles, devices=30)
+    start = time.time()
+    try:
+        await _script(harness, start, say, duration_seconds)
+        print_events(await harness.events(), start, out)
+        print_slack(harness, start, out)
+    finally:
+        await harness.stop()
+    print(f"\nLogs and data: {base}", file=out)
+    return 0
+
+
+async def _script(
+    harness: Harness, start: float, say: Callable[[str, float], None], duration_seconds: int
+) -> None:
+    dana, bob = slack_user_id(REQUESTER), slack_user_id(APPROVER)
+    say(f"Dana ({dana}) presses the 'Request access' shortcut and fills in the form", start)
+    await file_request(
+        harness.slack, dana, profile_id="demo", reason="Deploying the hotfix for INC-4211"
+    )
+    submitted = await harness.wait_for_event("access.request.submitted")
+    request_id = submitted[0].event.request_id
+    say(f"request {request_id} submitted; approvals asks Bob", start)
+    await harness.wait_for_event("access.approval.requested", request_id)
+    say(f"Bob ({bob}) presses Approve in his DM", start)
+    await press_in_dm(harness.slack, bob, ActionId.APPROVE, request_id)
+    applied = (await harness.wait_for_event("access.grant.applied", request_id))[0].event
+    assert isinstance(applied, GrantApplied)
+    attrs = harness.tailscale.attributes(applied.device_id)
+    say(f"Tailscale now has {applied.attribute}={attrs[applied.attribute]['value']} "
+        f"on {applied.device_id}, expiring {applied.expires_at:%H:%M:%S} UTC", start)  # fmt: skip
+    wait = max(0.0, (applied.expires_at - datetime.now(UTC)).total_seconds()) + 10
+    say(f"waiting for the {duration_seconds}s grant to expire…", start)
+    await harness.wait_for_event("access.grant.expired", request_id, timeout=wait)
+    gone = applied.attribute not in harness.tailscale.attributes(applied.device_id)
+    say(f"expired: grants removed {applied.attribute} ({'gone' if gone else 'STILL SET'})", start)
+    await asyncio.sleep(1.0)  # let the notifier's last updates land before printing

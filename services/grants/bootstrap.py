@@ -1,0 +1,159 @@
+"""The grants service's one composition root: clients, broker, subscribers, hooks, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict, Unpack
+
+import httpx
+import structlog
+from nats.js import JetStreamContext
+from pydantic import ValidationError
+
+from services.grants.inventory_sync import InventorySync
+from services.grants.outbox import Outbox
+from services.grants.recovery import resume_unfinished
+from services.grants.settings import GrantsSettings
+from services.grants.store import GrantStore
+from services.grants.subscribers import SERVICE, register
+from services.grants.tailscale.client import TailscaleClient
+from services.grants.tailscale.errors import TailscaleError
+from services.grants.tailscale.retry import RetryPolicy
+from services.grants.workflow import GrantWorkflow
+from shared.connection import make_broker
+from shared.logging import configure_logging
+from shared.profiles import ProfilesError, load_profiles
+from shared.publishing import EventPublisher
+from shared.runtime import Service, run_service
+from shared.subjects import Bucket, TimerPurpose
+from shared.timers import schedule
+
+SOURCE = "accessbot/grants"
+READY_TIMEOUT_SECONDS = 5.0  # a readiness probe must answer promptly
+
+log = structlog.get_logger("accessbot.grants")
+
+
+class GrantsOverrides(TypedDict, total=False):
+    """What tests may swap in (nothing here replaces a client by a fake)."""
+
+    run_inventory: bool  # False: no background sync (tests that count API calls)
+    run_recovery: bool  # False: no start-up sweep
+
+
+@dataclass
+class _Parts:
+    """What exists only once NATS is connected."""
+
+    workflow: GrantWorkflow | None = None
+    store: GrantStore | None = None
+    inventory: InventorySync | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Service:
+    """Wire the grants service; nothing connects until the Service starts."""
+    profiles = load_profiles(settings.profiles_path)
+    broker = make_broker(settings, name=SERVICE)
+    tailscale = TailscaleClient(
+        api_url=settings.tailscale_api_url,
+        tailnet=settings.tailscale_tailnet,
+        client_id=settings.tailscale_oauth_client_id,
+        client_secret=settings.tailscale_oauth_client_secret,
+        policy=RetryPolicy(
+            budget_seconds=settings.tailscale_retry_budget_seconds,
+            base_delay=settings.tailscale_retry_base_delay_seconds,
+            max_delay=settings.tailscale_retry_max_delay_seconds,
+        ),
+        request_timeout=settings.tailscale_request_timeout_seconds,
+    )
+    parts = _Parts()
+
+    def workflow() -> GrantWorkflow:
+        if parts.workflow is None:
+            raise RuntimeError("grants workflow used before NATS connected")
+        return parts.workflow
+
+    register(broker, workflow)
+
+    async def on_connected(js: JetStreamContext) -> None:
+        publisher = EventPublisher(js, source=SOURCE)
+
+        async def schedule_expiry(request_id: str, due_at: datetime, generation: int) -> None:
+            await schedule(js, TimerPurpose.GRANT_EXPIRY, request_id, due_at, generation=generation)
+
+        store = GrantStore(await js.key_value(Bucket.GRANTS.value))
+        parts.store = store
+        parts.workflow = GrantWorkflow(
+            store=store,
+            tailscale=tailscale,
+            outbox=Outbox(store, publisher, schedule_expiry),
+            announcer=publisher,
+            profiles=profiles,
+            lease_seconds=settings.lease_seconds,
+        )
+        parts.inventory = InventorySync(
+            await js.key_value(Bucket.DEVICES.value),
+            tailscale,
+            interval=settings.grants_inventory_interval_seconds,
+            concurrency=settings.grants_inventory_concurrency,
+        )
+
+    async def on_started() -> None:
+        if parts.inventory is not None and overrides.get("run_inventory", True):
+            parts.tasks.append(asyncio.create_task(parts.inventory.run(), name="inventory"))
+        if parts.store is not None and overrides.get("run_recovery", True):
+            sweep = resume_unfinished(parts.store, workflow())
+            parts.tasks.append(asyncio.create_task(sweep, name="recovery"))
+
+    async def on_stop() -> None:
+        for task in parts.tasks:
+            task.cancel()
+        await asyncio.gather(*parts.tasks, return_exceptions=True)
+        parts.tasks.clear()
+        await tailscale.aclose()
+
+    async def tailscale_ready() -> bool:
+        if parts.inventory is not None and parts.inventory.healthy():
+            return True
+        try:
+            await asyncio.wait_for(tailscale.ensure_token(), timeout=READY_TIMEOUT_SECONDS)
+        except (TailscaleError, httpx.HTTPError, TimeoutError) as exc:
+            log.warning("ready.tailscale_unavailable", error=str(exc))
+            return False
+        return True
+
+    return Service(
+        name=SERVICE,
+        settings=settings,
+        broker=broker,
+        on_connected=[on_connected],
+        on_started=[on_started],
+        on_stop=[on_stop],
+        ready_checks={"tailscale": tailscale_ready},
+    )
+
+
+def _settings_from_env() -> GrantsSettings:
+    """Settings from the environment, or exit naming each bad variable (never its value)."""
+    try:
+        return GrantsSettings()  # required fields come from the environment
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        raise SystemExit(f"grants: invalid settings:\n{problems}") from None
+
+
+def main() -> None:
+    """Entry point of `accessbot serve grants` and `python -m services.grants`."""
+    settings = _settings_from_env()
+    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    try:
+        service = build(settings)
+    except ProfilesError as exc:
+        raise SystemExit(f"grants: {exc}") from None
+    asyncio.run(run_service(service))

@@ -1,0 +1,162 @@
+"""Carrying out a leased grant operation against Tailscale, then recording and announcing it.
+
+The caller has claimed the operation (status and lease written by compare-and-set).
+Tailscale calls end before the lease does, so nobody taking the operation over can
+overlap with us. The outcome and its event are written together, then published.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from services.grants import transitions
+from services.grants.attribute_changes import (
+    AttributeApi,
+    failure_from,
+    remove_if_ours,
+    set_once,
+)
+from services.grants.outbox import Outbox
+from services.grants.records import ApplyOp, ExpireOp, ExtendOp, GrantRecord, RevokeOp
+from services.grants.store import GrantConflictError, GrantStore, Stored
+from services.grants.tailscale.errors import TailscaleError
+
+# Stop calling Tailscale this long before the lease runs out, so nobody overlaps us.
+LEASE_SAFETY_SECONDS = 1.0
+
+log = structlog.get_logger("accessbot.grants")
+
+
+class GrantBusyError(Exception):
+    """Another operation on this grant is in flight; try again after `retry_at`."""
+
+    def __init__(self, request_id: str, reason: str, retry_at: datetime | None = None) -> None:
+        self.request_id = request_id
+        self.retry_at = retry_at
+        super().__init__(f"grant {request_id} is busy: {reason}")
+
+
+async def try_update(store: GrantStore, record: GrantRecord, stored: Stored) -> Stored | None:
+    """Compare-and-set `record` over `stored`; None when someone changed it first."""
+    try:
+        return await store.update(record, stored.revision)
+    except GrantConflictError:
+        return None
+
+
+class OperationRunner:
+    """Runs apply, extend, revoke and expire operations to their recorded outcome."""
+
+    def __init__(
+        self,
+        *,
+        store: GrantStore,
+        tailscale: AttributeApi,
+        outbox: Outbox,
+        lease_seconds: float,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._api = tailscale
+        self._outbox = outbox
+        self._lease = lease_seconds
+        self._now = now
+        self._clock = clock
+
+    async def run(self, claimed: Stored, *, resumed: bool) -> None:
+        """Carry out the leased operation, record its outcome, and announce it."""
+        record = claimed.record
+        op = record.op
+        deadline = self._deadline(record)
+        try:
+            if isinstance(op, ApplyOp):
+                outcome = await self._apply(claimed, resumed=resumed, deadline=deadline)
+            elif isinstance(op, ExtendOp):
+                outcome = await self._extend(claimed, op, resumed=resumed, deadline=deadline)
+            elif isinstance(op, RevokeOp | ExpireOp):
+                await remove_if_ours(self._api, record, deadline=deadline)
+                finish = transitions.revoked if isinstance(op, RevokeOp) else transitions.expired
+                outcome = claimed, finish(record, now=self._now())
+            else:
+                return
+        except Exception:
+            # Let a redelivery retry at once rather than wait for the lease to run out.
+            await try_update(self._store, transitions.release(record, now=self._now()), claimed)
+            raise
+        base, final = outcome
+        done = await try_update(self._store, final, base)
+        if done is None:
+            raise GrantBusyError(record.request_id, "the operation was taken over")
+        log.info(
+            "grant.changed",
+            op=op.kind,
+            status=final.status.value,
+            expires_at=final.expires_at.isoformat(),
+        )
+        await self._outbox.flush(done)
+
+    async def _apply(
+        self, claimed: Stored, *, resumed: bool, deadline: float
+    ) -> tuple[Stored, GrantRecord]:
+        record = claimed.record
+        try:
+            if resumed:
+                # The previous owner may or may not have set it: look; if not, count from now.
+                found = await self._api.get_attributes(record.device_id, deadline=deadline)
+                if found.holds(record.attribute, record.value, record.expires_at):
+                    log.info("grant.attribute_already_set", device_id=record.device_id)
+                    return claimed, transitions.applied(record, now=self._now())
+                fresher = await try_update(
+                    self._store, transitions.recomputed_expiry(record, now=self._now()), claimed
+                )
+                if fresher is None:
+                    raise GrantBusyError(record.request_id, "the operation was taken over")
+                claimed, record = fresher, fresher.record
+            await set_once(
+                self._api,
+                record,
+                expiry=record.expires_at,
+                comment=record.comment,
+                check_first=False,
+                deadline=deadline,
+            )
+        except TailscaleError as exc:
+            failure = failure_from(exc)
+            log.warning("grant.apply_failed", error_code=failure.error_code, reason=str(exc))
+            return claimed, transitions.apply_failed(record, failure, now=self._now())
+        return claimed, transitions.applied(record, now=self._now())
+
+    async def _extend(
+        self, claimed: Stored, op: ExtendOp, *, resumed: bool, deadline: float
+    ) -> tuple[Stored, GrantRecord]:
+        record = claimed.record
+        try:
+            await set_once(
+                self._api,
+                record,
+                expiry=op.new_expires_at,
+                comment=op.comment,
+                check_first=resumed,
+                deadline=deadline,
+            )
+        except TailscaleError as exc:
+            failure = failure_from(exc)
+            log.warning("grant.extension_failed", error_code=failure.error_code, reason=str(exc))
+            changed = transitions.extension_failed(
+                record, op.extension_id, failure, now=self._now()
+            )
+            return claimed, changed
+        return claimed, transitions.extended(record, now=self._now())
+
+    def _deadline(self, record: GrantRecord) -> float:
+        """The monotonic time by which Tailscale calls must end: before the lease does."""
+        lease_until = record.op.lease_until if record.op is not None else None
+        if lease_until is None:
+            return self._clock() + self._lease - LEASE_SAFETY_SECONDS
+        left = (lease_until - self._now()).total_seconds() - LEASE_SAFETY_SECONDS
+        return self._clock() + max(0.0, left)

@@ -1,0 +1,76 @@
+"""KV `grants`: grant records by request id, changed only by compare-and-set on the revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from services.grants.records import GrantRecord
+
+WATCH_IDLE_SECONDS = 5.0
+
+
+class GrantConflictError(Exception):
+    """Someone else changed (or created) the record first: re-read and decide again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A record and the revision it was read (or written) at."""
+
+    record: GrantRecord
+    revision: int
+
+
+class GrantStore:
+    """Reads and compare-and-set writes of grant records."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def get(self, request_id: str) -> Stored | None:
+        """The record, or None when grants never saw this request."""
+        try:
+            entry = await self._kv.get(request_id)
+        except KeyNotFoundError:  # also a deleted key
+            return None
+        if entry.value is None or entry.revision is None:
+            return None
+        return Stored(GrantRecord.model_validate_json(entry.value), entry.revision)
+
+    async def create(self, record: GrantRecord) -> Stored:
+        """Write a new record; GrantConflictError when it exists already."""
+        try:
+            revision = await self._kv.create(record.request_id, record.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            raise GrantConflictError(record.request_id) from None
+        return Stored(record, revision)
+
+    async def update(self, record: GrantRecord, revision: int) -> Stored:
+        """Replace the record read at `revision`; GrantConflictError when it changed since."""
+        try:
+            new_revision = await self._kv.update(
+                record.request_id, record.model_dump_json().encode(), last=revision
+            )
+        except KeyWrongLastSequenceError:
+            raise GrantConflictError(record.request_id) from None
+        return Stored(record, new_revision)
+
+    async def all(self) -> list[Stored]:
+        """Every record, read with one watcher (for the start-up sweep)."""
+        found: list[Stored] = []
+        watcher = await self._kv.watchall(ignore_deletes=True)
+        try:
+            while True:
+                # nats-py's watcher methods carry no annotations
+                entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
+                if entry is None:  # the marker after the last stored value
+                    break
+                if entry.value is not None and entry.revision is not None:
+                    record = GrantRecord.model_validate_json(entry.value)
+                    found.append(Stored(record, entry.revision))
+        finally:
+            await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
+        return found

@@ -1,0 +1,37 @@
+"""Grants' durable consumers: decode, then delegate to the workflow (no logic here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.nats import NatsBroker
+
+from services.grants.workflow import GrantWorkflow
+from shared.cloudevents import Envelope
+from shared.consumers import consumer
+from shared.events import ExtensionApproved, RequestApproved, RevokeRequested
+from shared.subscribing import subscribe_events, subscribe_timers
+from shared.timers import TimerFired
+
+SERVICE = "grants"
+
+
+def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
+    """Subscribe every grants consumer; `workflow` is ready once NATS is connected."""
+
+    async def approved(envelope: Envelope[RequestApproved]) -> None:
+        await workflow().on_approved(envelope)
+
+    async def extension(envelope: Envelope[ExtensionApproved]) -> None:
+        await workflow().on_extension(envelope)
+
+    async def revoke(envelope: Envelope[RevokeRequested]) -> None:
+        await workflow().on_revoke(envelope)
+
+    async def expiry(fired: TimerFired) -> None:
+        await workflow().on_expiry_timer(fired)
+
+    subscribe_events(broker, consumer(SERVICE, "grants_approved"), RequestApproved, approved)
+    subscribe_events(broker, consumer(SERVICE, "grants_extension"), ExtensionApproved, extension)
+    subscribe_events(broker, consumer(SERVICE, "grants_revoke"), RevokeRequested, revoke)
+    subscribe_timers(broker, consumer(SERVICE, "grants_timer_grant"), TimerFired, expiry)

@@ -1,0 +1,1 @@
+"""An async Tailscale API client: OAuth client credentials, retries, typed errors."""

@@ -1,0 +1,32 @@
+"""Who may revoke: the requester, an approver of the profile, or an admin."""
+
+from __future__ import annotations
+
+from services.grants.revoke_policy import may_revoke, refusal_message
+from shared.profiles import load_profiles
+from tests.conftest import PROFILES_PATH
+
+PROFILES = load_profiles(PROFILES_PATH)
+
+
+def allowed(actor: str, profile: str = "prod") -> bool:
+    return may_revoke(
+        actor, requester_email="carol@example.com", profile_id=profile, profiles=PROFILES
+    )
+
+
+def test_requester_approver_and_admin_may_revoke_case_insensitively():
+    assert allowed("Carol@Example.com")
+    assert allowed("bob@example.com")
+    assert allowed("SECOPS@example.com")
+
+
+def test_others_may_not():
+    assert not allowed("mallory@example.com")
+    assert not allowed("dave@example.com")  # an approver of staging, not of prod
+    assert allowed("dave@example.com", profile="staging")
+    assert not allowed("bob@example.com", profile="no-such-profile")
+
+
+def test_refusal_names_the_profile():
+    assert "Production" in refusal_message("prod", PROFILES)
