@@ -91,7 +91,12 @@ def timers_stream_config(*, replicas: int) -> StreamConfig:
     )
 
 
-def bucket_config(bucket: Bucket, *, replicas: int) -> KeyValueConfig:
+# Records about requests live as long as the events about them; the device inventory is
+# rewritten by grants' sync and never expires by age.
+AGED_BUCKETS = (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES)
+
+
+def bucket_config(bucket: Bucket, *, replicas: int, max_age_days: int = 400) -> KeyValueConfig:
     """A KV bucket of DESIGN.md's State table."""
     return KeyValueConfig(
         bucket=bucket.value,
@@ -99,6 +104,7 @@ def bucket_config(bucket: Bucket, *, replicas: int) -> KeyValueConfig:
         storage=StorageType.FILE,
         replicas=replicas,
         direct=True,
+        ttl=max_age_days * DAY if bucket in AGED_BUCKETS else None,
     )
 
 
@@ -153,6 +159,29 @@ async def _ensure_stream(
         report.unchanged.append(name)
 
 
+async def _ensure_bucket(
+    js: JetStreamContext, wanted: KeyValueConfig, report: ProvisionReport
+) -> None:
+    stream = f"KV_{wanted.bucket}"
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        await js.create_key_value(wanted)
+        report.created.append(stream)
+        return
+    actual = info.config
+    checks = (
+        ("num_replicas", wanted.replicas, actual.num_replicas),
+        ("storage", wanted.storage, actual.storage),
+        ("max_age", _norm("max_age", wanted.ttl or 0.0), _norm("max_age", actual.max_age or 0.0)),
+    )
+    drift = [Drift(stream, name, w, a) for name, w, a in checks if w != a]
+    if drift:
+        report.drift.extend(drift)
+    else:
+        report.unchanged.append(stream)
+
+
 async def provision(
     js: JetStreamContext, *, max_age_days: int = 400, replicas: int = 1
 ) -> ProvisionReport:
@@ -163,22 +192,7 @@ async def provision(
     )
     await _ensure_stream(js, timers_stream_config(replicas=replicas), report)
     for bucket in Bucket:
-        stream = f"KV_{bucket.value}"
-        try:
-            info = await js.stream_info(stream)
-        except NotFoundError:
-            await js.create_key_value(bucket_config(bucket, replicas=replicas))
-            report.created.append(stream)
-            continue
-        drift = (
-            [Drift(stream, "num_replicas", replicas, info.config.num_replicas)]
-            if info.config.num_replicas != replicas
-            else []
+        await _ensure_bucket(
+            js, bucket_config(bucket, replicas=replicas, max_age_days=max_age_days), report
         )
-        if info.config.storage != StorageType.FILE:
-            drift.append(Drift(stream, "storage", StorageType.FILE, info.config.storage))
-        if drift:
-            report.drift.extend(drift)
-        else:
-            report.unchanged.append(stream)
     return report

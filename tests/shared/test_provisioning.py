@@ -45,3 +45,20 @@ async def test_drift_is_reported_not_changed(admin_js: JetStreamContext) -> None
 
 def _all_streams() -> list[str]:
     return ["ACCESS", "TIMERS", *(f"KV_{b.value}" for b in Bucket)]
+
+
+async def test_request_records_age_out_with_the_audit_log(admin_js: JetStreamContext) -> None:
+    for bucket in (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES):
+        info = await admin_js.stream_info(f"KV_{bucket.value}")
+        assert info.config.max_age == 400 * 86400, bucket
+    devices = await admin_js.stream_info(f"KV_{Bucket.DEVICES.value}")
+    assert not devices.config.max_age
+
+
+async def test_bucket_drift_is_reported(admin_js: JetStreamContext) -> None:
+    report = await provision(admin_js, max_age_days=30)
+    drifted = sorted(str(d) for d in report.drift if d.stream.startswith("KV_"))
+    assert drifted == [
+        f"stream KV_{b}: max_age is {400 * 86400.0!r}, wanted {30 * 86400.0!r}"
+        for b in sorted(("grants", "requests", "slack_messages"))
+    ]
