@@ -94,7 +94,11 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
-    assert code == 0
+        assert proc.stdout is not None
+        tail = proc.stdout.read()
+        proc.stdout.close()
+    assert code == 0, tail
+    assert "accessbot dev: stopped" in tail
     deadline = time.monotonic() + 10
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
