@@ -79,17 +79,21 @@ class ServiceProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready in {timeout}s:\n{self.log_tail()}")
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> None:
-        """Signal the process and wait for it (SIGKILL if it does not stop)."""
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Signal the process and wait for it (SIGKILL if it does not stop).
+
+        The wait runs in a thread: the emulators live in this event loop, and intake's
+        Socket Mode close handshake needs them to answer while it stops.
+        """
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(sig)
         try:
-            proc.wait(timeout=timeout)
+            await asyncio.to_thread(proc.wait, timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            await asyncio.to_thread(proc.wait)
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the service's log."""
@@ -127,9 +131,9 @@ class Harness:
             await service.wait_ready()
         return service
 
-    def stop_service(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
+    async def stop_service(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
         """Stop one service (SIGKILL to simulate a crash)."""
-        self.services[name].stop(sig)
+        await self.services[name].stop(sig)
 
     async def events(self, subject: str = ACCESS_SUBJECTS) -> list[Envelope[Event]]:
         """Every valid event stored on ACCESS so far (oldest first)."""
@@ -172,9 +176,8 @@ class Harness:
         raise TimeoutError(f"{count}x {subject} not seen in {timeout}s (saw {len(found)})\n{logs}")
 
     async def stop(self) -> None:
-        """Stop services, emulators and NATS."""
-        for service in self.services.values():
-            service.stop()
+        """Stop services (all at once), then the emulators and NATS."""
+        await asyncio.gather(*(service.stop() for service in self.services.values()))
         if self.admin is not None:
             await self.admin.close()
         await self.slack.stop()
@@ -225,8 +228,13 @@ async def start_harness(
     slack_mode: str = "socket",
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     slack_options: Mapping[str, Any] | None = None,
+    attribute_expiry_lag: float = 120.0,
 ) -> Harness:
-    """Start NATS, both emulators and the four services; wait until all are ready."""
+    """Start NATS, both emulators and the four services; wait until all are ready.
+
+    `attribute_expiry_lag`: like the real Tailscale, the emulator removes an expired
+    attribute only "within a few minutes", so what removes it at expiry is grants.
+    """
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     profiles = load_profiles(profiles_path)
     nats = EmbeddedNats(data_dir=data_dir / "nats", port=free_port())
@@ -239,7 +247,9 @@ async def start_harness(
     )
     await slack.start()
     tailscale = TailscaleEmulator(
-        "example.com", generate_devices(devices, seed=1, owners=sandbox_people(profiles))
+        "example.com",
+        generate_devices(devices, seed=1, owners=sandbox_people(profiles)),
+        attribute_expiry_lag=attribute_expiry_lag,
     )
     tailscale.add_oauth_client(
         TAILSCALE_CLIENT_ID,
