@@ -55,9 +55,7 @@ def test_every_service_has_its_composition_root() -> None:
 @pytest.mark.parametrize("path", _service_modules(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_no_service_imports_another(path: Path) -> None:
     own = path.relative_to(SERVICES_DIR).parts[0]
-    foreign = [
-        m for m in _imports(path) if m.startswith("services.") and m.split(".")[1] != own
-    ]
+    foreign = [m for m in _imports(path) if m.startswith("services.") and m.split(".")[1] != own]
     assert foreign == []
 
 
