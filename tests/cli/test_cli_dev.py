@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from accessbot.natsserver import free_port
+from accessbot.natsserver import EmbeddedNats, free_port
+from shared.permissions import password_env_var
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
 READY_LINE = "all four services are ready"
@@ -142,3 +143,40 @@ def test_dev_refuses_invalid_profiles(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"{bad}: profiles: List should have at least 1 item" in result.stderr
+
+
+@pytest.mark.slow
+def test_dev_uses_an_existing_server_when_nats_url_is_set(
+    tmp_path: Path, nats_server: EmbeddedNats
+) -> None:
+    marker = uuid.uuid4().hex
+    env = _dev_env(marker)
+    env["NATS_URL"] = nats_server.url
+    for user in ("intake", "approvals", "grants", "notifier"):
+        env[password_env_var(user)] = nats_server.passwords[user]
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        [
+            sys.executable, "-m", "accessbot", "dev",
+            "--data-dir", str(tmp_path / "data"),
+            "--profiles", str(PROFILES_PATH),
+            "--devices", "20",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        lines = _read_until(proc, READY_LINE, timeout=120)
+        assert any(f"using NATS at {nats_server.url}" in line for line in lines), lines
+        assert not any("embedded NATS" in line for line in lines)
+        assert not (tmp_path / "data" / "nats").exists()
+        binaries = [Path(f"/proc/{pid}/exe").resolve().name for pid in _processes_with(marker)]
+        assert "nats-server" not in binaries
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert code == 0
