@@ -89,7 +89,7 @@ def _valid() -> tuple[str, dict[str, str], bytes]:
         ),
     ],
 )
-def test_decode_refuses_invalid_messages_with_a_reason(mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_decode_refuses_invalid_messages_with_a_reason(mutate, reason: str) -> None:
     subject, headers, body = mutate(*_valid())
     with pytest.raises(InvalidEventError, match=reason):
         decode(subject, headers, body)
