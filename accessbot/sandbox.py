@@ -212,7 +212,8 @@ class Sandbox:
             f"Slack emulator: {self.slack_url} (inspect: {self.slack_url}/_emulator/timeline)",
             f"Press the shortcut as {requester}: curl -X POST "
             f"{self.slack_url}/_emulator/driver/shortcut "
-            f"-H 'content-type: application/json' -d '{{\"user_id\": \"{requester}\"}}'",
+            f"-H 'content-type: application/json' "
+            f'-d \'{{"user_id": "{requester}", "callback_id": "request_access"}}\'',
             "Or run the scripted walk-through in another terminal: accessbot demo",
         ]
 
