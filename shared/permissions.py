@@ -83,6 +83,8 @@ class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
     allow_responses: bool = field(default=False)
+    # Carved out of `publish` (nats-server applies deny over allow).
+    publish_deny: tuple[str, ...] = ()
 
 
 def inbox_prefix(user: str) -> str:
@@ -151,13 +153,19 @@ def service_permissions(service: str) -> Permissions:
 
 
 def siem_permissions() -> Permissions:
-    """Read-only: ephemeral consumers on ACCESS, nothing else."""
+    """Read-only: its own ephemeral consumers on ACCESS, nothing else.
+
+    Consumers are created by name only (`CONSUMER.CREATE.ACCESS.<name>[.<filter>]`):
+    the unnamed endpoint takes the name from the request body, which permissions
+    cannot see, and would let the siem user redefine a service's durable consumer
+    (e.g. point `grants_revoke` at nothing). The services' durables are denied by name,
+    so the siem user can neither redefine, drain, ack nor delete them.
+    """
     s = ACCESS_STREAM
     pub = [
         f"{JS_API}.INFO",
         f"{JS_API}.STREAM.INFO.{s}",
         f"{JS_API}.STREAM.MSG.GET.{s}",
-        f"{JS_API}.CONSUMER.CREATE.{s}",
         f"{JS_API}.CONSUMER.CREATE.{s}.>",
         f"{JS_API}.CONSUMER.DELETE.{s}.>",
         f"{JS_API}.CONSUMER.INFO.{s}.>",
@@ -165,7 +173,23 @@ def siem_permissions() -> Permissions:
         f"$JS.ACK.{s}.>",
         f"$JS.FC.{s}.>",
     ]
-    return Permissions(publish=tuple(pub), subscribe=(f"{inbox_prefix(SIEM_USER)}.>",))
+    deny: list[str] = []
+    for spec in CONSUMERS:
+        if spec.stream == s:
+            d = spec.durable
+            deny += [
+                f"{JS_API}.CONSUMER.CREATE.{s}.{d}",
+                f"{JS_API}.CONSUMER.CREATE.{s}.{d}.>",
+                f"{JS_API}.CONSUMER.DELETE.{s}.{d}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{s}.{d}",
+                f"$JS.ACK.{s}.{d}.>",
+                f"$JS.FC.{s}.{d}.>",
+            ]
+    return Permissions(
+        publish=tuple(pub),
+        subscribe=(f"{inbox_prefix(SIEM_USER)}.>",),
+        publish_deny=tuple(deny),
+    )
 
 
 def admin_permissions() -> Permissions:
@@ -203,6 +227,9 @@ def render_authorization(passwords: Mapping[str, str | None]) -> str:
         lines.append(f"    {{user: {_q(user)}, password: {pw}, permissions: {{")
         lines.append("      publish: {allow: [")
         lines += [f"        {_q(s)}," for s in perms.publish]
+        if perms.publish_deny:
+            lines.append("      ], deny: [")
+            lines += [f"        {_q(s)}," for s in perms.publish_deny]
         lines.append("      ]}")
         lines.append("      subscribe: {allow: [")
         lines += [f"        {_q(s)}," for s in perms.subscribe]

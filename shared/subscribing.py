@@ -24,11 +24,13 @@ from shared.cloudevents import Envelope, InvalidEventError, decode_as
 from shared.consumers import ConsumerSpec
 from shared.events import Event
 from shared.logging import bound_event
+from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
 E = TypeVar("E", bound=Event)
 M = TypeVar("M", bound=BaseModel)
 
 ACK_WAIT_SECONDS = 30.0
+SCHEDULER_HEADER = "Nats-Scheduler"  # set by the server on a fired schedule
 MAX_BACKOFF_SECONDS = 60.0
 
 log = structlog.get_logger("accessbot.subscriber")
@@ -126,6 +128,28 @@ def subscribe_events(
     broker.subscriber(spec.filter_subject, **kwargs)(consume)
 
 
+def _timer_provenance_problem(
+    due_subject: str, headers: dict[str, str] | None, request_id: str
+) -> str | None:
+    """Why a due timer is not its owner's own schedule firing, or None when it is.
+
+    The server fires a schedule to any `Nats-Schedule-Target` within TIMERS, so approvals
+    (which may publish `timers.schedule.request.*`) could aim one at `timers.due.grant.*`.
+    The server stamps the schedule's subject into `Nats-Scheduler` and refuses a
+    client-set one, so that header proves which purpose's publisher scheduled it.
+    """
+    purpose = due_subject.split(".")[2] if due_subject.count(".") == 3 else ""
+    if purpose not in {p.value for p in TimerPurpose}:
+        return f"not a due-timer subject: {due_subject!r}"
+    expected = timer_schedule_subject(TimerPurpose(purpose), request_id)
+    scheduler = (headers or {}).get(SCHEDULER_HEADER)
+    if timer_due_subject(TimerPurpose(purpose), request_id) != due_subject:
+        return f"body request_id {request_id!r} differs from the subject's"
+    if scheduler != expected:
+        return f"{SCHEDULER_HEADER} is {scheduler!r}, expected {expected!r}"
+    return None
+
+
 def subscribe_timers(
     broker: NatsBroker,
     spec: ConsumerSpec,
@@ -143,6 +167,11 @@ def subscribe_timers(
             await msg.reject()
             return
         request_id = str(getattr(fired, "request_id", raw.subject.rsplit(".", 1)[-1]))
+        problem = _timer_provenance_problem(raw.subject, raw.headers, request_id)
+        if problem is not None:
+            log.error("timer.rejected", consumer=spec.durable, subject=raw.subject, reason=problem)
+            await msg.reject()
+            return
         fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
         with bound_event(request_id):
             await _finish(msg, lambda: handler(fired), fields)

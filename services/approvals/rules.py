@@ -39,8 +39,11 @@ def instant_mode(
     """How a request is approved at once without asking anyone, or None to ask."""
     if profile.break_glass:
         return ApprovalMode.BREAK_GLASS
+    # Choosing oneself stands for one approval only: with a quorum the requester's own
+    # approval counts once among the others (never trust a chosen approver intake omits).
     if (
-        profile.self_approval is SelfApproval.ALLOWED
+        profile.approvals_required == 1
+        and profile.self_approval is SelfApproval.ALLOWED
         and chosen is not None
         and same_email(chosen, requester)
         and requester.lower() in eligible_approvers(profile, requester)

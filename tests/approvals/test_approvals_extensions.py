@@ -16,6 +16,7 @@ from services.approvals.record import (
 )
 from services.approvals.step import Step
 from shared.events import (
+    ApprovalMode,
     ApprovalRequested,
     Decision,
     ExtendSubmitted,
@@ -401,3 +402,21 @@ def test_a_click_after_the_extension_ttl_expires_it_and_is_refused() -> None:
     assert isinstance(event, ExtensionDenied)
     assert step.refusal is not None
     assert step.refusal.code is RefusalReason.NOT_PENDING
+
+
+def test_a_self_approved_grant_is_not_self_extended_once_a_quorum_is_required() -> None:
+    # Approved by dave himself under staging's rules of the day (one approval) ...
+    sub = submitted(profile_id="staging", approver_email="dave@example.com")
+    record = after(machine.open_request(sub, profiles(), device(), NOW))
+    assert record.mode is ApprovalMode.SELF
+    record = after(grant_tracking.track(record, applied(record)))
+    # ... then profiles.yaml asks for two approvals (extensions use the profile as loaded now).
+    staging = profiles().get("staging")
+    assert staging is not None
+    stricter = profiles().model_copy(
+        update={"profiles": [staging.model_copy(update={"approvals_required": 2})]}
+    )
+    step = extensions.request(record, extend(record.request_id, 1800), stricter, later(60))
+    [event] = step.events
+    assert isinstance(event, ApprovalRequested)
+    assert event.approvals_required == 2

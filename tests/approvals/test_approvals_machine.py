@@ -20,6 +20,7 @@ from shared.events import (
     RequestExpired,
     RequestRejected,
 )
+from shared.profiles import ProfilesConfig
 from tests.approvals.factories import (
     NOW,
     REQUESTER,
@@ -338,3 +339,30 @@ def test_a_timer_for_an_unknown_request_changes_nothing() -> None:
     step = machine.expire(None, NOW, NOW)
     assert step.record is None
     assert step.refusal is None
+
+
+def _self_approval_quorum_of(required: int) -> ProfilesConfig:
+    """`staging`'s rules (dave may approve himself) with a quorum of `required`."""
+    config = profiles()
+    staging = config.get("staging")
+    assert staging is not None
+    changed = staging.model_copy(update={"approvals_required": required})
+    return config.model_copy(update={"profiles": [changed]})
+
+
+def test_self_approval_never_replaces_a_quorum_of_two() -> None:
+    # Intake offers no approver choice when two approvals are needed, but approvals never
+    # trusts the form: a submission naming the requester must not approve at once.
+    config = _self_approval_quorum_of(2)
+    sub = submitted(profile_id="staging", approver_email="dave@example.com")
+    step = machine.open_request(sub, config, device(), NOW)
+    record = record_of(step)
+    assert record.status is RequestStatus.PENDING
+    [event] = step.events
+    assert isinstance(event, ApprovalRequested)
+    assert event.approvals_required == 2
+    # dave's own approval counts once; a second approver is still needed
+    record = record_of(machine.decide(record, decision(record.request_id, "dave@example.com"), NOW))
+    assert record.status is RequestStatus.PENDING
+    step = machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+    assert record_of(step).status is RequestStatus.APPROVED

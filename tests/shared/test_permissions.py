@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import nats
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
 
 from accessbot.natsserver import EmbeddedNats
+from shared.consumers import consumer
 from shared.permissions import PUBLISHES, SERVICES, SIEM_USER, inbox_prefix, matrix
 from shared.subjects import Bucket, Subject
 from tests.conftest import settings_for
@@ -129,3 +132,60 @@ def test_matrix_covers_every_subject_exactly_once() -> None:
     published = [s for subjects in PUBLISHES.values() for s in subjects]
     assert sorted(published) == sorted(Subject)
     assert set(matrix()) == {*SERVICES, SIEM_USER, "admin"}
+
+
+async def _attempt(
+    nc: Client, subject: str, body: Mapping[str, object] | None = None
+) -> bytes | None:
+    """A JetStream API request; None when the server never answered (refused by permissions)."""
+    try:
+        reply = await nc.request(subject, json.dumps(body or {}).encode(), timeout=1)
+    except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+        return None
+    return reply.data
+
+
+async def test_siem_cannot_redefine_drain_or_delete_a_service_consumer(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    spec = consumer("grants", "grants_revoke")
+    async with connected(nats_server, "grants") as (nc, _):
+        await nc.jetstream().add_consumer(
+            spec.stream,
+            ConsumerConfig(
+                durable_name=spec.durable,
+                filter_subject=spec.filter_subject,
+                ack_policy=AckPolicy.EXPLICIT,
+            ),
+        )
+    await admin_js.publish(Subject.REVOKE_REQUESTED.value, b'{"probe": true}')
+
+    async def grants_consumer_intact() -> None:
+        info = await admin_js.consumer_info(spec.stream, spec.durable)
+        assert info.config.filter_subject == spec.filter_subject
+        assert (info.num_pending, info.num_ack_pending) == (1, 0)  # nothing taken from grants
+
+    hijack = {
+        "stream_name": spec.stream,
+        "config": {
+            "name": spec.durable,
+            "filter_subject": "access.nothing",
+            "ack_policy": "explicit",
+            "deliver_policy": "all",
+        },
+    }
+    api = f"$JS.API.CONSUMER.%s.{spec.stream}"
+    async with connected(nats_server, SIEM_USER) as (nc, _):
+        # The unnamed endpoint takes the name from the body: it would redefine the durable.
+        await _attempt(nc, api % "CREATE", hijack)
+        await _attempt(nc, f"{api % 'CREATE'}.{spec.durable}.access.nothing", hijack)
+        await _attempt(nc, f"{api % 'CREATE'}.other", hijack)
+        await grants_consumer_intact()
+        await _attempt(nc, f"{api % 'MSG.NEXT'}.{spec.durable}", {"batch": 1, "no_wait": True})
+        await grants_consumer_intact()
+        await _attempt(nc, f"{api % 'DELETE'}.{spec.durable}")
+        await grants_consumer_intact()
+        # Its own ephemeral consumers still work (see test_siem_reads_access_...).
+        sub = await nc.jetstream().pull_subscribe(spec.filter_subject, stream=spec.stream)
+        [msg] = await sub.fetch(1, timeout=3)
+        assert msg.data == b'{"probe": true}'

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from shared.cloudevents import Envelope, encode
-from shared.connection import make_broker
+from shared.connection import connect, make_broker
 from shared.consumers import consumer
 from shared.events import GrantExpired, Person
 from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.publishing import EventPublisher
-from shared.subscribing import subscribe_events
+from shared.subjects import (
+    TIMERS_STREAM,
+    TimerPurpose,
+    timer_due_subject,
+    timer_schedule_subject,
+)
+from shared.subscribing import subscribe_events, subscribe_timers
+from shared.timers import SCHEDULE_HEADER, TARGET_HEADER, TimerFired, rfc3339, schedule
 from tests.conftest import settings_for
 
 
@@ -68,3 +77,51 @@ async def test_republish_with_same_event_id_is_deduplicated(admin_js: JetStreamC
     assert info.state.messages == 1
     msg = encode(event, source="test", event_id=eid)
     assert msg.headers["Nats-Msg-Id"] == eid == msg.headers["ce-id"]
+
+
+async def test_a_timer_scheduled_by_another_service_is_not_delivered(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    """The server accepts any TIMERS target, so approvals could aim a schedule of its own at
+    grants' due subject; only schedules on the purpose's own subject may fire a handler."""
+    fired: list[TimerFired] = []
+    done = asyncio.Event()
+
+    async def handler(timer: TimerFired) -> None:
+        fired.append(timer)
+        done.set()
+
+    due = datetime.now(UTC)
+    forged_id, real_id = new_id(), new_id()
+    async with connected_as(nats_server, "approvals") as js:
+        forged = TimerFired(request_id=forged_id, purpose=TimerPurpose.GRANT_EXPIRY, due_at=due)
+        await js.publish(
+            timer_schedule_subject(TimerPurpose.REQUEST_EXPIRY, forged_id),
+            forged.model_dump_json().encode(),
+            stream=TIMERS_STREAM,
+            headers={
+                SCHEDULE_HEADER: f"@at {rfc3339(due)}",
+                TARGET_HEADER: timer_due_subject(TimerPurpose.GRANT_EXPIRY, forged_id),
+            },
+        )
+    await asyncio.sleep(2.5)  # the forged one is due first
+    async with connected_as(nats_server, "grants") as js:
+        await schedule(js, TimerPurpose.GRANT_EXPIRY, real_id, datetime.now(UTC))
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_timers(broker, consumer("grants", "grants_timer_grant"), TimerFired, handler)
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(done.wait(), timeout=10)
+        await asyncio.sleep(0.5)
+    assert [t.request_id for t in fired] == [real_id]
+    info = await admin_js.consumer_info(TIMERS_STREAM, "grants_timer_grant")
+    assert (info.num_pending, info.num_ack_pending) == (0, 0)
+
+
+@asynccontextmanager
+async def connected_as(server: EmbeddedNats, user: str) -> AsyncIterator[JetStreamContext]:
+    nc = await connect(settings_for(server, user), name=f"test-{user}")
+    try:
+        yield nc.jetstream()
+    finally:
+        await nc.drain()
