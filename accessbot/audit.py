@@ -79,7 +79,7 @@ async def export(
         while True:
             try:
                 msgs = await sub.fetch(BATCH, timeout=2)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):  # nats-py raises either
                 return counts
             for msg in msgs:
                 meta = msg.metadata
@@ -111,7 +111,7 @@ async def tail(
         while not stop():
             try:
                 msgs = await sub.fetch(BATCH, timeout=0.5)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):  # nats-py raises either
                 continue
             for msg in msgs:
                 _emit(msg, out, err, counts)
