@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import structlog
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -56,13 +57,47 @@ async def test_malformed_message_is_terminated_and_does_not_block(
     good = _expired(new_id())
     publisher = EventPublisher(admin_js, source="test")
     await publisher.publish(good)
-    async with broker:
-        await broker.start()
-        await asyncio.wait_for(done.wait(), timeout=10)
+    with structlog.testing.capture_logs() as logs:
+        async with broker:
+            await broker.start()
+            await asyncio.wait_for(done.wait(), timeout=10)
     assert [e.event for e in received] == [good]
     info = await admin_js.consumer_info("ACCESS", "notifier_grant_expired")
     assert info.num_ack_pending == 0
     assert info.num_pending == 0
+    [rejected] = [entry for entry in logs if entry["event"] == "event.rejected"]
+    assert rejected["subject"] == "access.grant.expired"
+    assert rejected["consumer"] == "notifier_grant_expired"
+    assert "missing header ce-specversion" in rejected["reason"]
+    assert rejected["log_level"] == "error"
+
+
+async def test_a_failing_handler_is_retried_until_it_succeeds(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    attempts: list[str] = []
+    done = asyncio.Event()
+
+    async def flaky(env: Envelope[GrantExpired]) -> None:
+        attempts.append(env.meta.id)
+        if len(attempts) < 3:
+            raise ConnectionError("Slack is down")
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_events(broker, consumer("notifier", "notifier_grant_expired"), GrantExpired, flaky)
+    await EventPublisher(admin_js, source="test").publish(_expired(new_id()))
+    with structlog.testing.capture_logs() as logs:
+        async with broker:
+            await broker.start()
+            await asyncio.wait_for(done.wait(), timeout=15)
+    assert len(attempts) == 3
+    assert len(set(attempts)) == 1  # the same event, redelivered
+    failures = [entry for entry in logs if entry["event"] == "event.failed"]
+    assert [f["delivered"] for f in failures] == [1, 2]
+    assert all("ConnectionError: Slack is down" in f["error"] for f in failures)
+    info = await admin_js.consumer_info("ACCESS", "notifier_grant_expired")
+    assert info.num_ack_pending == 0
 
 
 async def test_republish_with_same_event_id_is_deduplicated(admin_js: JetStreamContext) -> None:
