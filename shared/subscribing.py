@@ -24,6 +24,7 @@ from shared.cloudevents import Envelope, InvalidEventError, decode_as
 from shared.consumers import ConsumerSpec
 from shared.events import Event
 from shared.logging import bound_event
+from shared.retry import RetryLaterError
 from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
 E = TypeVar("E", bound=Event)
@@ -78,6 +79,10 @@ async def _finish(
     started = time.perf_counter()
     try:
         await run()
+    except RetryLaterError as later:
+        log.info("event.deferred", **fields, reason=str(later), retry_in_s=later.delay)
+        await msg.nack(delay=later.delay)
+        return
     except Exception as exc:
         delivered = msg.raw_message.metadata.num_delivered
         delay = retry_delay(delivered)

@@ -24,6 +24,7 @@ from services.grants.outbox import Outbox
 from services.grants.records import ApplyOp, ExpireOp, ExtendOp, GrantRecord, RevokeOp
 from services.grants.store import GrantConflictError, GrantStore, Stored
 from services.grants.tailscale.errors import TailscaleError
+from shared.retry import RetryLaterError
 
 # Stop calling Tailscale this long before the lease runs out, so nobody overlaps us.
 LEASE_SAFETY_SECONDS = 1.0
@@ -31,13 +32,16 @@ LEASE_SAFETY_SECONDS = 1.0
 log = structlog.get_logger("accessbot.grants")
 
 
-class GrantBusyError(Exception):
+class GrantBusyError(RetryLaterError):
     """Another operation on this grant is in flight; try again after `retry_at`."""
 
     def __init__(self, request_id: str, reason: str, retry_at: datetime | None = None) -> None:
         self.request_id = request_id
         self.retry_at = retry_at
-        super().__init__(f"grant {request_id} is busy: {reason}")
+        delay = 1.0
+        if retry_at is not None:
+            delay = min(30.0, max(0.5, (retry_at - datetime.now(UTC)).total_seconds()))
+        super().__init__(f"grant {request_id} is busy: {reason}", delay=delay)
 
 
 async def try_update(store: GrantStore, record: GrantRecord, stored: Stored) -> Stored | None:

@@ -18,6 +18,7 @@ from shared.events import GrantExpired, Person
 from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.publishing import EventPublisher
+from shared.retry import RetryLaterError
 from shared.subjects import (
     TIMERS_STREAM,
     TimerPurpose,
@@ -160,3 +161,29 @@ async def connected_as(server: EmbeddedNats, user: str) -> AsyncIterator[JetStre
         yield nc.jetstream()
     finally:
         await nc.drain()
+
+
+async def test_retry_later_is_deferred_quietly_and_redelivered(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    attempts: list[str] = []
+    done = asyncio.Event()
+
+    async def busy_once(env: Envelope[GrantExpired]) -> None:
+        attempts.append(env.meta.id)
+        if len(attempts) == 1:
+            raise RetryLaterError("another replica holds it", delay=0.2)
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, busy_once)
+    await EventPublisher(admin_js, source="test").publish(_expired(new_id()))
+    with structlog.testing.capture_logs() as logs:
+        async with broker:
+            await broker.start()
+            await asyncio.wait_for(done.wait(), timeout=15)
+    assert len(attempts) == 2
+    deferred = [entry for entry in logs if entry["event"] == "event.deferred"]
+    assert [(d["log_level"], d["retry_in_s"]) for d in deferred] == [("info", 0.2)]
+    assert not [entry for entry in logs if entry["event"] == "event.failed"]
