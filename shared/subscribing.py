@@ -108,8 +108,14 @@ def subscribe_events(
     handler: Callable[[Envelope[E]], Awaitable[None]],
     *,
     batch: int = 16,
+    max_workers: int = 1,
 ) -> None:
-    """Consume `spec` durably, decode each message as `model`, and delegate to `handler`."""
+    """Consume `spec` durably, decode each message as `model`, and delegate to `handler`.
+
+    `max_workers` > 1 handles that many messages at once (the handler must then be safe
+    to run concurrently, e.g. serialising per request), so one slow message (a Slack
+    rate limit being waited out) does not hold up the others.
+    """
 
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -130,6 +136,8 @@ def subscribe_events(
             await _finish(msg, lambda: handler(envelope), fields)
 
     kwargs = _subscriber_kwargs(spec, batch=batch, inbox_prefix=_pull_inbox_prefix(broker))
+    if max_workers > 1:
+        kwargs["max_workers"] = max_workers
     broker.subscriber(spec.filter_subject, **kwargs)(consume)
 
 

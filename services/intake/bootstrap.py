@@ -32,6 +32,7 @@ from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
+from shared.slack_web import PooledSlackSession
 
 SERVICE = "intake"
 SOURCE = "accessbot/intake"
@@ -66,6 +67,7 @@ def build(
     """The intake service: Slack client and transport, device index and watch, broker, hooks."""
     profiles = profiles if profiles is not None else load_profiles(settings.profiles_path)
     web = client if client is not None else slack_client(settings)
+    session = PooledSlackSession(web)
     slack = SlackGateway(web)
     devices = DeviceIndex()
     watch = DeviceWatch(devices)
@@ -105,9 +107,10 @@ def build(
         name=SERVICE,
         settings=settings,
         broker=make_broker(settings, name=SERVICE, **broker_options),
-        on_connected=[connected],
+        on_connected=[session.open, connected],
         on_started=[transport.start],
-        on_stop=[watch.stop, transport.stop],  # run in reverse: Slack first, then the watch
+        # run in reverse: Slack first, then the watch, then the HTTP session
+        on_stop=[session.close, watch.stop, transport.stop],
         ready_checks={"slack": slack_ready, "devices": devices_loaded},
     )
 

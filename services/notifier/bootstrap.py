@@ -25,6 +25,7 @@ from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.runtime import Service, run_service
+from shared.slack_web import PooledSlackSession
 
 # A 429 burst is waited out inside the call (Retry-After honoured) this many times
 # before the event is handed back to JetStream for a later retry.
@@ -57,7 +58,9 @@ def build(
 ) -> Service:
     """The notifier service: broker, KV store, Slack client, subscribers, hooks."""
     profiles = profiles if profiles is not None else load_profiles(settings.profiles_path)
-    slack = SlackGateway(client if client is not None else slack_client(settings))
+    web = client if client is not None else slack_client(settings)
+    session = PooledSlackSession(web)
+    slack = SlackGateway(web)
     store = RecordStore()
     notifier = Notifier(
         store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
@@ -75,8 +78,9 @@ def build(
         name=SERVICE,
         settings=settings,
         broker=broker,
-        on_connected=[bind_store],
+        on_connected=[session.open, bind_store],
         on_started=[check_slack_token],
+        on_stop=[session.close],
         ready_checks={"kv": store.is_bound, "slack": slack.is_authenticated},
     )
 

@@ -11,10 +11,13 @@ from shared.subjects import Subject
 from shared.subscribing import subscribe_events
 
 SERVICE = "notifier"
+# Messages handled at once per consumer: a post waiting out Slack's per-channel rate limit
+# must not hold up DMs about other requests (Notifier serialises per request itself).
+WORKERS = 8
 
 
 def subscribe(broker: NatsBroker, notifier: Notifier) -> None:
     """One subscriber per consumer listed for the notifier in shared.consumers."""
     for spec in consumers_of(SERVICE):
         model = EVENT_TYPES[Subject(spec.filter_subject)]
-        subscribe_events(broker, spec, model, notifier.handle)
+        subscribe_events(broker, spec, model, notifier.handle, max_workers=WORKERS)

@@ -187,3 +187,32 @@ async def test_retry_later_is_deferred_quietly_and_redelivered(
     deferred = [entry for entry in logs if entry["event"] == "event.deferred"]
     assert [(d["log_level"], d["retry_in_s"]) for d in deferred] == [("info", 0.2)]
     assert not [entry for entry in logs if entry["event"] == "event.failed"]
+
+
+async def test_workers_let_a_slow_message_not_hold_up_the_next(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    first_may_finish = asyncio.Event()
+    handled: list[str] = []
+    ids = [new_id(), new_id()]
+
+    async def handler(env: Envelope[GrantExpired]) -> None:
+        if env.event.request_id == ids[0]:
+            await asyncio.wait_for(first_may_finish.wait(), timeout=10)
+        else:
+            first_may_finish.set()  # only reachable while the first is still waiting
+        handled.append(env.event.request_id)
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, handler, max_workers=2)
+    publisher = EventPublisher(admin_js, source="test")
+    for request_id in ids:
+        await publisher.publish(_expired(request_id))
+    async with broker:
+        await broker.start()
+        for _ in range(200):
+            if len(handled) == 2:
+                break
+            await asyncio.sleep(0.05)
+    assert handled == [ids[1], ids[0]]
