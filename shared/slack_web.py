@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import aiohttp
 from nats.js import JetStreamContext
+from pydantic import SecretStr
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 
@@ -31,3 +37,29 @@ class PooledSlackSession:
             self._client.session = None
             await self._owned.close()
             self._owned = None
+
+
+def web_client(
+    token: SecretStr,
+    base_url: str,
+    *,
+    timeout: int,
+    connection_retries: int,
+    rate_limit_retries: int,
+    server_error_retries: int,
+) -> AsyncWebClient:
+    """slack_sdk's client with its own retry handlers (429 waits out Retry-After).
+
+    Each service picks its budgets: intake answers people inside Slack's 3-second window,
+    the notifier can wait out a rate limit.
+    """
+    return AsyncWebClient(
+        token=token.get_secret_value(),
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+            AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
+        ],
+    )

@@ -11,11 +11,6 @@ from typing import Any
 
 import structlog
 from nats.js import JetStreamContext
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from services.intake.device_index import DeviceIndex
@@ -32,7 +27,7 @@ from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
-from shared.slack_web import PooledSlackSession
+from shared.slack_web import PooledSlackSession, web_client
 
 SERVICE = "intake"
 SOURCE = "accessbot/intake"
@@ -45,15 +40,13 @@ log = structlog.get_logger("accessbot.intake")
 
 def slack_client(settings: IntakeSettings) -> AsyncWebClient:
     """The Web API client with retries for dropped connections, 429 (Retry-After) and 5xx."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
+    return web_client(
+        settings.slack_bot_token,
+        settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
-            AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
-        ],
+        connection_retries=RETRIES,
+        rate_limit_retries=RETRIES,
+        server_error_retries=RETRIES,
     )
 
 

@@ -9,11 +9,6 @@ import asyncio
 from typing import Any
 
 from nats.js import JetStreamContext
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from services.notifier.notifier import Notifier
@@ -25,7 +20,7 @@ from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.runtime import Service, run_service
-from shared.slack_web import PooledSlackSession
+from shared.slack_web import PooledSlackSession, web_client
 
 # A 429 burst is waited out inside the call (Retry-After honoured) this many times
 # before the event is handed back to JetStream for a later retry.
@@ -37,15 +32,13 @@ SLACK_TIMEOUT_SECONDS = 10
 
 def slack_client(settings: NotifierSettings) -> AsyncWebClient:
     """The Web API client, with retries for rate limits, 5xx and dropped connections."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
+    return web_client(
+        settings.slack_bot_token,
+        settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        ],
+        connection_retries=CONNECTION_RETRIES,
+        rate_limit_retries=RATE_LIMIT_RETRIES,
+        server_error_retries=SERVER_ERROR_RETRIES,
     )
 
 
