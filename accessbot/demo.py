@@ -43,7 +43,7 @@ def demo_profiles(duration_seconds: int) -> str:
 admins: [secops@example.com]
 profiles:
   - id: demo
-    description: Demo production access
+    description: Demo production
     attribute: custom:demoAccess
     value: true
     max_duration: {duration_seconds}s
