@@ -139,19 +139,24 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
         wanted.append(
             _Status(REQUESTER_SLOT, ToPerson(view.requester), requester_message(view, ctx))
         )
+    # Every approver's copy (and every channel's status message) shows the same thing:
+    # build it once, so its blocks are serialised and validated once.
     request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
-    for approver in view.approvers:
+    if view.approvers:
         message = approver_message(view, ctx)
-        wanted.append(_Status(approver_slot(approver), ToPerson(approver), message, request_open))
+        for approver in view.approvers:
+            slot = approver_slot(approver)
+            wanted.append(_Status(slot, ToPerson(approver), message, request_open))
     for ext_id, ext in sorted(view.extensions.items()):
         ext_open = ext.phase is ExtensionPhase.PENDING and view.phase is Phase.ACTIVE
-        for approver in ext.approvers:
+        if ext.approvers:
             message = approver_message(view, ctx, ext)
-            slot = approver_slot(approver, ext_id)
-            wanted.append(_Status(slot, ToPerson(approver), message, ext_open))
-    for channel in ctx.channels:
+            for approver in ext.approvers:
+                slot = approver_slot(approver, ext_id)
+                wanted.append(_Status(slot, ToPerson(approver), message, ext_open))
+    if ctx.channels:
         message = audit_status_message(view, ctx)
-        wanted.append(_Status(audit_slot(channel), ToChannel(channel), message))
+        wanted += [_Status(audit_slot(c), ToChannel(c), message) for c in ctx.channels]
     return wanted
 
 
