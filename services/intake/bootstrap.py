@@ -34,6 +34,10 @@ SOURCE = "accessbot/intake"
 SLACK_TIMEOUT_SECONDS = 5  # intake answers people: fail fast rather than hang
 RETRIES = 1  # a retried call must still fit in Slack's 3-second window more often than not
 INITIAL_DEVICES_WAIT_SECONDS = 30.0
+# A submission is answered only after JetStream stored it, inside Slack's 3-second window:
+# when NATS is slow or down the person must see "could not be submitted", not a closed
+# form, so the publish gives up well before the transport's ack deadline (2.9 s).
+PUBLISH_TIMEOUT_SECONDS = 2.0
 
 log = structlog.get_logger("accessbot.intake")
 
@@ -85,7 +89,7 @@ def build(
         raise ValueError(f"no Slack credentials for SLACK_MODE={settings.slack_mode}")
 
     async def connected(js: JetStreamContext) -> None:
-        dispatcher.use_publisher(EventPublisher(js, source=SOURCE))
+        dispatcher.use_publisher(EventPublisher(js, source=SOURCE, timeout=PUBLISH_TIMEOUT_SECONDS))
         watch.start(js)
         # Answer device searches from a complete index from the first interaction on.
         try:
