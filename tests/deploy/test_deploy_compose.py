@@ -147,3 +147,23 @@ def test_dockerfile_runs_as_non_root_on_a_slim_base() -> None:
     users = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
     assert users
     assert users[-1].split(":")[0] not in ("root", "0")
+
+
+@pytest.mark.parametrize("path", ["deploy/.env", ".env", "deploy/prod.env"])
+def test_secret_env_files_cannot_be_committed(path: str) -> None:
+    """deploy/README has operators copy env.example to deploy/.env and fill in every secret."""
+    git = shutil.which("git")
+    assert git is not None
+    ignored = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        [git, "check-ignore", "--no-index", "-q", path], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 0, f"{path} is not git-ignored"
+
+
+def test_env_example_stays_tracked() -> None:
+    git = shutil.which("git")
+    assert git is not None
+    ignored = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        [git, "check-ignore", "--no-index", "-q", "deploy/env.example"], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 1
