@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from shared.cloudevents import Envelope, InvalidEventError, decode_as
 from shared.consumers import ConsumerSpec
 from shared.events import Event
+from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
 from shared.retry import RetryLaterError
 from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
@@ -109,12 +110,14 @@ def subscribe_events(
     *,
     batch: int = 16,
     max_workers: int = 1,
+    per_request: KeyedLocks | None = None,
 ) -> None:
     """Consume `spec` durably, decode each message as `model`, and delegate to `handler`.
 
     `max_workers` > 1 handles that many messages at once (the handler must then be safe
-    to run concurrently, e.g. serialising per request), so one slow message (a Slack
-    rate limit being waited out) does not hold up the others.
+    to run concurrently), so one slow message (a Slack rate limit or a Tailscale retry
+    being waited out) does not hold up the others. `per_request` (shared by a service's
+    subscribers) runs the messages of one request one at a time, in the order received.
     """
 
     async def consume(msg: NatsMessage) -> None:
@@ -133,12 +136,29 @@ def subscribe_events(
             return
         fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
         with bound_event(envelope.event.request_id, envelope.meta.id):
-            await _finish(msg, lambda: handler(envelope), fields)
+            await _finish(
+                msg, _serialised(per_request, envelope.event.request_id, handler, envelope), fields
+            )
 
     kwargs = _subscriber_kwargs(spec, batch=batch, inbox_prefix=_pull_inbox_prefix(broker))
     if max_workers > 1:
         kwargs["max_workers"] = max_workers
     broker.subscriber(spec.filter_subject, **kwargs)(consume)
+
+
+def _serialised(
+    locks: KeyedLocks | None, key: str, handler: Callable[[Any], Awaitable[None]], arg: object
+) -> Callable[[], Awaitable[None]]:
+    """`handler(arg)`, run while holding `key` in `locks` when given."""
+
+    async def run() -> None:
+        if locks is None:
+            await handler(arg)
+            return
+        async with locks.hold(key):
+            await handler(arg)
+
+    return run
 
 
 def _timer_provenance_problem(
@@ -168,8 +188,14 @@ def subscribe_timers(
     spec: ConsumerSpec,
     model: type[M],
     handler: Callable[[M], Awaitable[None]],
+    *,
+    max_workers: int = 1,
+    per_request: KeyedLocks | None = None,
 ) -> None:
-    """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired)."""
+    """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired).
+
+    `max_workers` and `per_request` work as for `subscribe_events`.
+    """
 
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -187,7 +213,9 @@ def subscribe_timers(
             return
         fields = {"consumer": spec.durable, "subject": raw.subject, "type": model.__name__}
         with bound_event(request_id):
-            await _finish(msg, lambda: handler(fired), fields)
+            await _finish(msg, _serialised(per_request, request_id, handler, fired), fields)
 
     kwargs = _subscriber_kwargs(spec, batch=16, inbox_prefix=_pull_inbox_prefix(broker))
+    if max_workers > 1:
+        kwargs["max_workers"] = max_workers
     broker.subscriber(spec.filter_subject, **kwargs)(consume)

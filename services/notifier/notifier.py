@@ -19,7 +19,6 @@ from __future__ import annotations
 import structlog
 
 from services.notifier.context import NotifyContext
-from services.notifier.keyed_locks import KeyedLocks
 from services.notifier.plan import (
     Destination,
     Operation,
@@ -37,6 +36,7 @@ from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.store import RecordStore, Versioned
 from shared.cloudevents import Envelope
 from shared.events import Event
+from shared.keyed_locks import KeyedLocks
 from shared.profiles import ProfilesConfig
 
 log = structlog.get_logger("accessbot.notifier")
