@@ -44,6 +44,7 @@ def grant_failed(
         error_code=failure.error_code,
         message=failure.message,
         status_code=failure.status_code,
+        retryable=failure.retryable,
         extension_id=extension_id,
     )
 

@@ -59,7 +59,12 @@ def failure_from(exc: TailscaleError) -> Failure:
         message = f"Tailscale refused the change: {exc}"
     else:
         message = str(exc)
-    return Failure(error_code=exc.error_code, message=message[:1000], status_code=exc.status_code)
+    return Failure(
+        error_code=exc.error_code,
+        message=message[:1000],
+        status_code=exc.status_code,
+        retryable=exc.retryable,
+    )
 
 
 async def set_once(

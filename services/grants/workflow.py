@@ -268,6 +268,7 @@ class GrantWorkflow:
             failure = Failure(
                 error_code=RefusalReason.NOT_ACTIVE.value,
                 message=f"The grant is {status}, so it cannot be extended.",
+                retryable=False,
             )
             changed = transitions.extension_failed(
                 stored.record, event.extension_id, failure, now=self._now()
@@ -286,6 +287,7 @@ class GrantWorkflow:
             attribute=profile.attribute if profile is not None else "custom:unknown",
             error_code="unknown_grant",
             message="Grants has no record of this access, so it cannot be extended.",
+            retryable=False,
             extension_id=event.extension_id,
         )
         event_id = deterministic_id(envelope.meta.time, f"grants:extension:{event.extension_id}")

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from services.notifier.context import NotifyContext
 from services.notifier.formatting import duration, escape, people, person, slack_date
+from services.notifier.grant_outcome import access_continues
 from services.notifier.message_parts import (
     device_label,
     profile_label,
@@ -150,9 +151,14 @@ def _step_text(event: Event, view: RequestView) -> str | None:  # noqa: PLR0911,
             )
         case GrantRevoked():
             why = f": {quote(event.reason)}" if event.reason else "."
-            return f":lock: Revoked by {person(event.revoked_by)}{why}"
+            revoked = f":lock: Revoked by {person(event.revoked_by)}{why}"
+            continues = access_continues(view)
+            return f"{revoked}\n{continues}" if continues else revoked
         case GrantExpired():
-            return f":lock: Grant expired {slack_date(event.expired_at)}; attribute removed."
+            when = slack_date(event.expired_at)
+            if (continues := access_continues(view)) is not None:
+                return f":lock: Grant expired {when}. {continues}"
+            return f":lock: Grant expired {when}; attribute removed."
         case RevokeRefused():
             return (
                 f":no_entry_sign: {person(event.actor)} pressed revoke; it did not count "

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 
 from services.notifier.context import NotifyContext
 from services.notifier.formatting import duration, escape, people, person, slack_date
+from services.notifier.grant_outcome import access_continues, after_failure
 from services.notifier.message_parts import (
     button,
     profile_label,
@@ -89,6 +90,10 @@ def _extension_line(ext: ExtensionView, view: RequestView) -> str:
             )
 
 
+def _then(line: str, more: str | None) -> str:
+    return f"{line}\n{more}" if more else line
+
+
 def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
     """Where the request stands, addressed to the requester."""
     match view.phase:
@@ -126,19 +131,16 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
         case Phase.FAILED:
             what = escape(view.failure or "unknown error")
             code = f" (`{escape(view.failure_code)}`)" if view.failure_code else ""
-            return (
-                f":warning: *Access could not be applied*{code}: {what}\n"
-                "Nothing was granted. Try again in a few minutes; if it keeps failing, "
-                "ask an admin, quoting the request id below."
-            )
+            return f":warning: *Access could not be applied*{code}: {what}\n{after_failure(view)}"
         case Phase.REVOKED:
             by = f" by {person(view.ended_by)}" if view.ended_by else ""
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
             why = f": {quote(view.end_reason)}" if view.end_reason else "."
-            return f":lock: *Access revoked*{by}{when}{why}"
+            return _then(f":lock: *Access revoked*{by}{when}{why}", access_continues(view))
         case Phase.ENDED:
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
-            return f":lock: *Access ended*{when}: the time you asked for is over."
+            ended = f":lock: *Access ended*{when}: the time you asked for is over."
+            return _then(ended, access_continues(view))
 
 
 def _actions(view: RequestView) -> ActionsBlock | None:
