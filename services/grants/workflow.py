@@ -22,7 +22,7 @@ from services.grants.operations import GrantBusyError, OperationRunner, try_upda
 from services.grants.outbox import Announcer, Outbox
 from services.grants.records import Failure, GrantRecord
 from services.grants.revoke_policy import may_revoke, refusal_message
-from services.grants.store import GrantConflictError, GrantStore, Stored
+from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
 from shared.cloudevents import Envelope
 from shared.durations import format_duration
@@ -58,6 +58,7 @@ class GrantWorkflow:
         self,
         *,
         store: GrantStore,
+        holders: HoldersStore,
         tailscale: AttributeApi,
         outbox: Outbox,
         announcer: Announcer,
@@ -70,6 +71,7 @@ class GrantWorkflow:
         self._outbox = outbox
         self._operations = OperationRunner(
             store=store,
+            holders=holders,
             tailscale=tailscale,
             outbox=outbox,
             lease_seconds=lease_seconds,
