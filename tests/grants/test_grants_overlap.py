@@ -1,0 +1,148 @@
+"""Two grants of one attribute on one device: the attribute lasts until the last one ends.
+
+The four orders of issue 11 against real NATS, the Tailscale emulator (whose own
+expiry lags, so only grants' writes and deletes count) and the grants service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nats.js import JetStreamContext
+
+from accessbot.natsserver import EmbeddedNats
+from emulators.tailscale import TailscaleEmulator
+from shared.events import Event, GrantApplied, GrantExpired, GrantRevoked, RequestApproved
+from shared.publishing import EventPublisher
+from shared.subjects import Subject
+from tests.grants.support import (
+    ATTRIBUTE,
+    ATTRIBUTE_PATH,
+    CAROL,
+    EventTap,
+    approval,
+    grants_settings,
+    owned_device,
+    running,
+)
+from tests.grants.test_grants_lifecycle import revoke
+
+
+def _expiry(emulator: TailscaleEmulator, node: str) -> datetime | None:
+    found = emulator.attributes(node).get(ATTRIBUTE)
+    return None if found is None else found["expiry"]
+
+
+async def _applied(tap: EventTap, event: RequestApproved) -> GrantApplied:
+    [envelope] = await tap.wait_for(Subject.GRANT_APPLIED, event.request_id)
+    assert isinstance(envelope.event, GrantApplied)
+    return envelope.event
+
+
+async def _ended(tap: EventTap, subject: Subject, request_id: str, timeout: float = 10) -> Event:
+    [envelope] = await tap.wait_for(subject, request_id, timeout=timeout)
+    return envelope.event
+
+
+async def test_b_approved_while_a_is_active_keeps_a_until_its_own_end(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    a, b = approval(device, duration=7), approval(device, duration=2)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(a)
+        a_applied = await _applied(tap, a)
+        await publisher.publish(b)
+        b_applied = await _applied(tap, b)
+        assert b_applied.expires_at < a_applied.expires_at
+        assert _expiry(emulator, node) == a_applied.expires_at, "B's POST kept A's later end"
+
+        b_ended = await _ended(tap, Subject.GRANT_EXPIRED, b.request_id)
+        assert isinstance(b_ended, GrantExpired)
+        assert b_ended.continues_under == a.request_id
+        assert b_ended.continues_until == a_applied.expires_at
+        assert _expiry(emulator, node) == a_applied.expires_at, "A keeps its access"
+        assert emulator.calls_to("DELETE", ATTRIBUTE_PATH) == []
+
+        a_ended = await _ended(tap, Subject.GRANT_EXPIRED, a.request_id)
+    assert isinstance(a_ended, GrantExpired)
+    assert a_ended.continues_under is None
+    assert ATTRIBUTE not in emulator.attributes(node)
+    assert len(emulator.calls_to("DELETE", ATTRIBUTE_PATH)) == 1
+
+
+async def test_a_revoked_while_b_is_active_leaves_b_its_access(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    a, b = approval(device, duration=180), approval(device, duration=60)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(a)
+        await _applied(tap, a)
+        await publisher.publish(b)
+        b_applied = await _applied(tap, b)
+        await publisher.publish(revoke(a.request_id, CAROL, "done early"))
+        a_ended = await _ended(tap, Subject.GRANT_REVOKED, a.request_id)
+        assert isinstance(a_ended, GrantRevoked)
+        assert a_ended.continues_under == b.request_id
+        assert a_ended.continues_until == b_applied.expires_at
+        assert _expiry(emulator, node) == b_applied.expires_at, "B keeps its access, to its end"
+        assert emulator.calls_to("DELETE", ATTRIBUTE_PATH) == []
+
+        await publisher.publish(revoke(b.request_id, CAROL))
+        b_ended = await _ended(tap, Subject.GRANT_REVOKED, b.request_id)
+    assert isinstance(b_ended, GrantRevoked)
+    assert b_ended.continues_under is None
+    assert ATTRIBUTE not in emulator.attributes(node)
+
+
+async def test_b_first_then_a_ends_b_early_and_keeps_a(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    b, a = approval(device, duration=2), approval(device, duration=180)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(b)
+        await _applied(tap, b)
+        await publisher.publish(a)
+        a_applied = await _applied(tap, a)
+        assert _expiry(emulator, node) == a_applied.expires_at
+        b_ended = await _ended(tap, Subject.GRANT_EXPIRED, b.request_id)
+        assert isinstance(b_ended, GrantExpired)
+        assert b_ended.continues_under == a.request_id
+        assert _expiry(emulator, node) == a_applied.expires_at
+    assert emulator.calls_to("DELETE", ATTRIBUTE_PATH) == []
+
+
+async def test_revoking_a_after_b_ended_removes_the_attribute(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    a, b = approval(device, duration=180), approval(device, duration=2)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(a)
+        a_applied = await _applied(tap, a)
+        await publisher.publish(b)
+        await _applied(tap, b)
+        b_ended = await _ended(tap, Subject.GRANT_EXPIRED, b.request_id)
+        assert isinstance(b_ended, GrantExpired)
+        assert b_ended.continues_under == a.request_id
+        assert _expiry(emulator, node) == a_applied.expires_at
+        await publisher.publish(revoke(a.request_id, CAROL))
+        a_ended = await _ended(tap, Subject.GRANT_REVOKED, a.request_id)
+    assert isinstance(a_ended, GrantRevoked)
+    assert a_ended.continues_under is None
+    assert ATTRIBUTE not in emulator.attributes(node)
+    assert len(emulator.calls_to("DELETE", ATTRIBUTE_PATH)) == 1
