@@ -50,9 +50,7 @@ PERMANENT = _failed(
 
 
 def _continued(event: GrantRevoked | GrantExpired) -> GrantRevoked | GrantExpired:
-    return event.model_copy(
-        update={"continues_under": OTHER_REQUEST, "continues_until": f.at(180)}
-    )
+    return event.model_copy(update={"continues_under": OTHER_REQUEST, "continues_until": f.at(180)})
 
 
 def _text(events: tuple[Event, ...]) -> str:
