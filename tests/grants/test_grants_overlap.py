@@ -12,7 +12,14 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
-from shared.events import Event, GrantApplied, GrantExpired, GrantRevoked, RequestApproved
+from shared.events import (
+    Event,
+    GrantApplied,
+    GrantExpired,
+    GrantExtended,
+    GrantRevoked,
+    RequestApproved,
+)
 from shared.publishing import EventPublisher
 from shared.subjects import Subject
 from tests.grants.support import (
@@ -25,7 +32,7 @@ from tests.grants.support import (
     owned_device,
     running,
 )
-from tests.grants.test_grants_lifecycle import revoke
+from tests.grants.test_grants_lifecycle import extension, revoke
 
 
 def _expiry(emulator: TailscaleEmulator, node: str) -> datetime | None:
@@ -146,3 +153,28 @@ async def test_revoking_a_after_b_ended_removes_the_attribute(
     assert a_ended.continues_under is None
     assert ATTRIBUTE not in emulator.attributes(node)
     assert len(emulator.calls_to("DELETE", ATTRIBUTE_PATH)) == 1
+
+
+async def test_an_extension_moves_the_attribute_only_past_the_other_grants_end(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    a, b = approval(device, duration=60), approval(device, duration=180)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(a)
+        await _applied(tap, a)
+        await publisher.publish(b)
+        b_applied = await _applied(tap, b)
+        await publisher.publish(extension(a.request_id, 60))
+        [first] = await tap.wait_for(Subject.GRANT_EXTENDED, a.request_id)
+        assert isinstance(first.event, GrantExtended)
+        assert first.event.expires_at < b_applied.expires_at
+        assert _expiry(emulator, node) == b_applied.expires_at, "B's later end still counts"
+        await publisher.publish(extension(a.request_id, 300))
+        await tap.wait_for(Subject.GRANT_EXTENDED, a.request_id, count=2)
+        [_, second] = tap.of(Subject.GRANT_EXTENDED, a.request_id)
+        assert isinstance(second.event, GrantExtended)
+        assert _expiry(emulator, node) == second.event.expires_at, "now A ends last"
