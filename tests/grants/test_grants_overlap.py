@@ -6,20 +6,24 @@ expiry lags, so only grants' writes and deletes count) and the grants service.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
+from services.grants.holders import MAX_HOLDERS, AttributeHolders, Holder
+from services.grants.store import HoldersStore
 from shared.events import (
     Event,
     GrantApplied,
     GrantExpired,
     GrantExtended,
+    GrantFailed,
     GrantRevoked,
     RequestApproved,
 )
+from shared.ids import new_id
 from shared.publishing import EventPublisher
 from shared.subjects import Subject
 from tests.grants.support import (
@@ -178,3 +182,26 @@ async def test_an_extension_moves_the_attribute_only_past_the_other_grants_end(
         [_, second] = tap.of(Subject.GRANT_EXTENDED, a.request_id)
         assert isinstance(second.event, GrantExtended)
         assert _expiry(emulator, node) == second.event.expires_at, "now A ends last"
+
+
+async def test_a_grant_past_the_holders_bound_fails_without_touching_tailscale(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    node = device["nodeId"]
+    until = datetime.now(UTC) + timedelta(hours=1)
+    full = AttributeHolders.empty(node, ATTRIBUTE)
+    for _ in range(MAX_HOLDERS):
+        full = full.with_holder(
+            Holder(request_id=new_id(), value=True, expires_at=until, comment="c")
+        )
+    await HoldersStore(await admin_js.key_value("grants")).put(full, 0)
+    event = approval(device)
+    async with running(grants_settings(nats_server, emulator)):
+        await EventPublisher(admin_js, source="test/approvals").publish(event)
+        [failed] = await tap.wait_for(Subject.GRANT_FAILED, event.request_id)
+
+    assert isinstance(failed.event, GrantFailed)
+    assert failed.event.error_code == "too_many_overlapping_grants"
+    assert emulator.calls_to("POST", ATTRIBUTE_PATH) == []
