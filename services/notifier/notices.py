@@ -36,9 +36,7 @@ def refusal_message(
     """Tells the person who clicked why their click did not count."""
     action = "revocation" if isinstance(event, RevokeRefused) else _ACTION_WORDS[event.action]
     about = f" on the *{profile_label(view, ctx)}* request" if view.profile_id else ""
-    text = line(
-        f":no_entry_sign: Your {action}{about} did not count: ", user_text(event.message)
-    )
+    text = line(f":no_entry_sign: Your {action}{about} did not count: ", user_text(event.message))
     blocks = (status_section(text), request_id_context(event.request_id))
     return SlackMessage(text=text, blocks=blocks)
 

@@ -30,7 +30,7 @@ from services.notifier.request_view import (
 from services.notifier.slack_message import SlackMessage
 from shared.events import ApprovalMode, Person
 from shared.slack_ids import ActionId, BlockId
-from shared.slack_limits import Flexible, user_text
+from shared.slack_limits import Part, user_text
 
 
 def waiting_for(approvers: Sequence[Person], required: int | None) -> str:
@@ -68,26 +68,25 @@ def _pending(view: RequestView) -> str:
     return line
 
 
-def _extension_line(ext: ExtensionView, view: RequestView) -> str:
+def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:
+    """The latest extension's state, as parts of the ACTIVE status line."""
     more = f" of {duration(ext.additional_seconds)}" if ext.additional_seconds else ""
     until = slack_date(view.grant_expires_at) if view.grant_expires_at else "as before"
     match ext.phase:
         case ExtensionPhase.PENDING:
             who = waiting_for(ext.approvers, ext.approvals_required)
-            return f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}."
+            return (f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}.",)
         case ExtensionPhase.APPROVED:
-            return f":gear: Extension{more} approved; applying it now."
+            return (f":gear: Extension{more} approved; applying it now.",)
         case ExtensionPhase.DENIED:
             by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
             why = (": ", quote(ext.deny_reason)) if ext.deny_reason else ()
-            return line(
-                f":x: Extension{more} denied{by}", *why, f". Your access still ends {until}."
-            )
+            return (f":x: Extension{more} denied{by}", *why, f". Your access still ends {until}.")
         case ExtensionPhase.APPLIED:
-            return f":white_check_mark: Extension{more} applied."
+            return (f":white_check_mark: Extension{more} applied.",)
         case ExtensionPhase.FAILED:
             what = user_text(ext.failure or "unknown error")
-            return line(
+            return (
                 f":warning: Extension{more} could not be applied: ",
                 what,
                 f" Your access still ends {until}.",
@@ -110,7 +109,7 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
             until = slack_date(view.grant_expires_at) if view.grant_expires_at else "?"
             granted = f":white_check_mark: *Access granted* until {until}."
             ext = view.latest_extension
-            return granted if ext is None else line(granted, "\n", Flexible(_extension_line(ext, view)))
+            return granted if ext is None else line(granted, "\n", *_extension_line(ext, view))
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
             why = (": ", quote(view.deny_reason)) if view.deny_reason else (".",)
