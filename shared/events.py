@@ -225,9 +225,7 @@ class RevokeRequested(Event):
     SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
 
     actor: Person = Field(description="Who pressed Revoke.")
-    reason: str | None = Field(
-        default=None, description="Optional reason.", max_length=MAX_REASON
-    )
+    reason: str | None = Field(default=None, description="Optional reason.", max_length=MAX_REASON)
 
 
 class ExtendSubmitted(Event):
