@@ -187,6 +187,7 @@ async def test_the_advisory_records_a_message_whose_last_attempt_never_answered(
     # The server gives up (and advises) when it would redeliver, i.e. on the next pull.
     with contextlib.suppress(NatsTimeoutError, TimeoutError):
         await crashing.fetch(1, timeout=1)
+    await crashing.unsubscribe()
     await until_stored(admin_js, DEADLETTER_STREAM, 1)
     assert await pending_records(admin_js) == []  # nobody recorded it yet
 
