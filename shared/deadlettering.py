@@ -102,6 +102,10 @@ async def _announce(js: JetStreamContext, record: DeadLetterRecord, key: str) ->
     if record.request_id is None:
         log.warning("deadletter.not_announced", consumer=record.consumer, reason="no request id")
         return
+    if record.subject == DeliveryDeadLettered.SUBJECT.value:
+        # An announcement nobody could post is not announced again (no loop); it is listed.
+        log.warning("deadletter.not_announced", consumer=record.consumer, reason="announcement")
+        return
     event = DeliveryDeadLettered(
         request_id=record.request_id,
         service=record.service,
