@@ -61,16 +61,40 @@ def print_records(records: list[DeadLetterRecord], *, as_json: bool, out: TextIO
         out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
+_server_errors: list[str] = []
+
+
+async def _remember(exc: Exception) -> None:
+    """nats-py's error callback: keep what the server said for the one-line error."""
+    _server_errors.append(str(exc))
+
+
 async def _connect(name: str) -> Client | None:
     settings = _settings()
     try:
-        return await connect(settings, name=name, allow_reconnect=False, max_reconnect_attempts=0)
+        return await connect(
+            settings,
+            name=name,
+            allow_reconnect=False,
+            max_reconnect_attempts=0,
+            error_cb=_remember,
+        )
     except (OSError, NatsError) as exc:
         print(
             f"accessbot deadletter: cannot reach NATS at {settings.nats_url}: {exc}",
             file=sys.stderr,
         )
         return None
+
+
+def _refused(exc: Exception) -> int:
+    said = _server_errors[-1] if _server_errors else type(exc).__name__
+    print(
+        f"accessbot deadletter: NATS refused or did not answer ({said}); "
+        f"it needs the admin NATS user (NATS_USER={ADMIN_USER}, its NATS_PASSWORD)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 async def _list(args: argparse.Namespace) -> int:
@@ -81,6 +105,8 @@ async def _list(args: argparse.Namespace) -> int:
         return 1
     try:
         records = [s.record for s in await pending_records(nc.jetstream())]
+    except (NatsError, TimeoutError) as exc:
+        return _refused(exc)
     finally:
         await nc.close()
     print_records(records, as_json=args.json, out=sys.stdout)
@@ -98,6 +124,8 @@ async def _replay(args: argparse.Namespace) -> int:
     except ReplayError as exc:
         print(f"accessbot deadletter replay: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
+    except (NatsError, TimeoutError) as exc:
+        return _refused(exc)
     finally:
         await nc.close()
     for record in replayed:
