@@ -7,10 +7,12 @@ the notifier already knows about the request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from services.notifier.deadletter_notice import deadletter_message
-from services.notifier.record import MessageRef
+from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.slack_errors import Failure
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.store import RecordStore
@@ -19,6 +21,10 @@ from shared.events import DeliveryDeadLettered
 from shared.profiles import ProfilesConfig
 
 log = structlog.get_logger("accessbot.notifier")
+
+
+def _with_ref(slot: str, ref: MessageRef) -> Callable[[NotifierRecord], NotifierRecord]:
+    return lambda record: record.with_ref(slot, ref)
 
 
 def deadletter_slot(channel: str, event_id: str) -> str:
@@ -58,5 +64,5 @@ class DeadLetterNotices:
                 log.error("slack.deadletter_notice_refused", channel=channel, error=exc.error)
                 continue
             ref = MessageRef(channel=channel, ts=ts, digest=message.digest())
-            current = await self._store.change(current, lambda r, s=slot, f=ref: r.with_ref(s, f))
+            current = await self._store.change(current, _with_ref(slot, ref))
             log.info("slack.posted", slot=slot, channel=channel, ts=ts)
