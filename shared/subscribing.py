@@ -72,11 +72,7 @@ def _pull_inbox_prefix(broker: NatsBroker) -> bytes:
 
 
 def _subscriber_kwargs(
-    spec: ConsumerSpec,
-    *,
-    batch: int,
-    inbox_prefix: bytes = b"_INBOX.",
-    deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
+    spec: ConsumerSpec, *, batch: int, inbox_prefix: bytes = b"_INBOX."
 ) -> dict[str, Any]:
     return {
         "stream": JStream(name=spec.stream, declare=False),
@@ -84,20 +80,18 @@ def _subscriber_kwargs(
         "durable": spec.durable,
         "pull_sub": PullSub(batch_size=batch, timeout=5.0),
         "ack_policy": AckPolicy.MANUAL,
-        "config": consumer_config(spec, deliver_policy=deliver_policy),
+        "config": consumer_config(spec),
         "title": spec.durable,
     }
 
 
-def consumer_config(
-    spec: ConsumerSpec, *, deliver_policy: DeliverPolicy = DeliverPolicy.ALL
-) -> ConsumerConfig:
+def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
     """The JetStream config a subscriber creates `spec` with."""
     return ConsumerConfig(
         durable_name=spec.durable,
         filter_subject=spec.filter_subject,
         ack_policy=JsAckPolicy.EXPLICIT,
-        deliver_policy=deliver_policy,
+        deliver_policy=DeliverPolicy.ALL,
         ack_wait=ACK_WAIT_SECONDS,
         max_ack_pending=1000,
         max_deliver=spec.max_deliver,
@@ -290,12 +284,10 @@ def _register(
     if max_workers > 1:
         kwargs["max_workers"] = max_workers
     broker.subscriber(spec.filter_subject, **kwargs)(consume)
-    # Replays are rare and one at a time; only messages replayed after the consumer
-    # exists are its business.
+    # Replays are rare and handled one at a time. A consumer made after replays were sent
+    # takes them all (nothing lost); handlers are idempotent, so one handled before is a no-op.
     replay = replay_consumer(spec)
-    replay_kwargs = _subscriber_kwargs(
-        replay, batch=1, inbox_prefix=prefix, deliver_policy=DeliverPolicy.NEW
-    )
+    replay_kwargs = _subscriber_kwargs(replay, batch=1, inbox_prefix=prefix)
     broker.subscriber(replay.filter_subject, **replay_kwargs)(consume_replay)
     _subscribe_advisories_once(broker, spec.service)
 

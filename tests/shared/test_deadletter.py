@@ -29,8 +29,9 @@ from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.provisioning import bound_deliveries
 from shared.publishing import EventPublisher
-from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, Subject
-from shared.subscribing import consumer_config, subscribe_events
+from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, Subject, TimerPurpose
+from shared.subscribing import consumer_config, subscribe_events, subscribe_timers
+from shared.timers import TimerFired, schedule
 from tests.conftest import settings_for
 
 N = 3
@@ -293,3 +294,40 @@ def test_every_consumer_is_bounded() -> None:
 
     assert all(isinstance(c, ConsumerSpec) and 1 < c.max_deliver <= 50 for c in CONSUMERS)
     assert all(consumer_config(c).max_deliver == c.max_deliver for c in CONSUMERS)
+
+
+async def test_a_due_timer_is_dead_lettered_and_replayed_with_its_provenance(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    """A timer has no event id: it is replayed as CONSUMER:SEQ, and the replay still
+    passes the check that its own service scheduled it (the server's Nats-Scheduler)."""
+    spec = dataclasses.replace(consumer("grants", "grants_timer_grant"), max_deliver=2)
+    request_id = new_id()
+    attempts: list[str] = []
+    fixed = asyncio.Event()
+
+    async def handler(timer: TimerFired) -> None:
+        attempts.append(timer.request_id)
+        if not fixed.is_set():
+            raise RuntimeError("Tailscale said 400")
+
+    nc = await connect(settings_for(nats_server, "grants"), name="t")
+    await schedule(nc.jetstream(), TimerPurpose.GRANT_EXPIRY, request_id, datetime.now(UTC))
+    await nc.drain()
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_timers(broker, spec, TimerFired, handler)
+    with structlog.testing.capture_logs() as logs:
+        async with broker:
+            await broker.start()
+            [stored] = await pending_soon(admin_js)
+            record = stored.record
+            assert (record.event_id, record.request_id) == (None, request_id)
+            assert record.subject == f"timers.due.grant.{request_id}"
+            fixed.set()
+            name = f"{spec.durable}:{record.stream_sequence}"
+            await replay(admin_js, name)
+            await until(lambda: len(attempts) == 3)
+            await asyncio.sleep(1.0)
+    assert attempts == [request_id] * 3
+    assert not [e for e in logs if e["event"] == "timer.rejected"]
+    assert await pending_records(admin_js) == []
