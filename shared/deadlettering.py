@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -204,20 +205,38 @@ async def replay(
                 f"{record.stream} before it was recorded; nothing to replay"
             )
         mark = await _mark_replayed(js, stored, moment, event_id)
-        await js.publish(
-            deadletter_replay_subject(record.consumer),
-            record.message.body,
-            timeout=PUBLISH_TIMEOUT_SECONDS,
-            stream=DEADLETTER_STREAM,
-            headers={
-                **replay_headers(record, mark),
-                MSG_ID_HEADER: replay_dedupe_id(
-                    record.consumer, record.stream_sequence, record.generation
-                ),
-            },
-        )
+        try:
+            await js.publish(
+                deadletter_replay_subject(record.consumer),
+                record.message.body,
+                timeout=PUBLISH_TIMEOUT_SECONDS,
+                stream=DEADLETTER_STREAM,
+                headers={
+                    **replay_headers(record, mark),
+                    MSG_ID_HEADER: replay_dedupe_id(
+                        record.consumer, record.stream_sequence, record.generation
+                    ),
+                },
+            )
+        except (NatsError, TimeoutError) as exc:
+            await _unmark(js, record, mark)
+            raise ReplayError(
+                f"{event_id} on {record.consumer} could not be re-delivered "
+                f"({type(exc).__name__}); it stays dead-lettered"
+            ) from None
         replayed.append(record)
     return replayed
+
+
+async def _unmark(js: JetStreamContext, record: DeadLetterRecord, mark: int) -> None:
+    """Put the record back as it was (on top of the mark just made)."""
+    await js.publish(
+        deadletter_record_subject(record.consumer, record.stream_sequence),
+        record.model_dump_json().encode(),
+        timeout=PUBLISH_TIMEOUT_SECONDS,
+        stream=DEADLETTER_STREAM,
+        headers={EXPECTED_LAST_SUBJECT_SEQ: str(mark)},
+    )
 
 
 async def _mark_replayed(
