@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import structlog
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -15,10 +16,13 @@ from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.slack_gateway import SlackGateway
 from services.notifier.store import RecordStore
 from shared.cloudevents import CloudEventMeta, Envelope, ce_type
+from shared.consumers import MAX_DELIVER, consumers_of
 from shared.events import DeliveryDeadLettered
 from shared.ids import new_id
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
+from shared.subjects import ACCESS_STREAM
+from shared.subscribing import consumer_config
 from tests.notifier import notifier_factories as f
 from tests.notifier.notifier_harness import (
     BOT_TOKEN,
@@ -108,3 +112,24 @@ async def test_a_redelivered_announcement_posts_nothing_twice(
         await notices.handle(Envelope(meta=meta, event=event))
         await notices.handle(Envelope(meta=meta, event=event))  # redelivered
         assert len(emu.messages(f.AUDIT_CHANNEL)) == 1
+
+
+async def test_starting_over_an_older_deployment_bounds_its_consumers(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, tmp_path: Path
+) -> None:
+    """Consumers made before `max_deliver` existed retried a poison event for ever."""
+    legacy = [consumer_config(spec) for spec in consumers_of("notifier")]
+    for config in legacy:
+        config.max_deliver = None
+        await admin_js.add_consumer(ACCESS_STREAM, config)
+    with structlog.testing.capture_logs() as logs:
+        async with (
+            SlackEmulator(workspace=workspace(), bot_token=BOT_TOKEN) as emu,
+            running(nats_server, write_profiles(tmp_path), emu),
+        ):
+            pass
+    for spec in consumers_of("notifier"):
+        info = await admin_js.consumer_info(ACCESS_STREAM, spec.durable)
+        assert info.config.max_deliver == MAX_DELIVER
+    updated = [e for e in logs if e["event"] == "provision.consumer_updated"]
+    assert len(updated) == len(legacy)
