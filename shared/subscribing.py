@@ -105,21 +105,25 @@ class _Letter:
     owner: ConsumerSpec  # the consumer it is dead-lettered for (never a replay consumer)
     stream: str
     stream_sequence: int
-    message: OriginalMessage
+    message: OriginalMessage | None  # None: it left the stream before it was recorded
     generation: int = 0
     on_top_of: int = 0  # the DEADLETTER sequence its record subject must end at
 
     def record(self, *, deliveries: int, error: str, source: str) -> DeadLetterRecord:
-        event_id, request_id, profile_id = identify(
-            self.message.subject, self.message.headers, self.message.body
-        )
+        event_id = request_id = profile_id = None
+        subject = self.owner.filter_subject
+        if self.message is not None:
+            subject = self.message.subject
+            event_id, request_id, profile_id = identify(
+                subject, self.message.headers, self.message.body
+            )
         return DeadLetterRecord.model_validate(
             {
                 "service": self.owner.service,
                 "consumer": self.owner.durable,
                 "stream": self.stream,
                 "stream_sequence": self.stream_sequence,
-                "subject": self.message.subject,
+                "subject": subject,
                 "event_id": event_id,
                 "request_id": request_id,
                 "profile_id": profile_id,
@@ -449,9 +453,6 @@ async def _advisory_letter(
     js = broker.connection.jetstream()
     original = await fetch_original(js, advisory.stream, advisory.stream_seq)
     if source.durable in owners:
-        if original is None:  # recorded without the message, which is gone
-            original = OriginalMessage.of("", {}, b"")
-            return _Letter(source, advisory.stream, advisory.stream_seq, original)
         return _Letter(source, advisory.stream, advisory.stream_seq, original)
     if original is None:
         log.error("advisory.replay_gone", consumer=source.durable, stream_seq=advisory.stream_seq)

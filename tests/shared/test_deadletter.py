@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 import structlog
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -18,6 +19,7 @@ from shared.connection import connect, make_broker
 from shared.consumers import MAX_DELIVER, ConsumerSpec, consumer
 from shared.deadletter import DeadLetterRecord
 from shared.deadlettering import (
+    ReplayError,
     StoredRecord,
     current_records,
     pending_records,
@@ -179,17 +181,7 @@ async def test_the_advisory_records_a_message_whose_last_attempt_never_answered(
     advisory waits in DEADLETTER, and the service records it when it runs again."""
     poison = new_id()
     event_id = new_id()
-    await admin_js.add_consumer(ACCESS_STREAM, consumer_config(NOTIFIER))
-    await EventPublisher(admin_js, source="test").publish(_expired(poison), event_id=event_id)
-    crashing = await admin_js.pull_subscribe_bind(NOTIFIER.durable, stream=ACCESS_STREAM)
-    for _ in range(N):
-        [msg] = await crashing.fetch(1, timeout=5)
-        await msg.nak()  # what an ack-wait timeout does, without waiting 30 s for it
-    # The server gives up (and advises) when it would redeliver, i.e. on the next pull.
-    with contextlib.suppress(NatsTimeoutError, TimeoutError):
-        await crashing.fetch(1, timeout=1)
-    await crashing.unsubscribe()
-    await until_stored(admin_js, DEADLETTER_STREAM, 1)
+    await crash_on_every_delivery(admin_js, poison, event_id)
     assert await pending_records(admin_js) == []  # nobody recorded it yet
 
     notifier = Handler("never")
@@ -206,6 +198,41 @@ async def test_the_advisory_records_a_message_whose_last_attempt_never_answered(
     assert notifier.attempts == []  # it was not delivered again
     [announced] = await announcements(admin_js)
     assert announced.request_id == poison
+
+
+async def crash_on_every_delivery(js: JetStreamContext, request_id: str, event_id: str) -> int:
+    """Publish an event; deliver it N times without an answer. Its ACCESS sequence."""
+    await js.add_consumer(ACCESS_STREAM, consumer_config(NOTIFIER))
+    ack = await EventPublisher(js, source="test").publish(_expired(request_id), event_id=event_id)
+    crashing = await js.pull_subscribe_bind(NOTIFIER.durable, stream=ACCESS_STREAM)
+    for _ in range(N):
+        [msg] = await crashing.fetch(1, timeout=5)
+        await msg.nak()  # what an ack-wait timeout does, without waiting 30 s for it
+    # The server gives up (and advises) when it would redeliver, i.e. on the next pull.
+    with contextlib.suppress(NatsTimeoutError, TimeoutError):
+        await crashing.fetch(1, timeout=1)
+    await crashing.unsubscribe()
+    await until_stored(js, DEADLETTER_STREAM, 1)
+    return ack.seq
+
+
+async def test_an_advisory_for_a_message_gone_from_the_stream_is_recorded_without_it(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    event_id = new_id()
+    seq = await crash_on_every_delivery(admin_js, new_id(), event_id)
+    await admin_js.delete_msg(ACCESS_STREAM, seq)
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_events(broker, NOTIFIER, GrantExpired, Handler("never"))
+    async with broker:
+        await broker.start()
+        [stored] = await pending_soon(admin_js)
+    record = stored.record
+    assert (record.message, record.event_id, record.stream_sequence) == (None, None, seq)
+    assert record.subject == NOTIFIER.filter_subject
+    name = f"{NOTIFIER.durable}:{seq}"
+    with pytest.raises(ReplayError, match="had left stream ACCESS"):
+        await replay(admin_js, name)
 
 
 async def pending_soon(js: JetStreamContext) -> list[StoredRecord]:
