@@ -123,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Commands whose modules live beside this one (audit, demo, asyncapi)."""
-    for name in ("audit", "demo", "asyncapi"):
+    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter)."""
+    for name in ("audit", "demo", "asyncapi", "deadletter"):
         try:
             module = importlib.import_module(f"accessbot.{name}_cli")
         except ModuleNotFoundError:

@@ -463,6 +463,56 @@ class RevokeRefused(Event):
     )
 
 
+# --- published by any service that consumes ------------------------------------------
+
+
+class DeliveryDeadLettered(Event):
+    """A message one consumer failed to handle on every allowed delivery; it is kept in
+    the DEADLETTER stream until the admin replays it (`accessbot deadletter replay`)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.DELIVERY_DEADLETTERED
+
+    service: str = Field(
+        description="The service whose consumer gave up.", examples=["notifier"], max_length=64
+    )
+    consumer: str = Field(
+        description="The durable consumer that gave up.",
+        examples=["notifier_request_submitted"],
+        max_length=128,
+    )
+    subject: str = Field(
+        description="The subject of the dead-lettered message.",
+        examples=["access.request.submitted"],
+        max_length=256,
+    )
+    event_id: str | None = Field(
+        default=None,
+        description="The dead-lettered message's ce-id (absent for a due timer); "
+        "what `accessbot deadletter replay` takes.",
+        examples=["01JDQ3F9A1B2C3D4E5F6G7H8J9"],
+        max_length=64,
+    )
+    stream: str = Field(description="The stream the message is in.", examples=["ACCESS"])
+    stream_sequence: PositiveInt = Field(
+        description="The message's sequence in that stream.", examples=[42]
+    )
+    deliveries: PositiveInt = Field(
+        description="How many times it was delivered before the consumer gave up.",
+        examples=[20],
+    )
+    last_error: str = Field(
+        description="The last error, as the handler raised it (clipped).",
+        examples=["SlackObjectFormationError: text must be at most 3000 characters"],
+        max_length=2000,
+    )
+    profile_id: str | None = Field(
+        default=None,
+        description="The request's profile, when the message names it.",
+        examples=["prod"],
+        max_length=64,
+    )
+
+
 EVENT_TYPES: dict[Subject, type[Event]] = {
     model.SUBJECT: model
     for model in (
@@ -486,6 +536,7 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
         GrantRevoked,
         GrantExpired,
         RevokeRefused,
+        DeliveryDeadLettered,
     )
 }
 """Subject -> model; a test checks it covers every Subject exactly once."""
