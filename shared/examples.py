@@ -13,6 +13,7 @@ from shared.events import (
     Decision,
     DecisionRefused,
     DecisionSubmitted,
+    DeliveryDeadLettered,
     DeviceSnapshot,
     Event,
     ExtendSubmitted,
@@ -167,6 +168,18 @@ EXAMPLES: dict[Subject, Event] = {
             actor=MALLORY,
             code=RefusalReason.NOT_ELIGIBLE,
             message="Only the requester, an approver of Production or an admin may revoke.",
+        ),
+        DeliveryDeadLettered(
+            request_id=_R,
+            service="notifier",
+            consumer="notifier_request_submitted",
+            subject="access.request.submitted",
+            event_id="01JDQ3F9A1B2C3D4E5F6G7H8J9",
+            stream="ACCESS",
+            stream_sequence=42,
+            deliveries=20,
+            last_error="SlackObjectFormationError: text must be at most 3000 characters",
+            profile_id="prod",
         ),
     )
 }
