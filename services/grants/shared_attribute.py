@@ -20,7 +20,7 @@ import structlog
 from services.grants.attribute_changes import AttributeApi, Placement, remove_if_ours, set_once
 from services.grants.holders import AttributeHolders, Holder
 from services.grants.store import GrantConflictError, HoldersStore, StoredHolders
-from services.grants.tailscale.errors import TailscaleError
+from services.grants.tailscale.errors import TailscaleError, TailscaleRejectedError
 from shared.keyed_locks import KeyedLocks
 from shared.retry import RetryLaterError
 
@@ -145,13 +145,19 @@ class SharedAttribute:
                     # The grant acting writes its own value and comment; the expiry is the latest.
                     source = writer if writer is not None else target
                     written = source.model_copy(update={"expires_at": target.expires_at})
-                    await set_once(
-                        self._api,
-                        _placement(stored.holders, source, target),
-                        comment=source.comment,
-                        check_first=check_first,
-                        deadline=deadline,
-                    )
+                    try:
+                        await set_once(
+                            self._api,
+                            _placement(stored.holders, source, target),
+                            comment=source.comment,
+                            check_first=check_first,
+                            deadline=deadline,
+                        )
+                    except TailscaleRejectedError as exc:
+                        if writer is not None or exc.status_code != 404:
+                            raise
+                        # Ending a grant on a device that is gone: nothing left to keep.
+                        log.info("grant.device_gone", device_id=device_id)
                 try:
                     await self._store.put(stored.holders.with_written(written), stored.revision)
                 except GrantConflictError:

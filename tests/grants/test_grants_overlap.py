@@ -205,3 +205,22 @@ async def test_a_grant_past_the_holders_bound_fails_without_touching_tailscale(
     assert isinstance(failed.event, GrantFailed)
     assert failed.event.error_code == "too_many_overlapping_grants"
     assert emulator.calls_to("POST", ATTRIBUTE_PATH) == []
+
+
+async def test_ending_a_shared_grant_on_a_device_that_is_gone_still_ends_it(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: TailscaleEmulator
+):
+    tap = await EventTap.open(admin_js)
+    device = owned_device(emulator)
+    publisher = EventPublisher(admin_js, source="test/approvals")
+    a, b = approval(device, duration=180), approval(device, duration=60)
+    async with running(grants_settings(nats_server, emulator)):
+        await publisher.publish(a)
+        await _applied(tap, a)
+        await publisher.publish(b)
+        await _applied(tap, b)
+        emulator.remove_device(device["nodeId"])
+        await publisher.publish(revoke(a.request_id, CAROL))
+        ended = await _ended(tap, Subject.GRANT_REVOKED, a.request_id)
+    assert isinstance(ended, GrantRevoked)
+    assert tap.of(Subject.GRANT_FAILED) == []
