@@ -48,5 +48,5 @@ async def test_a_rate_limited_post_does_not_hold_up_another_requests_messages(
     served = [c for c in posts if c.status == 200]
     during_the_wait = [c for c in served if c.time < limited.time + RETRY_AFTER]
     assert during_the_wait, "the other request's messages went out while the first waited"
-    assert during_the_wait[0].time - published_at < 1.0
+    assert during_the_wait[0].time - published_at < 2.0
     assert len(served) == 2 * len(during_the_wait), "then the held-up request's, as many"
