@@ -128,7 +128,7 @@ def nested(depth: int) -> dict[str, Any]:
 
 def nested_text(depth: int) -> str:
     """The same, as raw JSON text (json.dumps itself would refuse to go this deep)."""
-    head = json.dumps({**nested(0), "extra": None})
+    head = json.dumps({**nested(1), "extra": None})
     return head[: -len("null}")] + "[" * depth + "]" * depth + "}"
 
 
