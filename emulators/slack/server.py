@@ -175,6 +175,11 @@ class SlackEmulator:
     def fail_next(self, method: str, error: str = "channel_not_found", count: int = 1) -> None:
         self._state.rate_limiter.force_error(method, error, count)
 
+    def drop_next_socket_ack(self, count: int = 1) -> None:
+        """Lose the app's next Socket Mode ack(s) on the way, as a connection dying in a
+        reconnect would: the person sees an error and Slack does not re-send."""
+        self._socket.drop_next_acks(count)
+
     def rate_limit_next(self, method: str, count: int = 1, retry_after: int = 1) -> None:
         self._state.rate_limiter.force_rate_limit(method, count, retry_after)
 

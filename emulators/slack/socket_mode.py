@@ -54,6 +54,7 @@ class SocketModeHub:
         # Envelope ids already answered or given up on (bounded: oldest forgotten first).
         self._finished: dict[str, None] = {}
         self._timed_out: dict[str, float] = {}
+        self._acks_to_drop = 0
         self._next_id = 1
         self._rr = 0
         self._close_tasks: set[asyncio.Task[None]] = set()
@@ -144,6 +145,12 @@ class SocketModeHub:
             if not known:
                 self._state.recorder.violation("ack_unknown_envelope", envelope_id)
             return
+        if self._acks_to_drop:
+            # Fault injection: the ack is lost on the way, as on a connection that dies
+            # during a reconnect; Slack never sees it and shows the person an error.
+            self._acks_to_drop -= 1
+            self._state.recorder.event("ack_dropped", envelope_id=envelope_id, connection=conn.id)
+            return
         if payload and not pending.accepts_payload:
             self._state.recorder.violation(
                 "ack_payload_not_accepted",
@@ -151,6 +158,9 @@ class SocketModeHub:
                 f"the ack's payload {payload!r}"[:300],
             )
         pending.future.set_result((payload, time.monotonic()))
+
+    def drop_next_acks(self, count: int) -> None:
+        self._acks_to_drop += count
 
     def _pick(self) -> _Connection | None:
         live = [c for c in self._connections if not c.ws.closed]

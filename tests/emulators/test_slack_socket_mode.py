@@ -224,3 +224,21 @@ async def test_raw_envelope_is_json_text(emu):
         envelope = json.loads(message.data)
         await ws.send_str(json.dumps({"envelope_id": envelope["envelope_id"]}))
         await press
+
+
+async def test_a_dropped_ack_is_a_user_error_and_is_not_resent(emu):
+    seen = []
+
+    async def handler(payload, ack):
+        seen.append(payload["type"])
+        await ack()
+
+    async with SocketModeTestApp(emu, handler):
+        emu.drop_next_socket_ack()
+        with pytest.raises(DeliveryError):
+            await emu.driver.press_shortcut("U_ALICE", "request_access")
+        assert await emu.driver.press_shortcut("U_ALICE", "request_access") is None
+    assert seen == ["shortcut", "shortcut"]  # once per press, never re-sent
+    assert [e.reason for e in emu.user_errors] == ["timeout"]
+    assert [a.acked for a in emu.acks] == [False, True]
+    assert emu.violations == []
