@@ -13,19 +13,22 @@ import re
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 64
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A string (an unterminated one runs to the end: one pass, never a rescan) or a bracket.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 
 
 def json_depth_within(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when no array/object in `text` nests deeper than `limit` (strings ignored).
 
-    Counts brackets only, so it is linear and never recurses; whether the text is
-    valid JSON is left to the parser.
+    Counts brackets in one left-to-right pass, so it is linear and never recurses;
+    whether the text is valid JSON is left to the parser.
     """
     depth = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        if match.group() in "[{":
+    for match in _TOKEN.finditer(text):
+        found = match.group()
+        if found[0] == '"':
+            continue
+        if found in "[{":
             depth += 1
             if depth > limit:
                 return False
