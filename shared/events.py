@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
 
+from shared.slack_limits import MAX_REASON
 from shared.subjects import Subject
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -77,7 +78,7 @@ Reason = Annotated[
     Field(
         description="Why, in the words of the person who acted.",
         examples=["Investigating INC-4211"],
-        max_length=3000,
+        max_length=MAX_REASON,
     ),
 ]
 Timestamp = Annotated[
@@ -211,7 +212,7 @@ class DecisionSubmitted(Event):
     decider: Person = Field(description="Who pressed the button.")
     decision: Decision = Field(description="Approve or deny.", examples=["approve"])
     reason: str | None = Field(
-        default=None, description="Optional reason (given with a deny).", max_length=3000
+        default=None, description="Optional reason (given with a deny).", max_length=MAX_REASON
     )
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when the decision is about an extension."
@@ -224,7 +225,7 @@ class RevokeRequested(Event):
     SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
 
     actor: Person = Field(description="Who pressed Revoke.")
-    reason: str | None = Field(default=None, description="Optional reason.", max_length=3000)
+    reason: str | None = Field(default=None, description="Optional reason.", max_length=MAX_REASON)
 
 
 class ExtendSubmitted(Event):

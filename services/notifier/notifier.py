@@ -11,7 +11,9 @@ A channel or person Slack refuses for good (archived, not a member, unknown) is
 remembered, reported to the requester once, and skipped; it never blocks the rest
 of the fan-out, and the event is still acked. Errors that may pass (rate limits
 after the SDK's retries, Slack outages, a bad token) propagate, so the subscriber
-naks with backoff and nothing is lost.
+naks with backoff and nothing is lost. A message that cannot be built at all (it
+breaks Block Kit's rules: a builder bug) is treated like one Slack rejects: logged,
+skipped, and the rest of the fan-out done; retrying the event could not help.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.notifier.record import MessageRef
 from services.notifier.request_view import RequestView, fold
 from services.notifier.slack_errors import Failure, meaning
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
+from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
 from shared.cloudevents import Envelope
 from shared.events import Event
@@ -93,6 +96,15 @@ class Notifier:
             return await self._post(current, op)
         except DeliveryError as exc:
             return await self._failed(current, op, exc)
+        except MessageFormationError as exc:
+            log.error(
+                "slack.message_rejected",
+                slot=op.slot,
+                error="message_formation",
+                detail=str(exc),
+                **_where(op.to),
+            )
+            return current
 
     async def _post(self, current: Versioned, op: Post) -> Versioned:
         thread_ts = None
