@@ -210,6 +210,6 @@ def parse_interaction(payload: dict[str, Any]) -> Interaction:
 
 
 def delivery_key(payload: dict[str, Any]) -> str:
-    """Identifies one delivery: a Slack retry or a re-sent envelope carries the same payload."""
+    """Identifies one delivery: only a byte-identical repeat carries the same payload."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -57,12 +57,12 @@ class DeadLetterNotices:
             if slot in current.record.messages:
                 continue
             try:
-                ts = await self._slack.post(channel, message, None)
+                posted_channel, ts = await self._slack.post(channel, message, None)
             except DeliveryError as exc:
                 if exc.failure is Failure.TRANSIENT:
                     raise
                 log.error("slack.deadletter_notice_refused", channel=channel, error=exc.error)
                 continue
-            ref = MessageRef(channel=channel, ts=ts, digest=message.digest())
+            ref = MessageRef(channel=posted_channel, ts=ts, digest=message.digest())
             current = await self._store.change(current, _with_ref(slot, ref))
             log.info("slack.posted", slot=slot, channel=channel, ts=ts)

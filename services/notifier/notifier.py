@@ -33,7 +33,7 @@ from services.notifier.plan import (
 )
 from services.notifier.record import MessageRef
 from services.notifier.request_view import RequestView, fold
-from services.notifier.slack_errors import Failure
+from services.notifier.slack_errors import Failure, meaning
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
@@ -114,8 +114,7 @@ class Notifier:
                 log.warning("slack.thread_parent_missing", slot=op.slot, parent=op.thread_slot)
                 return current
             thread_ts = parent.ts
-        channel = await self._channel(op.to)
-        ts = await self._slack.post(channel, op.message, thread_ts)
+        channel, ts = await self._slack.post(await self._channel(op.to), op.message, thread_ts)
         ref = MessageRef(channel=channel, ts=ts, digest=op.message.digest())
         log.info("slack.posted", slot=op.slot, channel=channel, ts=ts)
         return await self._store.change(current, lambda r: r.with_ref(op.slot, ref))
@@ -136,7 +135,7 @@ class Notifier:
     async def _failed(self, current: Versioned, op: Operation, exc: DeliveryError) -> Versioned:
         fields = {"slot": op.slot, "method": exc.method, "error": exc.error, **_where(op.to)}
         if exc.failure is Failure.UNREACHABLE:
-            log.warning("slack.unreachable", **fields)
+            log.warning("slack.unreachable", meaning=meaning(exc.error), **fields)
             target, error = op.to.target, exc.error
             current = await self._store.change(current, lambda r: r.with_unreachable(target, error))
             for notice in plan_problem_notice(current.record, op.to, exc.error):
