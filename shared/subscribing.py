@@ -17,6 +17,8 @@ which `subscribe_events` / `subscribe_timers` also consume with the same handler
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -51,6 +53,11 @@ E = TypeVar("E", bound=Event)
 M = TypeVar("M", bound=BaseModel)
 
 ACK_WAIT_SECONDS = 30.0
+# A handler still working (waiting its turn behind the same request, or waiting out a
+# Tailscale or Slack retry) tells JetStream so every third of the ack wait, so the message
+# is not redelivered to another worker meanwhile; for at most this long, after which the
+# ack wait runs out as usual and the delivery counts against max_deliver.
+MAX_IN_PROGRESS_SECONDS = 600.0
 SCHEDULER_HEADER = "Nats-Scheduler"  # set by the server on a fired schedule
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -178,6 +185,28 @@ async def _dead_letter(
     await msg.reject()
 
 
+async def _keep_in_progress(msg: NatsMessage) -> None:
+    """Extend the ack wait while the handler runs (bounded by MAX_IN_PROGRESS_SECONDS)."""
+    interval = ACK_WAIT_SECONDS / 3
+    for _ in range(int(MAX_IN_PROGRESS_SECONDS / interval)):
+        await asyncio.sleep(interval)
+        try:
+            await msg.in_progress()
+        except Exception as exc:  # noqa: BLE001 - a lost heartbeat only risks a redelivery
+            log.warning("event.in_progress_failed", error=describe_error(exc))
+            return
+
+
+async def _run_in_progress(msg: NatsMessage, run: Callable[[], Awaitable[None]]) -> None:
+    heartbeat = asyncio.create_task(_keep_in_progress(msg))
+    try:
+        await run()
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
+
 async def _finish(
     broker: NatsBroker,
     msg: NatsMessage,
@@ -191,7 +220,7 @@ async def _finish(
     delivered = msg.raw_message.metadata.num_delivered
     last = delivered >= max_deliver
     try:
-        await run()
+        await _run_in_progress(msg, run)
     except RetryLaterError as later:
         if not last:
             log.info("event.deferred", **fields, reason=str(later), retry_in_s=later.delay)

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pytest
 import structlog
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
+from shared import subscribing
 from shared.cloudevents import Envelope, encode
 from shared.connection import connect, make_broker
 from shared.consumers import consumer
@@ -251,3 +253,31 @@ async def test_per_request_runs_one_requests_messages_in_order_and_others_alongs
             await asyncio.sleep(0.05)
     # The other request went first; the slow one's messages ran one at a time, in order.
     assert handled == [(fast, 1), (slow, 1), (slow, 2), (slow, 3)]
+
+
+async def test_a_handler_working_past_the_ack_wait_is_not_redelivered_meanwhile(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request waiting its turn or a Tailscale retry being waited out can outlast the ack
+    wait: the subscriber says the message is in progress, so no second worker gets it."""
+    monkeypatch.setattr(subscribing, "ACK_WAIT_SECONDS", 1.5)  # consumer created with it
+    attempts: list[str] = []
+    done = asyncio.Event()
+
+    async def slow(env: Envelope[GrantExpired]) -> None:
+        attempts.append(env.meta.id)
+        await asyncio.sleep(4.0)
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, slow, max_workers=4)
+    await EventPublisher(admin_js, source="test").publish(_expired(new_id()))
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(done.wait(), timeout=15)
+        await asyncio.sleep(2.0)  # a redelivery after the handler ended would show here
+    assert len(attempts) == 1
+    info = await admin_js.consumer_info("ACCESS", spec.durable)
+    assert info.config.ack_wait == 1.5
+    assert (info.num_ack_pending, info.num_redelivered) == (0, 0)
