@@ -9,6 +9,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 
+from accessbot.dev_credentials import read_login
 from shared.connection import connect
 from shared.permissions import SIEM_USER
 from shared.settings import ServiceSettings
@@ -24,7 +25,19 @@ def _settings() -> ServiceSettings:
     overrides: dict[str, object] = {}
     if not os.environ.get("NATS_USER"):
         overrides["nats_user"] = SIEM_USER
+    overrides.update(_dev_login())
     return ServiceSettings.model_validate(overrides)
+
+
+def _dev_login() -> dict[str, object]:
+    """A running `accessbot dev`'s siem login, when nothing else names a password."""
+    if os.environ.get("NATS_PASSWORD") or os.environ.get("NATS_USER"):
+        return {}
+    login = read_login()
+    if login is None or os.environ.get("NATS_URL", login.url) != login.url:
+        return {}
+    print(f"using the dev stack's siem login from {login.path}", file=sys.stderr)
+    return {"nats_url": login.url, "nats_user": login.user, "nats_password": login.password}
 
 
 async def _export(args: argparse.Namespace) -> int:

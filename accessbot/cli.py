@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from shared.permissions import SERVICES
 
 EXIT_OK = 0
@@ -29,6 +30,8 @@ def _dev(args: argparse.Namespace) -> int:
         nats_port=args.nats_port,
         profiles_path=args.profiles,
         seed_devices=args.devices,
+        slack_port=args.slack_port,
+        tailscale_port=args.tailscale_port,
     )
     return run_dev(options)
 
@@ -94,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--nats-port", type=int, default=4222, help="embedded NATS port")
     dev.add_argument("--profiles", type=Path, default=Path("profiles.yaml"))
     dev.add_argument("--devices", type=int, default=200, help="devices in the emulated tailnet")
+    dev.add_argument(
+        "--slack-port", type=int, default=DEFAULT_SLACK_PORT, help="Slack emulator port"
+    )
+    dev.add_argument(
+        "--tailscale-port", type=int, default=DEFAULT_TAILSCALE_PORT, help="Tailscale emulator port"
+    )
     dev.set_defaults(func=_dev)
 
     serve = sub.add_parser("serve", help="run one service (what docker compose runs)")

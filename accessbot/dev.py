@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,16 +20,16 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
-import platformdirs
 
+from accessbot.dev_credentials import default_data_dir, remove_login, write_login
 from accessbot.natsserver import (
     EmbeddedNats,
     NatsServerError,
     env_without_secrets,
     free_port,
 )
-from accessbot.sandbox import Sandbox, SandboxError
-from shared.permissions import SERVICES, password_env_var
+from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT, Sandbox, SandboxError
+from shared.permissions import SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
 
@@ -49,6 +50,8 @@ class DevOptions:
     nats_port: int = 4222
     profiles_path: Path = Path("profiles.yaml")
     seed_devices: int = 200
+    slack_port: int = DEFAULT_SLACK_PORT
+    tailscale_port: int = DEFAULT_TAILSCALE_PORT
 
 
 @dataclass
@@ -92,14 +95,6 @@ class DevRun:
 def say(message: str) -> None:
     """One line for the person at the terminal."""
     print(f"accessbot dev: {message}", flush=True)
-
-
-def default_data_dir() -> Path:
-    """Under the user's state dir, overridable with ACCESSBOT_DATA_DIR."""
-    override = os.environ.get("ACCESSBOT_DATA_DIR")
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_state_dir("accessbot")) / "dev"
 
 
 def _nats_env(run: DevRun, service: str) -> dict[str, str]:
@@ -207,7 +202,13 @@ def _start_infrastructure(
         except NatsServerError as exc:
             say(str(exc))
             return 2
-    run.sandbox = Sandbox.for_environment(profiles, data_dir=data_dir, devices=options.seed_devices)
+    run.sandbox = Sandbox.for_environment(
+        profiles,
+        data_dir=data_dir,
+        devices=options.seed_devices,
+        slack_port=options.slack_port,
+        tailscale_port=options.tailscale_port,
+    )
     for line in run.sandbox.describe():
         say(line)
     if run.nats is not None:
@@ -216,8 +217,47 @@ def _start_infrastructure(
         run.sandbox.start()
     except SandboxError as exc:
         say(str(exc))
-        return 1
+        return 2 if "already in use" in str(exc) else 1
+    for line in run.sandbox.notes:
+        say(line)
+    if run.nats is not None:
+        write_login(
+            data_dir, url=run.nats.url, user=SIEM_USER, password=run.nats.passwords[SIEM_USER]
+        )
     return None
+
+
+def service_url_lines(children: list[Child]) -> list[str]:
+    """Each service's health (and metrics) endpoint, on its health port."""
+    return [
+        f"{child.name}: health http://127.0.0.1:{child.health_port}/healthz, "
+        f"metrics http://127.0.0.1:{child.health_port}/metrics"
+        for child in children
+    ]
+
+
+def audit_line(data_dir: Path) -> str:
+    """A SIEM-feed command that works as printed in another terminal."""
+    if os.environ.get("NATS_URL"):
+        password = f"${password_env_var(SIEM_USER)}"
+        return (
+            f"SIEM feed: NATS_URL={shlex.quote(os.environ['NATS_URL'])} "
+            f'NATS_PASSWORD="{password}" accessbot audit tail'
+        )
+    # audit finds the siem login dev keeps in its data dir (see dev_credentials).
+    prefix = ""
+    if data_dir.resolve() != default_data_dir().resolve():
+        prefix = f"ACCESSBOT_DATA_DIR={shlex.quote(str(data_dir.resolve()))} "
+    return f"SIEM feed: {prefix}accessbot audit tail"
+
+
+def _say_where_things_are(run: DevRun, data_dir: Path) -> None:
+    for line in [
+        *(run.sandbox.urls() if run.sandbox else []),
+        *service_url_lines(run.children),
+        audit_line(data_dir),
+    ]:
+        say(line)
 
 
 def run_dev(options: DevOptions) -> int:
@@ -247,6 +287,7 @@ def run_dev(options: DevOptions) -> int:
         _start_services(run, options.profiles_path, logs)
         if not _wait_ready(run, logs):
             return 0 if run.stopping else 1
+        _say_where_things_are(run, data_dir)
         say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
         for line in run.sandbox.try_it() if run.sandbox else []:
             say(line)
@@ -260,4 +301,5 @@ def run_dev(options: DevOptions) -> int:
     finally:
         say("stopping")
         run.stop()
+        remove_login(data_dir)
         say("stopped")

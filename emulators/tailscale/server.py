@@ -9,14 +9,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from emulators.tailscale import persistence
 from emulators.tailscale.api import SetAttributeResponse, TailscaleApi
-from emulators.tailscale.attributes import AttributeStore
+from emulators.tailscale.attributes import AttributeStore, SetAttribute
 from emulators.tailscale.auth import OAuthClient, TokenIssuer
 from emulators.tailscale.calls import CallLog, RecordedCall, redact, redact_body
 from emulators.tailscale.control import ControlApi
@@ -46,6 +48,8 @@ class TailscaleEmulator:
     default, answers the device's attributes and their expiries as Tailscale's OpenAPI
     says; "empty" answers `{}` as the prose docs say).
     The devices passed in are copied; change them later with `update_device`.
+    With `state_file`, custom attributes are restored at start and saved after every
+    change through the API and at stop (see `persistence`).
     """
 
     def __init__(
@@ -58,8 +62,11 @@ class TailscaleEmulator:
         token_ttl: float = 3600.0,
         set_attribute_response: SetAttributeResponse = "attributes",
         sweep_interval: float = 0.25,
+        state_file: Path | None = None,
     ) -> None:
         self.tailnet = tailnet
+        self.state_file = state_file
+        self.restored_attributes = 0
         self._clock: Clock = time.time
         self._inventory = DeviceInventory(devices)
         self._attributes = AttributeStore(attribute_expiry_lag)
@@ -86,6 +93,8 @@ class TailscaleEmulator:
         """Serve on host:port (0 picks a free port); returns e.g. `http://127.0.0.1:PORT`."""
         if self._runner is not None:
             raise RuntimeError("emulator already started")
+        if self.state_file is not None:
+            self.restored_attributes = persistence.restore(self, self.state_file)
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self._api.routes())
         app.add_routes(ControlApi(self).routes())
@@ -111,6 +120,7 @@ class TailscaleEmulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._save_state()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -219,6 +229,12 @@ class TailscaleEmulator:
             for key, a in self._attributes.get(resolved, self.now()).items()
         }
 
+    def restore_attribute(
+        self, node_id: str, key: str, value: object, expiry: str | None, comment: str | None
+    ) -> None:
+        """Set one attribute as the API would (an expiry in the past is refused)."""
+        self._attributes.apply([SetAttribute(node_id, key, value, expiry, comment)], self.now())
+
     def pending_expiries(self) -> int:
         """Attributes with an expiry not yet removed; reading this does not purge."""
         return self._attributes.pending_expiries()
@@ -239,7 +255,15 @@ class TailscaleEmulator:
         fault = self._faults.take(request.method, request.path)
         response = await self._answer_with_fault(request, handler, fault)
         self._record(request, raw, response=response, fault=fault, arrived=arrived, started=started)
+        if request.method != "GET" and response.status < 300:
+            self._save_state()
         return response
+
+    def _save_state(self) -> None:
+        # Saved before the client reads the answer, so an acknowledged change survives
+        # a kill of the emulator.
+        if self.state_file is not None:
+            persistence.save(self, self.state_file)
 
     async def _answer_with_fault(
         self, request: web.Request, handler: _Handler, fault: Fault | None

@@ -23,6 +23,11 @@ from tests.conftest import PROFILES_PATH, REPO_ROOT
 READY_LINE = "all four services are ready"
 
 
+def emulator_ports() -> list[str]:
+    """Free emulator ports: the fixed defaults would clash with a dev run elsewhere."""
+    return ["--slack-port", str(free_port()), "--tailscale-port", str(free_port())]
+
+
 def _dev_env(marker: str) -> dict[str, str]:
     env = {
         k: v
@@ -50,18 +55,24 @@ def _processes_with(marker: str) -> list[int]:
 
 
 def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    """Lines up to the one holding `text`. Reads the pipe's fd directly: dev prints
+    several lines at once, and select() does not see lines a file object buffered."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
     lines: list[str] = []
+    pending = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        ready, _, _ = select.select([fd], [], [], 0.5)
         if ready:
-            line = proc.stdout.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            lines.append(line.rstrip("\n"))
-            if text in line:
-                return lines
+            *complete, pending = (pending + chunk).split(b"\n")
+            for raw in complete:
+                lines.append(raw.decode(errors="replace"))
+                if text in lines[-1]:
+                    return lines
         elif proc.poll() is not None:
             break
     pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
@@ -74,6 +85,7 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
         [
             sys.executable, "-m", "accessbot", "dev",
             "--nats-port", str(free_port()),
+            *emulator_ports(),
             "--data-dir", str(tmp_path / "data"),
             "--profiles", str(PROFILES_PATH),
             "--devices", "50",
@@ -159,6 +171,7 @@ def test_dev_uses_an_existing_server_when_nats_url_is_set(
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
         [
             sys.executable, "-m", "accessbot", "dev",
+            *emulator_ports(),
             "--data-dir", str(tmp_path / "data"),
             "--profiles", str(PROFILES_PATH),
             "--devices", "20",
