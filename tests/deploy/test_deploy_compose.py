@@ -65,7 +65,7 @@ def _env(config: dict[str, Any], service: str) -> dict[str, str]:
 
 
 def test_compose_file_validates(resolved: dict[str, Any]) -> None:
-    assert set(resolved["services"]) == {"nats", *SERVICES}
+    assert set(resolved["services"]) == {"nats", *SERVICES, "cli"}
     assert "nats-data" in resolved["volumes"]
 
 
@@ -81,7 +81,7 @@ def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_only_grants_receives_tailscale_secrets(resolved: dict[str, Any]) -> None:
-    for service in ("nats", *SERVICES):
+    for service in ("nats", *SERVICES, "cli"):
         has_tailscale = any(k.startswith("TAILSCALE_") for k in _env(resolved, service))
         assert has_tailscale == (service == "grants"), service
     assert _env(resolved, "grants")["TAILSCALE_OAUTH_CLIENT_SECRET"] == (
@@ -90,7 +90,7 @@ def test_only_grants_receives_tailscale_secrets(resolved: dict[str, Any]) -> Non
 
 
 def test_only_intake_and_notifier_receive_slack_secrets(resolved: dict[str, Any]) -> None:
-    for service in ("nats", *SERVICES):
+    for service in ("nats", *SERVICES, "cli"):
         has_slack = any(k.startswith("SLACK_") for k in _env(resolved, service))
         assert has_slack == (service in ("intake", "notifier")), service
     assert "SLACK_APP_TOKEN" not in _env(resolved, "notifier")
@@ -167,3 +167,32 @@ def test_env_example_stays_tracked() -> None:
         [git, "check-ignore", "--no-index", "-q", "deploy/env.example"], cwd=REPO_ROOT, check=False
     )
     assert ignored.returncode == 1
+
+
+def test_the_cli_service_runs_only_on_demand_as_the_read_only_siem_user(
+    resolved: dict[str, Any],
+) -> None:
+    """deploy/README: `docker compose run --rm cli audit tail` works with deploy/.env alone."""
+    cli = resolved["services"]["cli"]
+    assert cli["profiles"] == ["cli"]  # `docker compose up` does not start it
+    assert "ports" not in cli
+    env = _env(resolved, "cli")
+    assert env == {
+        "NATS_URL": "nats://nats:4222",
+        "NATS_USER": "siem",
+        "NATS_PASSWORD": "value-of-ACCESSBOT_NATS_SIEM_PASSWORD",
+    }
+    assert cli["read_only"] is True
+    assert cli["cap_drop"] == ["ALL"]
+
+
+def test_only_intake_publishes_a_port_and_only_on_loopback(resolved: dict[str, Any]) -> None:
+    """HTTP mode: Slack reaches /slack/events through an HTTPS proxy on the host, never
+    the plain-HTTP port directly."""
+    published = {
+        name: spec.get("ports", []) for name, spec in resolved["services"].items() if name != "nats"
+    }
+    assert {name for name, ports in published.items() if ports} == {"intake"}
+    [port] = published["intake"]
+    assert port in ("127.0.0.1:3000:3000/tcp", "127.0.0.1:3000:3000"), port
+    assert _env(resolved, "intake")["SLACK_HTTP_PORT"] == "3000"
