@@ -8,8 +8,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.grants.records import GrantRecord
-
-WATCH_IDLE_SECONDS = 5.0
+from shared.kv_reading import latest
 
 
 class GrantConflictError(Exception):
@@ -59,18 +58,10 @@ class GrantStore:
         return Stored(record, new_revision)
 
     async def all(self) -> list[Stored]:
-        """Every record, read with one watcher (for the start-up sweep)."""
-        found: list[Stored] = []
-        watcher = await self._kv.watchall(ignore_deletes=True)
-        try:
-            while True:
-                # nats-py's watcher methods carry no annotations
-                entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
-                if entry is None:  # the marker after the last stored value
-                    break
-                if entry.value is not None and entry.revision is not None:
-                    record = GrantRecord.model_validate_json(entry.value)
-                    found.append(Stored(record, entry.revision))
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
-        return found
+        """Every record, read without a consumer (for the recovery sweeps)."""
+        current, _ = await latest(self._kv)
+        return [
+            Stored(GrantRecord.model_validate_json(change.value), change.revision)
+            for change in current.values()
+            if change.value is not None
+        ]
