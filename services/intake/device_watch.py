@@ -24,7 +24,7 @@ from shared.subjects import Bucket
 log = structlog.get_logger("accessbot.intake.devices")
 
 RETRY_SECONDS = 2.0
-POLL_SECONDS = 1.0  # inventory changes come every few minutes; a second late is fine
+POLL_SECONDS = 0.25  # a device grants just wrote is searchable a moment later
 
 
 class DeviceWatch:
