@@ -6,7 +6,6 @@ import asyncio
 from datetime import datetime
 
 from nats.js import JetStreamContext
-from nats.js.kv import KeyValue
 
 from services.approvals import SERVICE, SOURCE
 from services.approvals.app import Approvals, Clock, Ports, utc_now
@@ -28,7 +27,7 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     """Load profiles (an invalid file stops here, naming every problem) and wire the service."""
     profiles = load_profiles(settings.profiles_path)
     app = Approvals(profiles, clock=clock)
-    requests: list[KeyValue] = []  # the bucket, once connected
+    requests: list[RequestStore] = []  # once connected
     sweeps: set[asyncio.Task[None]] = set()
 
     def sweep() -> None:
@@ -58,10 +57,10 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
                 js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
             )
 
-        requests[:] = [await js.key_value(Bucket.REQUESTS.value)]
+        requests[:] = [RequestStore(await js.key_value(Bucket.REQUESTS.value))]
         app.bind(
             Ports(
-                store=RequestStore(requests[0]),
+                store=requests[0],
                 devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
                 publisher=EventPublisher(js, source=SOURCE),
                 schedule_expiry=schedule_expiry,

@@ -12,10 +12,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
-from nats.js.kv import KeyValue
 
 from services.approvals.record import RequestRecord
-from shared.kv_reading import latest
+from services.approvals.store import RequestStore
 from shared.subjects import TimerPurpose
 from shared.timers import TimerFired
 
@@ -39,19 +38,14 @@ def due_timers(records: list[RequestRecord], *, now: datetime) -> list[TimerFire
 
 
 async def expire_due(
-    kv: KeyValue,
+    store: RequestStore,
     on_timer: Callable[[TimerFired], Awaitable[None]],
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     """Hand every due request-expiry to `on_timer` (their timers remain the fallback)."""
     try:
-        current, _ = await latest(kv)
-        records = [
-            RequestRecord.model_validate_json(c.value)
-            for c in current.values()
-            if c.value is not None
-        ]
+        records = await store.all()
     except Exception as exc:  # noqa: BLE001 - e.g. the connection dropped again
         log.warning("expiry_sweep.failed", error=str(exc))
         return

@@ -8,6 +8,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.approvals.record import RequestRecord
+from shared.kv_reading import latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,15 @@ class RequestStore:
         except KeyWrongLastSequenceError:
             return None
         return Stored(record, new_revision)
+
+    async def all(self) -> list[RequestRecord]:
+        """Every record, read without a consumer (for the expiry sweep)."""
+        current, _ = await latest(self._kv)
+        return [
+            RequestRecord.model_validate_json(change.value)
+            for change in current.values()
+            if change.value is not None
+        ]
 
 
 def _encode(record: RequestRecord) -> bytes:
