@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.grants.records import GrantRecord
-from shared.kv_reading import latest
+from shared.kv_reading import get_checked, latest
 
 
 class GrantConflictError(Exception):
@@ -30,14 +30,12 @@ class GrantStore:
         self._kv = kv
 
     async def get(self, request_id: str) -> Stored | None:
-        """The record, or None when grants never saw this request."""
-        try:
-            entry = await self._kv.get(request_id)
-        except KeyNotFoundError:  # also a deleted key
+        """The record, or None when grants never saw this request (ForgedEntryError: forged)."""
+        found = await get_checked(self._kv, request_id)
+        if found is None:
             return None
-        if entry.value is None or entry.revision is None:
-            return None
-        return Stored(GrantRecord.model_validate_json(entry.value), entry.revision)
+        value, revision = found
+        return Stored(GrantRecord.model_validate_json(value), revision)
 
     async def create(self, record: GrantRecord) -> Stored:
         """Write a new record; GrantConflictError when it exists already."""
