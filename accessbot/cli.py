@@ -35,6 +35,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 def _profiles_check(args: argparse.Namespace) -> int:
     from shared.profiles import ProfilesError, load_profiles
+    from shared.slack_limits import SELECT_OPTIONS
 
     path: Path = args.path
     try:
@@ -50,6 +51,11 @@ def _profiles_check(args: argparse.Namespace) -> int:
         f"{path}: OK: {len(config.profiles)} profiles, {len(approvers)} approvers, "
         f"{len(channels)} audit channels, {len(config.admins)} admins"
     )
+    if len(config.profiles) > SELECT_OPTIONS:
+        print(
+            f"{path}: note: more than {SELECT_OPTIONS} profiles (Slack's limit for a list), "
+            "so the request form asks people to search for one instead of listing them all"
+        )
     return EXIT_OK
 
 
@@ -117,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Commands whose modules live beside this one (audit, demo, asyncapi)."""
-    for name in ("audit", "demo", "asyncapi"):
+    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter)."""
+    for name in ("audit", "demo", "asyncapi", "deadletter"):
         try:
             module = importlib.import_module(f"accessbot.{name}_cli")
         except ModuleNotFoundError:

@@ -8,6 +8,7 @@ secrets. Ctrl-C (or SIGTERM) stops everything and leaves no process behind.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -29,17 +30,14 @@ from accessbot.natsserver import (
 from accessbot.sandbox import Sandbox, SandboxError
 from shared.permissions import SERVICES, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
+from shared.settings import ServiceSettings
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 
-SLACK_KEYS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE")
-SLACK_SERVICES = ("intake", "notifier")
-TAILSCALE_KEYS = (
-    "TAILSCALE_OAUTH_CLIENT_ID",
-    "TAILSCALE_OAUTH_CLIENT_SECRET",
-    "TAILSCALE_API_URL",
-    "TAILSCALE_TAILNET",
+# Set by dev itself for every child; never taken from the caller's environment.
+DEV_OWNED = frozenset(
+    {"NATS_URL", "NATS_USER", "NATS_PASSWORD", "PROFILES_PATH", "HEALTH_HOST", "HEALTH_PORT"}
 )
 
 
@@ -114,9 +112,33 @@ def _nats_env(run: DevRun, service: str) -> dict[str, str]:
     return env
 
 
+def settings_model(service: str) -> type[ServiceSettings]:
+    """The pydantic-settings class a service reads its environment with."""
+    module = importlib.import_module(f"services.{service}.settings")
+    models = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value is not ServiceSettings
+    ]
+    if len(models) != 1:
+        raise RuntimeError(f"services.{service}.settings should define one settings class")
+    return models[0]
+
+
+def setting_names(service: str) -> frozenset[str]:
+    """Every environment variable the service reads (field names in upper case: the
+    models use no prefix and no aliases)."""
+    return frozenset(name.upper() for name in settings_model(service).model_fields)
+
+
 def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> dict[str, str]:
-    """A child's environment: only its own NATS user and only its own secrets."""
+    """A child's environment: only its own NATS user, and of the SLACK_* / TAILSCALE_*
+    settings only those its own settings model reads (so only its own secrets)."""
     env = env_without_secrets()
+    wanted = setting_names(service) - DEV_OWNED
+    env.update({k: v for k, v in os.environ.items() if k in wanted})
     env.update(_nats_env(run, service))
     env.update(
         {
@@ -126,18 +148,12 @@ def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> 
             "PYTHONUNBUFFERED": "1",
         }
     )
-    if service in SLACK_SERVICES:
-        if run.sandbox is not None and run.sandbox.slack_url is not None:
-            env.update(run.sandbox.slack_env())
-        else:
-            env.update({k: os.environ[k] for k in SLACK_KEYS if k in os.environ})
-            if "SLACK_API_URL" in os.environ:
-                env["SLACK_API_URL"] = os.environ["SLACK_API_URL"]
-    if service == "grants":
-        if run.sandbox is not None and run.sandbox.tailscale_url is not None:
-            env.update(run.sandbox.tailscale_env())
-        else:
-            env.update({k: os.environ[k] for k in TAILSCALE_KEYS if k in os.environ})
+    # Where an emulator stands in, its URL and credentials replace the caller's.
+    sandbox = run.sandbox
+    if sandbox is not None and sandbox.slack_url is not None:
+        env.update({k: v for k, v in sandbox.slack_env().items() if k in wanted})
+    if sandbox is not None and sandbox.tailscale_url is not None:
+        env.update({k: v for k, v in sandbox.tailscale_env().items() if k in wanted})
     return env
 
 

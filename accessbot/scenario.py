@@ -43,6 +43,18 @@ def _first_option(view: dict[str, Any], action_id: str) -> str:
     raise LookupError(f"no options for {action_id} in the open view")
 
 
+def _approver_option(view: dict[str, Any], email: str) -> str:
+    """The approver radio option showing `email` (as its label or under the name)."""
+    for element in _elements(view["blocks"]):
+        if element.get("action_id") != ActionId.APPROVER_RADIO:
+            continue
+        for option in element.get("options") or []:
+            shown = {option["text"]["text"], (option.get("description") or {}).get("text")}
+            if email in shown:
+                return str(option["value"])
+    raise LookupError(f"{email} is not offered as approver in the open view")
+
+
 async def file_request(
     slack: SlackEmulator,
     user_id: str,
@@ -81,7 +93,9 @@ async def file_request(
         ActionId.REASON_INPUT: reason,
     }
     if _has_action(view, ActionId.APPROVER_RADIO):
-        values[ActionId.APPROVER_RADIO] = approver_email or ANY_APPROVER
+        values[ActionId.APPROVER_RADIO] = (
+            _approver_option(view, approver_email) if approver_email else ANY_APPROVER
+        )
     return await driver.submit_view(user_id, values=values)
 
 

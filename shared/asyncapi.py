@@ -10,7 +10,7 @@ from pydantic.json_schema import models_json_schema
 from shared.cloudevents import CONTENT_TYPE, MSG_ID_HEADER, SPECVERSION, ce_type
 from shared.events import EVENT_TYPES
 from shared.examples import EXAMPLES
-from shared.permissions import PUBLISHES, SERVICES
+from shared.permissions import publishers_of
 from shared.subjects import ACCESS_STREAM, Subject
 
 TITLE = "Accessbot events"
@@ -25,7 +25,7 @@ def _consumers_of(subject: Subject) -> list[str]:
 
 
 def _publisher_of(subject: Subject) -> str:
-    return next(svc for svc in SERVICES if subject in PUBLISHES[svc])
+    return " or ".join(publishers_of(subject))
 
 
 def _headers_schema(subject: Subject) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def _headers_schema(subject: Subject) -> dict[str, Any]:
             "ce-source": {
                 "type": "string",
                 "description": "The publishing service.",
-                "examples": [f"accessbot/{_publisher_of(subject)}"],
+                "examples": [f"accessbot/{svc}" for svc in publishers_of(subject)],
             },
             "ce-type": {"type": "string", "const": ce_type(subject)},
             "ce-time": {"type": "string", "format": "date-time"},
@@ -81,6 +81,7 @@ def build_document() -> dict[str, Any]:
         name = _message_name(subject)
         key = subject.value.replace(".", "_")
         publisher = _publisher_of(subject)
+        publishers = publishers_of(subject)
         messages[name] = {
             "name": name,
             "title": name,
@@ -101,12 +102,13 @@ def build_document() -> dict[str, Any]:
             f"consumed by {', '.join(_consumers_of(subject)) or 'SIEM readers only'}.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
-        operations[f"{publisher}_sends_{key}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{key}"},
-            "summary": f"{publisher} publishes {subject.value}",
-            "messages": [{"$ref": f"#/channels/{key}/messages/{name}"}],
-        }
+        for sender in publishers:
+            operations[f"{sender}_sends_{key}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{key}"},
+                "summary": f"{sender} publishes {subject.value}",
+                "messages": [{"$ref": f"#/channels/{key}/messages/{name}"}],
+            }
         for consumer in _consumers_of(subject):
             operations[f"{consumer}_receives_{key}"] = {
                 "action": "receive",

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.subjects import ACCESS_STREAM, TIMERS_STREAM, Subject, TimerPurpose, timer_due_filter
+from shared.subjects import (
+    ACCESS_STREAM,
+    DEADLETTER_STREAM,
+    MAX_DELIVERIES_ADVISORY,
+    TIMERS_STREAM,
+    Subject,
+    TimerPurpose,
+    deadletter_replay_subject,
+    timer_due_filter,
+)
+
+# Deliveries of one message before it is dead-lettered. With the subscriber's backoff
+# (0.5 s doubling, capped at 60 s) the last attempt comes about 14 minutes after the
+# first: a Slack or Tailscale outage that long is waited out, a poison message is not
+# retried for ever.
+MAX_DELIVER = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +35,7 @@ class ConsumerSpec:
     durable: str
     stream: str
     filter_subject: str
+    max_deliver: int = MAX_DELIVER
 
 
 def _access(service: str, name: str, subject: Subject) -> ConsumerSpec:
@@ -73,6 +89,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         _access("notifier", s.value.removeprefix("access.").replace(".", "_"), s)
         for s in _NOTIFIER_SUBJECTS
     ),
+    _access("notifier", "deadlettered", Subject.DELIVERY_DEADLETTERED),
 )
 
 
@@ -87,3 +104,35 @@ def consumer(service: str, durable: str) -> ConsumerSpec:
 def consumers_of(service: str) -> list[ConsumerSpec]:
     """All consumers a service owns."""
     return [c for c in CONSUMERS if c.service == service]
+
+
+def replay_consumer(spec: ConsumerSpec) -> ConsumerSpec:
+    """The consumer through which the admin re-delivers `spec`'s dead letters to it alone."""
+    return ConsumerSpec(
+        spec.service,
+        f"{spec.durable}_replay",
+        DEADLETTER_STREAM,
+        deadletter_replay_subject(spec.durable),
+        spec.max_deliver,
+    )
+
+
+def advisory_consumer(service: str) -> ConsumerSpec:
+    """The service's consumer of JetStream's max-deliveries advisories (kept in DEADLETTER).
+
+    Its filter is all advisories; the subscriber records those about the service's own
+    consumers and skips the rest (one filter per consumer would be a list FastStream and
+    the permission subjects handle less plainly).
+    """
+    return ConsumerSpec(
+        service,
+        f"{service}_deadletter_advisories",
+        DEADLETTER_STREAM,
+        f"{MAX_DELIVERIES_ADVISORY}.>",
+    )
+
+
+def deadletter_sources(service: str) -> list[ConsumerSpec]:
+    """Every consumer whose exhausted messages `service` records: its own and their replays."""
+    own = consumers_of(service)
+    return [*own, *(replay_consumer(spec) for spec in own)]

@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
 
+from shared.slack_limits import MAX_REASON
 from shared.subjects import Subject
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -77,7 +78,7 @@ Reason = Annotated[
     Field(
         description="Why, in the words of the person who acted.",
         examples=["Investigating INC-4211"],
-        max_length=3000,
+        max_length=MAX_REASON,
     ),
 ]
 Timestamp = Annotated[
@@ -211,7 +212,7 @@ class DecisionSubmitted(Event):
     decider: Person = Field(description="Who pressed the button.")
     decision: Decision = Field(description="Approve or deny.", examples=["approve"])
     reason: str | None = Field(
-        default=None, description="Optional reason (given with a deny).", max_length=3000
+        default=None, description="Optional reason (given with a deny).", max_length=MAX_REASON
     )
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when the decision is about an extension."
@@ -224,7 +225,7 @@ class RevokeRequested(Event):
     SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
 
     actor: Person = Field(description="Who pressed Revoke.")
-    reason: str | None = Field(default=None, description="Optional reason.", max_length=3000)
+    reason: str | None = Field(default=None, description="Optional reason.", max_length=MAX_REASON)
 
 
 class ExtendSubmitted(Event):
@@ -416,6 +417,16 @@ class GrantFailed(GrantEvent):
     status_code: int | None = Field(
         default=None, description="Last HTTP status from Tailscale, if any.", examples=[400]
     )
+    retryable: bool = Field(
+        default=True,
+        description=(
+            "Whether asking again later may succeed (Tailscale was rate limiting, failing or "
+            "unreachable). False when retrying cannot help until someone fixes the cause "
+            "(a rejected value, a type clash, refused credentials, a grant no longer active); "
+            "`error_code` names it. Absent in older events: true."
+        ),
+        examples=[False],
+    )
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when an extension could not be applied."
     )
@@ -431,8 +442,31 @@ class GrantExtended(GrantEvent):
     previous_expires_at: Timestamp = Field(description="The expiry before the extension.")
 
 
-class GrantRevoked(GrantEvent):
-    """The attribute was removed early."""
+class GrantEnded(GrantEvent):
+    """A grant that ended; the attribute may stay for another grant on the same device.
+
+    A posture attribute is one value with one expiry per device, shared by every active
+    grant of that attribute on the device: it goes only when the last of them ends.
+    """
+
+    continues_under: str | None = Field(
+        default=None,
+        description=(
+            "Another active grant (its request id) of the same attribute on the same device "
+            "that keeps the attribute set; absent when the attribute was removed."
+        ),
+        examples=["01JDQ5B7C8D9E0F1G2H3J4K5MN"],
+        pattern=ULID_PATTERN,
+    )
+    continues_until: AwareDatetime | None = Field(
+        default=None,
+        description="When the attribute now ends (the latest end of the remaining grants).",
+        examples=["2026-11-30T12:15:00Z"],
+    )
+
+
+class GrantRevoked(GrantEnded):
+    """The grant was ended early; its attribute removed unless another grant holds it."""
 
     SUBJECT: ClassVar[Subject] = Subject.GRANT_REVOKED
 
@@ -441,8 +475,8 @@ class GrantRevoked(GrantEvent):
     revoked_at: Timestamp
 
 
-class GrantExpired(GrantEvent):
-    """The grant's time is over and the attribute is gone."""
+class GrantExpired(GrantEnded):
+    """The grant's time is over; its attribute removed unless another grant holds it."""
 
     SUBJECT: ClassVar[Subject] = Subject.GRANT_EXPIRED
 
@@ -459,6 +493,56 @@ class RevokeRefused(Event):
     message: str = Field(
         description="Explanation for the clicker.",
         examples=["Only the requester, an approver of Production or an admin may revoke."],
+    )
+
+
+# --- published by any service that consumes ------------------------------------------
+
+
+class DeliveryDeadLettered(Event):
+    """A message one consumer failed to handle on every allowed delivery; it is kept in
+    the DEADLETTER stream until the admin replays it (`accessbot deadletter replay`)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.DELIVERY_DEADLETTERED
+
+    service: str = Field(
+        description="The service whose consumer gave up.", examples=["notifier"], max_length=64
+    )
+    consumer: str = Field(
+        description="The durable consumer that gave up.",
+        examples=["notifier_request_submitted"],
+        max_length=128,
+    )
+    subject: str = Field(
+        description="The subject of the dead-lettered message.",
+        examples=["access.request.submitted"],
+        max_length=256,
+    )
+    event_id: str | None = Field(
+        default=None,
+        description="The dead-lettered message's ce-id (absent for a due timer); "
+        "what `accessbot deadletter replay` takes.",
+        examples=["01JDQ3F9A1B2C3D4E5F6G7H8J9"],
+        max_length=64,
+    )
+    stream: str = Field(description="The stream the message is in.", examples=["ACCESS"])
+    stream_sequence: PositiveInt = Field(
+        description="The message's sequence in that stream.", examples=[42]
+    )
+    deliveries: PositiveInt = Field(
+        description="How many times it was delivered before the consumer gave up.",
+        examples=[20],
+    )
+    last_error: str = Field(
+        description="The last error, as the handler raised it (clipped).",
+        examples=["SlackObjectFormationError: text must be at most 3000 characters"],
+        max_length=2000,
+    )
+    profile_id: str | None = Field(
+        default=None,
+        description="The request's profile, when the message names it.",
+        examples=["prod"],
+        max_length=64,
     )
 
 
@@ -485,6 +569,7 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
         GrantRevoked,
         GrantExpired,
         RevokeRefused,
+        DeliveryDeadLettered,
     )
 }
 """Subject -> model; a test checks it covers every Subject exactly once."""

@@ -13,6 +13,7 @@ from shared.events import (
     Decision,
     DecisionRefused,
     DecisionSubmitted,
+    DeliveryDeadLettered,
     DeviceSnapshot,
     Event,
     ExtendSubmitted,
@@ -140,6 +141,7 @@ EXAMPLES: dict[Subject, Event] = {
                 "error_code": "tailscale_rejected",
                 "message": "Tailscale answered 400: invalid attribute value.",
                 "status_code": 400,
+                "retryable": False,
             }
         ),
         GrantExtended.model_validate(
@@ -153,12 +155,31 @@ EXAMPLES: dict[Subject, Event] = {
         GrantRevoked.model_validate(
             {**_GRANT, "revoked_by": ALICE, "reason": "Done", "revoked_at": T0}
         ),
-        GrantExpired.model_validate({**_GRANT, "expired_at": T_EXPIRES}),
+        GrantExpired.model_validate(
+            {
+                **_GRANT,
+                "expired_at": T_EXPIRES,
+                "continues_under": "01JDQ5B7C8D9E0F1G2H3J4K5MN",
+                "continues_until": datetime(2026, 11, 30, 12, 15, tzinfo=UTC),
+            }
+        ),
         RevokeRefused(
             request_id=_R,
             actor=MALLORY,
             code=RefusalReason.NOT_ELIGIBLE,
             message="Only the requester, an approver of Production or an admin may revoke.",
+        ),
+        DeliveryDeadLettered(
+            request_id=_R,
+            service="notifier",
+            consumer="notifier_request_submitted",
+            subject="access.request.submitted",
+            event_id="01JDQ3F9A1B2C3D4E5F6G7H8J9",
+            stream="ACCESS",
+            stream_sequence=42,
+            deliveries=20,
+            last_error="SlackObjectFormationError: text must be at most 3000 characters",
+            profile_id="prod",
         ),
     )
 }

@@ -11,13 +11,21 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from shared.consumers import CONSUMERS, ConsumerSpec
+from shared.consumers import (
+    CONSUMERS,
+    ConsumerSpec,
+    advisory_consumer,
+    consumers_of,
+    deadletter_sources,
+)
 from shared.subjects import (
     ACCESS_STREAM,
+    DEADLETTER_STREAM,
     TIMERS_STREAM,
     Bucket,
     Subject,
     TimerPurpose,
+    deadletter_records_of,
 )
 
 SERVICES: tuple[str, ...] = ("intake", "approvals", "grants", "notifier")
@@ -94,7 +102,12 @@ def inbox_prefix(user: str) -> str:
 
 def _provisioning() -> list[str]:
     """Every service provisions streams and buckets at start (idempotent)."""
-    streams = [ACCESS_STREAM, TIMERS_STREAM, *(f"KV_{b.value}" for b in Bucket)]
+    streams = [
+        ACCESS_STREAM,
+        TIMERS_STREAM,
+        DEADLETTER_STREAM,
+        *(f"KV_{b.value}" for b in Bucket),
+    ]
     subjects = [f"{JS_API}.INFO"]
     for s in streams:
         subjects += [f"{JS_API}.STREAM.INFO.{s}", f"{JS_API}.STREAM.CREATE.{s}"]
@@ -129,6 +142,30 @@ def _kv_write(bucket: Bucket) -> list[str]:
     return [f"$KV.{bucket.value}.>", f"{JS_API}.STREAM.PURGE.KV_{bucket.value}"]
 
 
+def _deadlettering(service: str) -> list[str]:
+    """Recording dead letters of the service's own consumers (and consuming their replays
+    and JetStream's advisories). Only the admin publishes replays."""
+    own = consumers_of(service)
+    if not own:
+        return []
+    pub = [Subject.DELIVERY_DEADLETTERED.value]
+    pub += [deadletter_records_of(spec.durable) for spec in own]
+    # The message a consumer gave up on is read back by sequence to keep it in the record.
+    pub += [f"{JS_API}.STREAM.MSG.GET.{s}" for s in dict.fromkeys(c.stream for c in own)]
+    pub += [f"{JS_API}.STREAM.MSG.GET.{DEADLETTER_STREAM}"]
+    for spec in [*deadletter_sources(service), advisory_consumer(service)]:
+        if spec.stream == DEADLETTER_STREAM:
+            pub += _consumer_ops(spec)
+    return pub
+
+
+def publishers_of(subject: Subject) -> list[str]:
+    """The services that may publish `subject` (any consumer's may announce a dead letter)."""
+    if subject is Subject.DELIVERY_DEADLETTERED:
+        return [svc for svc in SERVICES if consumers_of(svc)]
+    return [svc for svc in SERVICES if subject in PUBLISHES[svc]]
+
+
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
@@ -146,6 +183,7 @@ def service_permissions(service: str) -> Permissions:
             pub += _kv_write(bucket) + _kv_read(bucket)
         elif service in BUCKET_READERS.get(bucket, ()):
             pub += _kv_read(bucket)
+    pub += _deadlettering(service)
     return Permissions(publish=_unique(pub), subscribe=(f"{inbox_prefix(service)}.>",))
 
 

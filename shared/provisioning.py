@@ -20,9 +20,13 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from shared.consumers import ConsumerSpec
 from shared.subjects import (
     ACCESS_STREAM,
     ACCESS_SUBJECTS,
+    DEADLETTER_STREAM,
+    DEADLETTER_SUBJECTS,
+    MAX_DELIVERIES_ADVISORY,
     TIMERS_STREAM,
     TIMERS_SUBJECTS,
     Bucket,
@@ -87,6 +91,22 @@ def timers_stream_config(*, replicas: int) -> StreamConfig:
         max_msgs_per_subject=1,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         allow_msg_schedules=True,
+        num_replicas=replicas,
+    )
+
+
+def deadletter_stream_config(*, max_age_days: int, replicas: int) -> StreamConfig:
+    """DEADLETTER: dead-letter records, replays, and JetStream's max-deliveries advisories
+    (kept here so one that fires while its service is down is still recorded)."""
+    return StreamConfig(
+        name=DEADLETTER_STREAM,
+        description="Accessbot dead letters: records, replays, max-deliveries advisories",
+        subjects=[DEADLETTER_SUBJECTS, f"{MAX_DELIVERIES_ADVISORY}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=max_age_days * DAY,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
         num_replicas=replicas,
     )
 
@@ -191,8 +211,39 @@ async def provision(
         js, access_stream_config(max_age_days=max_age_days, replicas=replicas), report
     )
     await _ensure_stream(js, timers_stream_config(replicas=replicas), report)
+    await _ensure_stream(
+        js, deadletter_stream_config(max_age_days=max_age_days, replicas=replicas), report
+    )
     for bucket in Bucket:
         await _ensure_bucket(
             js, bucket_config(bucket, replicas=replicas, max_age_days=max_age_days), report
         )
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerUpdate:
+    """An existing consumer whose delivery bound was brought to what is wanted."""
+
+    durable: str
+    was: int
+    now: int
+
+
+async def bound_deliveries(js: JetStreamContext, specs: list[ConsumerSpec]) -> list[ConsumerUpdate]:
+    """Give existing consumers of `specs` their `max_deliver` (consumers made before it
+    existed retry a poison message for ever). Missing consumers are left to the
+    subscribers, which create them with it; only `max_deliver` is changed (editable)."""
+    updates = []
+    for spec in specs:
+        try:
+            info = await js.consumer_info(spec.stream, spec.durable)
+        except NotFoundError:
+            continue
+        was = info.config.max_deliver or -1
+        if was == spec.max_deliver:
+            continue
+        info.config.max_deliver = spec.max_deliver
+        await js.add_consumer(spec.stream, info.config)
+        updates.append(ConsumerUpdate(spec.durable, was, spec.max_deliver))
+    return updates

@@ -16,8 +16,9 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
+from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
-from shared.provisioning import provision
+from shared.provisioning import bound_deliveries, provision
 from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -59,6 +60,15 @@ class Service:
             log.error("provision.drift", detail=str(drift), hint="fix the stream or the setting")
         if report.created:
             log.info("provision.created", created=report.created)
+        if consumers_of(self.name):
+            wanted = [*deadletter_sources(self.name), advisory_consumer(self.name)]
+            for update in await bound_deliveries(js, wanted):
+                log.warning(
+                    "provision.consumer_updated",
+                    consumer=update.durable,
+                    max_deliver=update.now,
+                    was=update.was,
+                )
         for hook in self.on_connected:
             await hook(js)
         await self.broker.start()

@@ -8,6 +8,9 @@ ACCESS_STREAM = "ACCESS"
 ACCESS_SUBJECTS = "access.>"
 TIMERS_STREAM = "TIMERS"
 TIMERS_SUBJECTS = "timers.>"
+DEADLETTER_STREAM = "DEADLETTER"
+DEADLETTER_SUBJECTS = "deadletter.>"
+MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
 
 
 class Subject(StrEnum):
@@ -33,6 +36,7 @@ class Subject(StrEnum):
     GRANT_REVOKED = "access.grant.revoked"
     GRANT_EXPIRED = "access.grant.expired"
     REVOKE_REFUSED = "access.revoke.refused"
+    DELIVERY_DEADLETTERED = "access.delivery.deadlettered"
 
 
 class Bucket(StrEnum):
@@ -69,3 +73,23 @@ def timer_due_filter(purpose: TimerPurpose) -> str:
 def request_id_from_timer_subject(subject: str) -> str:
     """The request id is the last token of a schedule or due subject."""
     return subject.rsplit(".", 1)[-1]
+
+
+def deadletter_record_subject(durable: str, stream_seq: int) -> str:
+    """One dead-lettered message's history (recorded, replayed, recorded again...)."""
+    return f"deadletter.record.{durable}.{stream_seq}"
+
+
+def deadletter_records_of(durable: str) -> str:
+    """Every dead letter of one consumer (what its service may record)."""
+    return f"deadletter.record.{durable}.*"
+
+
+def deadletter_replay_subject(durable: str) -> str:
+    """Where the admin re-delivers a dead-lettered message to that consumer only."""
+    return f"deadletter.replay.{durable}"
+
+
+def max_deliveries_advisory(stream: str, durable: str) -> str:
+    """What JetStream publishes when a message of `durable` ran out of deliveries."""
+    return f"{MAX_DELIVERIES_ADVISORY}.{stream}.{durable}"

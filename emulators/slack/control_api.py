@@ -36,6 +36,7 @@ class ControlApi:
             web.get(PREFIX + "/calls", self.calls),
             web.get(PREFIX + "/acks", self.acks),
             web.get(PREFIX + "/violations", self.violations),
+            web.get(PREFIX + "/user-errors", self.user_errors),
             web.get(PREFIX + "/timeline", self.timeline),
             web.get(PREFIX + "/workspace", self.workspace),
             web.post(PREFIX + "/fail-next", self.fail_next),
@@ -107,6 +108,9 @@ class ControlApi:
 
     async def acks(self, request: web.Request) -> web.Response:
         return web.json_response([a.as_dict() for a in self._emu.acks])
+
+    async def user_errors(self, request: web.Request) -> web.Response:
+        return web.json_response([e.as_dict() for e in self._emu.user_errors])
 
     async def violations(self, request: web.Request) -> web.Response:
         return web.json_response([v.as_dict() for v in self._emu.violations])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Literal
 
 from emulators.slack.errors import DeliveryError, DriverError
@@ -40,35 +39,30 @@ class Deliverer:
         self._forge_next.append(kind)
 
     async def deliver(self, payload: dict[str, Any]) -> AckRecord:
-        """Deliver and wait for the ack; raise DeliveryError when there never is one."""
+        """Deliver once and wait for the ack; raise DeliveryError when there is none in
+        time (the person was shown an error, as on Slack, which never re-sends it)."""
         transport = self.active()
-        if transport is None and self.mode != "http":
-            # An app between two Socket Mode connections gets a moment to come back.
-            with contextlib.suppress(TimeoutError):
-                await self._state.recorder.wait_for(
-                    lambda: self._socket.connection_count > 0, self._state.settings.ack_timeout
-                )
-            transport = self.active()
-        if transport is None:
-            raise DriverError("no app to deliver to: no Socket Mode connection and no HTTP app URL")
+        if transport is None and self.mode == "http":
+            raise DriverError("no HTTP app URL configured (set_http_app_url)")
         if transport == "http":
             forge = self._forge_next.pop(0) if self._forge_next else None
             record = await self._http.deliver(payload, forge)
         else:
+            # With no connection open (an app between two connections), the hub waits
+            # what is left of the ack deadline for one before the interaction is lost.
             record = await self._socket.deliver(payload)
         self._state.recorder.ack(record)
-        timeout = self._state.settings.ack_timeout
-        if record.acked and record.latency is not None and record.latency > timeout:
-            self._state.recorder.violation(
-                "late_ack",
-                f"{record.payload_type} acknowledged after {record.latency:.2f} s "
-                f"(Slack shows the user an error after {timeout:g} s)",
-            )
-        if not record.acked:
+        if not record.acked and record.forged is None:
+            user_id = str((payload.get("user") or {}).get("id", ""))
+            shown = self._state.recorder.user_error(user_id, record)
             status = f" (HTTP {record.http_status})" if record.http_status else ""
             raise DeliveryError(
-                f"{record.payload_type} was not acknowledged after {record.attempts} "
-                f"attempt(s){status}",
+                f"{record.payload_type} was not acknowledged ({record.user_error}{status}); "
+                f"Slack showed {user_id or 'the user'}: {shown.text!r}",
                 record,
+            )
+        if not record.acked:
+            raise DeliveryError(
+                f"forged {record.payload_type} refused (HTTP {record.http_status})", record
             )
         return record

@@ -1,8 +1,7 @@
-"""HTTP mode: sign and POST interactions to the app's Request URL, retry like Slack."""
+"""HTTP mode: sign and POST interactions to the app's Request URL, once, like Slack."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -10,7 +9,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from emulators.slack.inspection import AckRecord
+from emulators.slack.inspection import AckRecord, UserErrorReason
 from emulators.slack.signing import RequestSigner
 from emulators.slack.state import EmulatorState
 
@@ -33,82 +32,58 @@ class HttpDelivery:
             self._session = None
 
     async def deliver(self, payload: dict[str, Any], forge: str | None = None) -> AckRecord:
-        """POST `payload=<json>`; an attempt without a 2xx within ack_timeout is retried.
-
-        A forged delivery is sent once: the point is to see the app refuse it.
-        """
+        """POST `payload=<json>` once; no 2xx within ack_timeout means the person saw an
+        error. Slack does not retry interactions (X-Slack-Retry-Num is an Events API
+        header), and a forged delivery is sent to see the app refuse it."""
         if self.url is None or self._session is None:
             raise RuntimeError("no HTTP app URL configured (set_http_app_url) or not started")
         settings = self._state.settings
-        recorder = self._state.recorder
         body = urlencode({"payload": json.dumps(payload)})
         payload_type = str(payload.get("type"))
         delivery_id = self._state.ids.envelope_id()
         started = time.monotonic()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": USER_AGENT,
+            **self._signer.headers(body, forge=forge),
+        }
+        self._state.recorder.event(
+            "delivery",
+            transport="http",
+            envelope_id=delivery_id,
+            payload_type=payload_type,
+            forged=forge,
+        )
         status: int | None = None
-        reason = ""
-        attempts = 0
-        max_attempts = 1 if forge else len(settings.retry_delays) + 1
-        for attempt in range(max_attempts):
-            if attempt:
-                await asyncio.sleep(settings.retry_delays[attempt - 1])
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "User-Agent": USER_AGENT,
-                **self._signer.headers(body, forge=forge),
-            }
-            if attempt:
-                headers["X-Slack-Retry-Num"] = str(attempt)
-                headers["X-Slack-Retry-Reason"] = reason
-            attempts += 1
-            recorder.event(
-                "delivery",
-                transport="http",
-                envelope_id=delivery_id,
-                payload_type=payload_type,
-                attempt=attempt,
-                forged=forge,
-            )
-            try:
-                async with self._session.post(
-                    self.url,
-                    data=body.encode(),
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=settings.ack_timeout),
-                ) as response:
-                    status = response.status
-                    text = await response.text()
-            except TimeoutError:
-                status, reason = None, "http_timeout"
-                continue
-            except aiohttp.ClientError:
-                status, reason = None, "connection_failed"
-                continue
-            if 200 <= status < 300:
-                return AckRecord(
-                    envelope_id=delivery_id,
-                    payload_type=payload_type,
-                    ack=self._parse_ack(text, payload_type),
-                    acked=True,
-                    latency=time.monotonic() - started,
-                    transport="http",
-                    attempts=attempts,
-                    http_status=status,
-                    time=time.time(),
-                    forged=forge,
-                )
-            reason = "http_error"
+        failure: UserErrorReason | None = None
+        text = ""
+        try:
+            async with self._session.post(
+                self.url,
+                data=body.encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=settings.ack_timeout),
+            ) as response:
+                status = response.status
+                text = await response.text()
+        except TimeoutError:
+            failure = "timeout"
+        except aiohttp.ClientError:
+            failure = "connection_failed"
+        else:
+            if not 200 <= status < 300:
+                failure = "http_error"
         return AckRecord(
             envelope_id=delivery_id,
             payload_type=payload_type,
-            ack=None,
-            acked=False,
-            latency=None,
+            ack=None if failure else self._parse_ack(text, payload_type),
+            acked=failure is None,
+            latency=None if failure else time.monotonic() - started,
             transport="http",
-            attempts=attempts,
             http_status=status,
             time=time.time(),
             forged=forge,
+            user_error=failure,
         )
 
     def _parse_ack(self, text: str, payload_type: str) -> dict[str, Any] | None:

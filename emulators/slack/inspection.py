@@ -13,6 +13,17 @@ T = TypeVar("T")
 
 Transport = Literal["socket", "http"]
 
+# Why an interaction was not acknowledged in time; Slack then shows the person an error.
+UserErrorReason = Literal["timeout", "no_connection", "http_error", "connection_failed"]
+
+# Roughly what Slack's client shows; the exact wording is Slack's and may change.
+USER_ERROR_TEXT: dict[UserErrorReason, str] = {
+    "timeout": "Operation timed out. Apps need to respond within 3 seconds.",
+    "no_connection": "This app is not responding (no Socket Mode connection).",
+    "http_error": "This app responded with an error status code.",
+    "connection_failed": "This app could not be reached.",
+}
+
 
 @dataclass
 class PostedMessage:
@@ -82,10 +93,29 @@ class AckRecord:
     acked: bool
     latency: float | None
     transport: Transport
-    attempts: int
     http_status: int | None
     time: float
     forged: str | None = None
+    user_error: UserErrorReason | None = None  # set when not acknowledged in time
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UserError:
+    """An error Slack showed a person because the app did not answer their interaction.
+
+    Slack does not re-send interactions: the click or submission is lost, and the person
+    has to try again.
+    """
+
+    user_id: str
+    payload_type: str
+    reason: UserErrorReason
+    text: str
+    envelope_id: str
+    time: float
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +140,7 @@ class Recorder:
         self.api_calls: list[ApiCall] = []
         self.acks: list[AckRecord] = []
         self.violations: list[Violation] = []
+        self.user_errors: list[UserError] = []
         self.timeline: list[dict[str, Any]] = []
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -133,8 +164,27 @@ class Recorder:
             ack=record.ack,
             latency=record.latency,
             transport=record.transport,
-            attempts=record.attempts,
         )
+
+    def user_error(self, user_id: str, record: AckRecord) -> UserError:
+        reason = record.user_error or "timeout"
+        shown = UserError(
+            user_id=user_id,
+            payload_type=record.payload_type,
+            reason=reason,
+            text=USER_ERROR_TEXT[reason],
+            envelope_id=record.envelope_id,
+            time=time.time(),
+        )
+        self.user_errors.append(shown)
+        self.event(
+            "user_error",
+            user=user_id,
+            payload_type=record.payload_type,
+            reason=reason,
+            text=shown.text,
+        )
+        return shown
 
     def violation(self, kind: str, detail: str) -> Violation:
         found = Violation(kind=kind, detail=detail, time=time.time())

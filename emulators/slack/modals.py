@@ -49,8 +49,10 @@ class TriggerStore:
         if not isinstance(trigger_id, str) or not trigger_id:
             raise ApiError("invalid_arguments", ["missing required field: trigger_id"])
         trigger = self._triggers.get(trigger_id)
-        if trigger is None or trigger.used:
+        if trigger is None:
             raise ApiError("invalid_trigger_id")
+        if trigger.used:
+            raise ApiError("exchanged_trigger_id")
         if self._clock() - trigger.issued_at > self.ttl:
             raise ApiError("expired_trigger_id")
         trigger.used = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -13,7 +13,13 @@ from emulators.slack.control_api import ControlApi
 from emulators.slack.delivery import Deliverer, DeliveryMode
 from emulators.slack.driver import Driver
 from emulators.slack.http_delivery import HttpDelivery
-from emulators.slack.inspection import AckRecord, ApiCall, PostedMessage, Violation
+from emulators.slack.inspection import (
+    AckRecord,
+    ApiCall,
+    PostedMessage,
+    UserError,
+    Violation,
+)
 from emulators.slack.signing import RequestSigner
 from emulators.slack.socket_mode import SocketModeHub
 from emulators.slack.state import EmulatorState, Settings
@@ -45,7 +51,6 @@ class SlackEmulator:
         rate_limits: Mapping[str, int | None] | None = None,
         trigger_ttl: float = 3.0,
         ack_timeout: float = 3.0,
-        retry_delays: Sequence[float] = (0.0, 1.0, 2.0),
         http_app_url: str | None = None,
         seed: int | None = 0,
     ) -> None:
@@ -56,7 +61,6 @@ class SlackEmulator:
             signing_secret=signing_secret,
             trigger_ttl=trigger_ttl,
             ack_timeout=ack_timeout,
-            retry_delays=tuple(retry_delays),
         )
         self._state = EmulatorState(self.workspace, settings, rate_limits, seed)
         self.signing = RequestSigner(signing_secret)
@@ -171,6 +175,11 @@ class SlackEmulator:
     def fail_next(self, method: str, error: str = "channel_not_found", count: int = 1) -> None:
         self._state.rate_limiter.force_error(method, error, count)
 
+    def drop_next_socket_ack(self, count: int = 1) -> None:
+        """Lose the app's next Socket Mode ack(s) on the way, as a connection dying in a
+        reconnect would: the person sees an error and Slack does not re-send."""
+        self._socket.drop_next_acks(count)
+
     def rate_limit_next(self, method: str, count: int = 1, retry_after: int = 1) -> None:
         self._state.rate_limiter.force_rate_limit(method, count, retry_after)
 
@@ -230,6 +239,12 @@ class SlackEmulator:
     @property
     def acks(self) -> list[AckRecord]:
         return list(self._state.recorder.acks)
+
+    @property
+    def user_errors(self) -> list[UserError]:
+        """Errors Slack showed people whose interaction the app did not acknowledge in
+        time (Slack does not re-send it: the click or submission is lost)."""
+        return list(self._state.recorder.user_errors)
 
     @property
     def violations(self) -> list[Violation]:

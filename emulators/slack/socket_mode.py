@@ -7,15 +7,16 @@ import contextlib
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from emulators.slack.inspection import AckRecord
+from emulators.slack.inspection import AckRecord, UserErrorReason
 from emulators.slack.state import EmulatorState
 
 TICKET_TTL = 60.0
+MAX_REMEMBERED_ENVELOPES = 10_000
 
 
 @dataclass
@@ -26,12 +27,22 @@ class _Connection:
     draining: bool = False  # told to disconnect; used only when nothing else is open
 
 
+# Slack lets the app answer these through the ack (view errors, suggestion options);
+# for the rest (shortcuts, block_actions, view_closed) the envelope says it will not.
+ACCEPTS_RESPONSE_PAYLOAD = frozenset({"view_submission", "block_suggestion"})
+
+
+def accepts_response_payload(payload_type: object) -> bool:
+    return payload_type in ACCEPTS_RESPONSE_PAYLOAD
+
+
 @dataclass
 class _Pending:
-    """One interaction, possibly sent several times (one envelope id per attempt)."""
+    """One interaction's envelope, waiting for its ack (Slack sends an interaction once)."""
 
-    future: asyncio.Future[tuple[str, dict[str, Any] | None, float]]
-    envelope_ids: list[str] = field(default_factory=list)
+    future: asyncio.Future[tuple[dict[str, Any] | None, float]]
+    accepts_payload: bool
+    timed_out: bool = False
 
 
 class SocketModeHub:
@@ -40,7 +51,10 @@ class SocketModeHub:
         self._tickets: dict[str, float] = {}
         self._connections: list[_Connection] = []
         self._pending: dict[str, _Pending] = {}
-        self._finished: set[str] = set()
+        # Envelope ids already answered or given up on (bounded: oldest forgotten first).
+        self._finished: dict[str, None] = {}
+        self._timed_out: dict[str, float] = {}
+        self._acks_to_drop = 0
         self._next_id = 1
         self._rr = 0
         self._close_tasks: set[asyncio.Task[None]] = set()
@@ -111,6 +125,16 @@ class SocketModeHub:
                 "ack_payload_not_object", f"envelope {envelope_id}: {payload!r}"[:300]
             )
             payload = None
+        late = self._timed_out.pop(envelope_id, None)
+        if late is not None:
+            # Too late: the person has already been shown an error.
+            self._state.recorder.event("ack_ignored", envelope_id=envelope_id, reason="late")
+            self._state.recorder.violation(
+                "late_ack",
+                f"envelope {envelope_id} acknowledged after the {late:g} s deadline "
+                "(Slack had already shown the user an error)",
+            )
+            return
         if pending is None or pending.future.done():
             known = envelope_id in self._finished or pending is not None
             self._state.recorder.event(
@@ -121,7 +145,22 @@ class SocketModeHub:
             if not known:
                 self._state.recorder.violation("ack_unknown_envelope", envelope_id)
             return
-        pending.future.set_result((envelope_id, payload, time.monotonic()))
+        if self._acks_to_drop:
+            # Fault injection: the ack is lost on the way, as on a connection that dies
+            # during a reconnect; Slack never sees it and shows the person an error.
+            self._acks_to_drop -= 1
+            self._state.recorder.event("ack_dropped", envelope_id=envelope_id, connection=conn.id)
+            return
+        if payload and not pending.accepts_payload:
+            self._state.recorder.violation(
+                "ack_payload_not_accepted",
+                f"envelope {envelope_id} said accepts_response_payload: false; Slack ignores "
+                f"the ack's payload {payload!r}"[:300],
+            )
+        pending.future.set_result((payload, time.monotonic()))
+
+    def drop_next_acks(self, count: int) -> None:
+        self._acks_to_drop += count
 
     def _pick(self) -> _Connection | None:
         live = [c for c in self._connections if not c.ws.closed]
@@ -169,77 +208,78 @@ class SocketModeHub:
     # -- delivering -----------------------------------------------------------------
 
     async def deliver(self, payload: dict[str, Any], forge: str | None = None) -> AckRecord:
-        """Send as an `interactive` envelope; re-send on a missed ack like Slack."""
+        """Send one `interactive` envelope and wait for its ack.
+
+        Like Slack: no retry and no retry fields (those are for Events API envelopes);
+        an ack that does not come within ack_timeout means the person saw an error.
+        """
         del forge  # forging is an HTTP-signature concept
-        settings = self._state.settings
-        recorder = self._state.recorder
-        loop = asyncio.get_running_loop()
-        pending = _Pending(loop.create_future())
+        timeout = self._state.settings.ack_timeout
+        payload_type = str(payload.get("type"))
         started = time.monotonic()
-        attempts = 0
-        max_attempts = len(settings.retry_delays) + 1
+        conn = self._pick() or await self._wait_for_connection(timeout)
+        if conn is None:
+            return self._unacked("", payload_type, "no_connection")
+        envelope_id = self._state.ids.envelope_id()
+        accepts = accepts_response_payload(payload_type)
+        pending = _Pending(asyncio.get_running_loop().create_future(), accepts)
+        self._pending[envelope_id] = pending
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "interactive",
+            "payload": payload,
+            "accepts_response_payload": accepts,
+        }
+        self._state.recorder.event(
+            "delivery",
+            transport="socket",
+            envelope_id=envelope_id,
+            payload_type=payload_type,
+            connection=conn.id,
+        )
         try:
-            for attempt in range(max_attempts):
-                if attempt:
-                    await asyncio.sleep(settings.retry_delays[attempt - 1])
-                    if pending.future.done():
-                        break
-                conn = self._pick() or await self._wait_for_connection(settings.ack_timeout)
-                if conn is None:
-                    break
-                envelope_id = self._state.ids.envelope_id()
-                pending.envelope_ids.append(envelope_id)
-                self._pending[envelope_id] = pending
-                envelope = {
-                    "envelope_id": envelope_id,
-                    "type": "interactive",
-                    "payload": payload,
-                    "accepts_response_payload": True,
-                    "retry_attempt": attempt,
-                    "retry_reason": "timeout" if attempt else "",
-                }
-                attempts += 1
-                recorder.event(
-                    "delivery",
-                    transport="socket",
-                    envelope_id=envelope_id,
-                    payload_type=payload.get("type"),
-                    attempt=attempt,
-                    connection=conn.id,
-                )
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await conn.ws.send_json(envelope)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(pending.future), settings.ack_timeout)
-                    break
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await conn.ws.send_json(envelope)
+            remaining = max(0.0, timeout - (time.monotonic() - started))
+            try:
+                ack, acked_at = await asyncio.wait_for(asyncio.shield(pending.future), remaining)
+            except TimeoutError:
+                self._remember(self._timed_out, envelope_id, timeout)
+                return self._unacked(envelope_id, payload_type, "timeout")
         finally:
-            for envelope_id in pending.envelope_ids:
-                self._pending.pop(envelope_id, None)
-                self._finished.add(envelope_id)
-        if not pending.future.done():
-            pending.future.cancel()
-            return AckRecord(
-                envelope_id=pending.envelope_ids[-1] if pending.envelope_ids else "",
-                payload_type=str(payload.get("type")),
-                ack=None,
-                acked=False,
-                latency=None,
-                transport="socket",
-                attempts=attempts,
-                http_status=None,
-                time=time.time(),
-            )
-        envelope_id, ack, acked_at = pending.future.result()
+            self._pending.pop(envelope_id, None)
+            self._remember(self._finished, envelope_id, None)
+            if not pending.future.done():
+                pending.future.cancel()
         return AckRecord(
             envelope_id=envelope_id,
-            payload_type=str(payload.get("type")),
+            payload_type=payload_type,
             ack=ack,
             acked=True,
             latency=acked_at - started,
             transport="socket",
-            attempts=attempts,
             http_status=None,
             time=time.time(),
+        )
+
+    @staticmethod
+    def _remember(seen: dict[str, Any], envelope_id: str, value: Any) -> None:
+        seen[envelope_id] = value
+        while len(seen) > MAX_REMEMBERED_ENVELOPES:
+            del seen[next(iter(seen))]
+
+    @staticmethod
+    def _unacked(envelope_id: str, payload_type: str, reason: UserErrorReason) -> AckRecord:
+        return AckRecord(
+            envelope_id=envelope_id,
+            payload_type=payload_type,
+            ack=None,
+            acked=False,
+            latency=None,
+            transport="socket",
+            http_status=None,
+            time=time.time(),
+            user_error=reason,
         )
 
     async def _wait_for_connection(self, timeout: float) -> _Connection | None:

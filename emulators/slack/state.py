@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from emulators.slack.ids import IdFactory
@@ -21,9 +21,6 @@ class Settings:
     signing_secret: str = field(repr=False)
     trigger_ttl: float = 3.0
     ack_timeout: float = 3.0
-    # Pause before each re-delivery after a missed ack; its length is the retry count.
-    # Slack's real backoff is minutes; compressed so a driver call never blocks long.
-    retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0)
 
 
 class EmulatorState:
@@ -43,7 +40,3 @@ class EmulatorState:
         self.messages = MessageStore(self.recorder)
         self.rate_limiter = RateLimiter(rate_limits)
         self.base_url = ""  # set when the server is listening
-
-    @property
-    def retry_delays(self) -> Sequence[float]:
-        return self.settings.retry_delays

@@ -191,7 +191,11 @@ class WebApi:
         }
 
     def chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params.get("channel"))
+        # Unlike chat.postMessage, chat.update takes only a conversation id: a DM's D...
+        # id (as postMessage answered it), never the user id or a channel name.
+        channel = self._ws.channels.get(str(params.get("channel") or ""))
+        if channel is None:
+            raise ApiError("channel_not_found")
         ts = params.get("ts")
         message = self._state.messages.find(channel.id, ts) if isinstance(ts, str) else None
         if message is None or message.is_ephemeral:
@@ -310,8 +314,11 @@ class WebApi:
         if not user_ids:
             raise ApiError("users_list_not_supplied")
         for user_id in user_ids:
-            if self._ws.user(user_id) is None:
+            user = self._ws.user(user_id)
+            if user is None:
                 raise ApiError("user_not_found")
+            if user.deleted:
+                raise ApiError("user_disabled")
         if len(user_ids) == 1:
             already = self._ws.dm_channel_id(user_ids[0]) in self._ws.channels
             channel = self._ws.open_dm(user_ids[0])

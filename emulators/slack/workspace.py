@@ -44,14 +44,32 @@ class User:
     deleted: bool = False
     is_bot: bool = False
     is_admin: bool = False
+    is_restricted: bool = False  # a multi-channel guest
+    is_ultra_restricted: bool = False  # a single-channel guest
+    has_2fa: bool = False
     tz: str = "Europe/London"
     tz_label: str = "Greenwich Mean Time"
     tz_offset: int = 0
     title: str = ""
+    bot_id: str = ""  # bot users only
+    app_id: str = ""  # bot users only
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         """The `user` object of users.info / users.lookupByEmail."""
         real_name = self.real_name or self.name
+        profile: dict[str, Any] = {
+            "title": self.title,
+            "real_name": real_name,
+            "real_name_normalized": real_name,
+            "display_name": self.name,
+            "display_name_normalized": self.name,
+            "team": team_id,
+        }
+        if self.is_bot:
+            # A bot user's profile has no email; it names its bot and app instead.
+            profile.update(bot_id=self.bot_id, api_app_id=self.app_id, always_active=True)
+        else:
+            profile["email"] = self.email
         return {
             "id": self.id,
             "team_id": team_id,
@@ -63,18 +81,14 @@ class User:
             "tz_offset": self.tz_offset,
             "is_admin": self.is_admin,
             "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1_700_000_000,
-            "profile": {
-                "title": self.title,
-                "real_name": real_name,
-                "real_name_normalized": real_name,
-                "display_name": self.name,
-                "display_name_normalized": self.name,
-                "email": self.email,
-                "team": team_id,
-            },
+            "has_2fa": self.has_2fa,
+            "profile": profile,
         }
 
 
@@ -219,7 +233,17 @@ class Workspace:
 
     def bot_user(self) -> User:
         """The app's bot user (not a person: kept out of `users`)."""
-        return User(id=self.bot_user_id, name=self.bot_name, real_name=self.bot_name, is_bot=True)
+        return User(
+            id=self.bot_user_id,
+            name=self.bot_name,
+            real_name=self.bot_name,
+            is_bot=True,
+            tz="America/Los_Angeles",
+            tz_label="Pacific Standard Time",
+            tz_offset=-28800,
+            bot_id=self.bot_id,
+            app_id=self.app_id,
+        )
 
     def user_by_email(self, email: str) -> User | None:
         wanted = email.strip().lower()

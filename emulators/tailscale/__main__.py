@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="seconds")
     parser.add_argument("--invalid-attribute-status", type=int, default=400)
     parser.add_argument(
-        "--set-attribute-response", choices=("empty", "attributes"), default="empty"
+        "--set-attribute-response", choices=("empty", "attributes"), default="attributes"
     )
     return parser
 

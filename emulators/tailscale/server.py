@@ -42,8 +42,9 @@ class TailscaleEmulator:
     """A fake tailnet: devices, OAuth clients, posture attributes, faults, and a call log.
 
     Points the real API leaves open are switchable: `invalid_attribute_status` (status for
-    a broken attribute rule, default 400) and `set_attribute_response` ("empty" answers
-    `{}` as the docs say; "attributes" answers the attribute set as the OpenAPI says).
+    a broken attribute rule, default 400) and `set_attribute_response` ("attributes", the
+    default, answers the device's attributes and their expiries as Tailscale's OpenAPI
+    says; "empty" answers `{}` as the prose docs say).
     The devices passed in are copied; change them later with `update_device`.
     """
 
@@ -55,7 +56,7 @@ class TailscaleEmulator:
         attribute_expiry_lag: float = 0.0,
         invalid_attribute_status: int = 400,
         token_ttl: float = 3600.0,
-        set_attribute_response: SetAttributeResponse = "empty",
+        set_attribute_response: SetAttributeResponse = "attributes",
         sweep_interval: float = 0.25,
     ) -> None:
         self.tailnet = tailnet

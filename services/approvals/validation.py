@@ -8,8 +8,7 @@ from services.approvals.rules import eligible_approvers, instant_mode, same_emai
 from shared.durations import format_duration
 from shared.events import DeviceSnapshot, Problem, RequestSubmitted
 from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
-
-REASON_MAX = 3000
+from shared.slack_limits import MAX_REASON as REASON_MAX
 
 
 def submission_problems(

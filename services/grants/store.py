@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from services.grants.holders import AttributeHolders, holders_key, is_holders_key
 from services.grants.records import GrantRecord
 from shared.kv_reading import get_checked, latest
 
@@ -56,10 +57,46 @@ class GrantStore:
         return Stored(record, new_revision)
 
     async def all(self) -> list[Stored]:
-        """Every record, read without a consumer (for the recovery sweeps)."""
+        """Every grant record, read without a consumer (for the recovery sweeps)."""
         current, _ = await latest(self._kv)
         return [
             Stored(GrantRecord.model_validate_json(change.value), change.revision)
-            for change in current.values()
-            if change.value is not None
+            for key, change in current.items()
+            if change.value is not None and not is_holders_key(key)  # holders: shared state
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHolders:
+    """A holders record and the revision it was read (or written) at; 0: not stored yet."""
+
+    holders: AttributeHolders
+    revision: int
+
+
+class HoldersStore:
+    """Holders records (services.grants.holders) in the same bucket, by compare-and-set."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def get(self, device_id: str, attribute: str) -> StoredHolders:
+        """The pair's record; an empty one at revision 0 when nobody ever held it."""
+        found = await get_checked(self._kv, holders_key(device_id, attribute))
+        if found is None:
+            return StoredHolders(AttributeHolders.empty(device_id, attribute), 0)
+        value, revision = found
+        return StoredHolders(AttributeHolders.model_validate_json(value), revision)
+
+    async def put(self, holders: AttributeHolders, revision: int) -> StoredHolders:
+        """Write over the record read at `revision` (0: create); GrantConflictError if it moved."""
+        key = holders_key(holders.device_id, holders.attribute)
+        data = holders.model_dump_json().encode()
+        try:
+            if revision == 0:
+                new_revision = await self._kv.create(key, data)
+            else:
+                new_revision = await self._kv.update(key, data, last=revision)
+        except KeyWrongLastSequenceError:
+            raise GrantConflictError(key) from None
+        return StoredHolders(holders, new_revision)

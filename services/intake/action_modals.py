@@ -16,9 +16,9 @@ from slack_sdk.models.views import View
 
 from services.intake.durations_text import human_duration
 from services.intake.metadata import ModalMetadata
-from services.intake.validation import MAX_REASON
 from shared.durations import presets_up_to
 from shared.slack_ids import ActionId, BlockId, CallbackId
+from shared.slack_limits import MAX_REASON
 
 
 def _reason_input(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.profiles import Profile, SelfApproval
+from shared.slack_limits import RADIO_OPTIONS
 
-MAX_RADIO_OPTIONS = 10  # Block Kit's limit for radio_buttons, "Any" included
+MAX_RADIO_OPTIONS = RADIO_OPTIONS  # "Any" included
+_VALUE_PREFIX = "approver:"
 
 
 def offers_approver_choice(profile: Profile) -> bool:
@@ -29,6 +33,26 @@ def eligible_approvers(profile: Profile, requester_email: str) -> list[str]:
 def fits_radio_buttons(eligible_count: int) -> bool:
     """Radio buttons hold the eligible approvers plus "Any"; beyond that, a user picker."""
     return eligible_count + 1 <= MAX_RADIO_OPTIONS
+
+
+def approver_value(email: str) -> str:
+    """The radio option's value for an approver: a digest of the email, not the email.
+
+    An email may be longer than an option value may be (150); a digest also still
+    finds its approver when profiles.yaml is reordered while a form is open.
+    """
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+    return f"{_VALUE_PREFIX}{digest}"
+
+
+def is_approver_value(value: str) -> bool:
+    """Whether `value` came from `approver_value` (else it is an email or ANY_APPROVER)."""
+    return value.startswith(_VALUE_PREFIX)
+
+
+def approver_for_value(value: str, emails: Iterable[str]) -> str | None:
+    """The email among `emails` whose option value is `value`; None when none is."""
+    return next((e for e in emails if approver_value(e) == value), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""Recognising a delivery seen moments ago (a Slack retry, a re-sent envelope).
+"""Recognising a byte-identical delivery seen moments ago (a repeated HTTP request).
+
+Slack itself does not re-send interactions; this is a cheap guard, not a mechanism
+anything relies on.
 
 The repeat gets the first delivery's ack and nothing else happens. This only
 covers one replica; across replicas the deterministic event ids let JetStream's
@@ -14,7 +17,7 @@ from collections.abc import Callable
 
 from services.intake.ports import AckBody
 
-DEFAULT_TTL_SECONDS = 600.0  # Slack retries within a few minutes
+DEFAULT_TTL_SECONDS = 600.0
 
 
 class RecentDeliveries:

@@ -22,7 +22,9 @@ from services.intake.interactions import (
     Ignored,
     Interaction,
     ProfileChosen,
+    ProfileSuggestion,
     ShortcutPressed,
+    Suggestion,
     ViewSubmitted,
     delivery_key,
     parse_interaction,
@@ -39,6 +41,7 @@ _NAMES: dict[type, str] = {
     ShortcutPressed: CallbackId.REQUEST_SHORTCUT.value,
     ProfileChosen: ActionId.PROFILE_SELECT.value,
     DeviceSuggestion: ActionId.DEVICE_SELECT.value,
+    ProfileSuggestion: ActionId.PROFILE_SELECT.value,
 }
 
 
@@ -47,7 +50,7 @@ def _request_id(interaction: Interaction) -> str | None:
     try:
         if isinstance(interaction, ButtonPressed):
             return ButtonValue.decode(interaction.value).request_id
-        if isinstance(interaction, ProfileChosen | DeviceSuggestion | ViewSubmitted):
+        if isinstance(interaction, ProfileChosen | Suggestion | ViewSubmitted):
             return ModalMetadata.decode(interaction.private_metadata).request_id
     except ValueError:
         return None
@@ -88,7 +91,7 @@ class Dispatcher:
             user=getattr(interaction, "user_id", ""),
         )
         # Suggestions only read, so a repeat may simply be answered again.
-        key = None if isinstance(interaction, DeviceSuggestion | Ignored) else delivery_key(payload)
+        key = None if isinstance(interaction, Suggestion | Ignored) else delivery_key(payload)
         earlier = self._recent.claim(key) if key is not None else None
         acker = Acker(ack, started, lambda body: self._settle(key, body))
         request_id = _request_id(interaction)
@@ -148,6 +151,8 @@ class Dispatcher:
                 await self._requests.profile_chosen(interaction, handle)
             case DeviceSuggestion():
                 await self._requests.suggest_devices(interaction, handle)
+            case ProfileSuggestion():
+                await self._requests.suggest_profiles(interaction, handle)
             case ViewSubmitted(callback_id=CallbackId.REQUEST_MODAL):
                 await self._requests.submit(interaction, handle)
             case ViewSubmitted():

@@ -46,6 +46,15 @@ class DeviceSuggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileSuggestion:
+    """The profile picker asks for options (only when there are too many to list)."""
+
+    user_id: str
+    query: str
+    private_metadata: str
+
+
+@dataclass(frozen=True, slots=True)
 class ViewSubmitted:
     """A modal of ours was submitted."""
 
@@ -77,8 +86,15 @@ class Ignored:
 
 
 Interaction = (
-    ShortcutPressed | ProfileChosen | DeviceSuggestion | ViewSubmitted | ButtonPressed | Ignored
+    ShortcutPressed
+    | ProfileChosen
+    | DeviceSuggestion
+    | ProfileSuggestion
+    | ViewSubmitted
+    | ButtonPressed
+    | Ignored
 )
+Suggestion = DeviceSuggestion | ProfileSuggestion
 
 MESSAGE_BUTTONS = frozenset(
     {ActionId.APPROVE, ActionId.DENY, ActionId.REVOKE, ActionId.EXTEND, ActionId.CANCEL}
@@ -146,10 +162,15 @@ def _block_actions(payload: dict[str, Any]) -> Interaction:
 
 def _block_suggestion(payload: dict[str, Any]) -> Interaction:
     action_id = _str(payload.get("action_id"))
-    if action_id != ActionId.DEVICE_SELECT:
+    kinds: dict[str, type[Suggestion]] = {
+        ActionId.DEVICE_SELECT.value: DeviceSuggestion,
+        ActionId.PROFILE_SELECT.value: ProfileSuggestion,
+    }
+    kind = kinds.get(action_id)
+    if kind is None:
         return Ignored("block_suggestion", f"no options for {action_id!r}")
     view = _dict(payload.get("view"))
-    return DeviceSuggestion(
+    return kind(
         user_id=_user_id(payload),
         query=_str(payload.get("value")),
         private_metadata=_str(view.get("private_metadata")),
@@ -189,6 +210,6 @@ def parse_interaction(payload: dict[str, Any]) -> Interaction:
 
 
 def delivery_key(payload: dict[str, Any]) -> str:
-    """Identifies one delivery: a Slack retry or a re-sent envelope carries the same payload."""
+    """Identifies one delivery: only a byte-identical repeat carries the same payload."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

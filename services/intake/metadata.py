@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 
 from shared.ids import is_valid_id
+from shared.slack_limits import PRIVATE_METADATA
 
-MAX_PRIVATE_METADATA = 3000
+MAX_PRIVATE_METADATA = PRIVATE_METADATA
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class ModalMetadata:
         data = {key: value for key, value in fields.items() if value is not None}
         text = json.dumps(data, separators=(",", ":"))
         if len(text) > MAX_PRIVATE_METADATA:
-            raise ValueError("private_metadata would exceed 3000 characters")
+            raise ValueError(f"private_metadata would exceed {MAX_PRIVATE_METADATA} characters")
         return text
 
     @classmethod

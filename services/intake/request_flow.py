@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -19,11 +20,12 @@ from services.intake.handling import Deps, Handle, id_time, within_budget
 from services.intake.interactions import (
     DeviceSuggestion,
     ProfileChosen,
+    ProfileSuggestion,
     ShortcutPressed,
     ViewSubmitted,
 )
 from services.intake.metadata import ModalMetadata
-from services.intake.request_modal import request_modal
+from services.intake.request_modal import profile_suggestions, request_modal
 from services.intake.validation import (
     FieldErrors,
     Submission,
@@ -131,6 +133,15 @@ class RequestFlow:
         await handle.ack(suggestion_response(device_option_groups(found)))
         handle.trace.outcome = "options"
         handle.trace.details.update(own=len(found.own), others=len(found.others))
+
+    async def suggest_profiles(self, asked: ProfileSuggestion, handle: Handle) -> None:
+        """Answer the profile search (shown only with more profiles than a list holds)."""
+        with contextlib.suppress(ValueError):
+            handle.trace.bind(ModalMetadata.decode(asked.private_metadata).request_id)
+        answer = profile_suggestions(self._deps.profiles, asked.query)
+        await handle.ack(answer)
+        handle.trace.outcome = "options"
+        handle.trace.details["profiles"] = len(answer["options"])
 
     async def _requester_email(self, user_id: str) -> str:
         cached = self._deps.people.cached_person(user_id)

@@ -1,11 +1,16 @@
 """The request modal (Block Kit, pure): a profile picker, then that profile's fields.
 
+Up to 100 profiles (a static select's limit) are listed in the picker; with more, the
+picker searches them (an external select answered from profiles.yaml through
+block_suggestion), so every profile stays reachable and none is silently left out.
+
 Golden JSON tests (tests/intake/golden/) pin what users see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -23,40 +28,73 @@ from slack_sdk.models.views import View
 
 from services.intake.approvers import (
     ApproverCandidate,
+    approver_value,
     fits_radio_buttons,
     offers_approver_choice,
 )
 from services.intake.durations_text import human_duration
 from services.intake.metadata import ModalMetadata
-from services.intake.validation import MAX_REASON
 from shared.durations import presets_up_to
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId, CallbackId
+from shared.slack_limits import (
+    MAX_REASON,
+    OPTION_DESCRIPTION,
+    OPTION_TEXT,
+    SELECT_OPTIONS,
+    clip_plain,
+)
 
-OPTION_TEXT_MAX = 75
 
-
-def clip(text: str, limit: int = OPTION_TEXT_MAX) -> str:
-    """Shorten to Slack's limit with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def clip(text: str, limit: int = OPTION_TEXT) -> str:
+    """Shorten to Slack's limit for an option's text, with an ellipsis."""
+    return clip_plain(text, limit)
 
 
 def _profile_option(profile: Profile) -> Option:
     return Option(value=profile.id, text=clip(profile.description))
 
 
+def profiles_fit_a_list(profiles: ProfilesConfig) -> bool:
+    """Whether every profile fits a static select; beyond that the picker searches."""
+    return len(profiles.profiles) <= SELECT_OPTIONS
+
+
 def _profile_block(profiles: ProfilesConfig, chosen: Profile | None) -> InputBlock:
+    initial = _profile_option(chosen) if chosen else None
+    element: StaticSelectElement | ExternalDataSelectElement
+    if profiles_fit_a_list(profiles):
+        element = StaticSelectElement(
+            action_id=ActionId.PROFILE_SELECT,
+            placeholder="What do you need access to?",
+            options=[_profile_option(p) for p in profiles.profiles],
+            initial_option=initial,
+        )
+    else:
+        element = ExternalDataSelectElement(
+            action_id=ActionId.PROFILE_SELECT,
+            placeholder="Type to search what you need access to",
+            min_query_length=0,  # list the first ones as soon as it opens
+            initial_option=initial,
+        )
     return InputBlock(
         block_id=BlockId.PROFILE,
         label="Access",
         dispatch_action=True,  # choosing a profile re-renders the form for it
-        element=StaticSelectElement(
-            action_id=ActionId.PROFILE_SELECT,
-            placeholder="What do you need access to?",
-            options=[_profile_option(p) for p in profiles.profiles],
-            initial_option=_profile_option(chosen) if chosen else None,
-        ),
+        element=element,
     )
+
+
+def profile_suggestions(profiles: ProfilesConfig, query: str) -> dict[str, Any]:
+    """The block_suggestion answer of the profile search: the first 100 that match.
+
+    A profile matches when the typed words all occur in its description or id.
+    """
+    words = query.lower().split()
+    found = [
+        p for p in profiles.profiles if all(w in p.description.lower() or w in p.id for w in words)
+    ]
+    return {"options": [_profile_option(p).to_dict() for p in found[:SELECT_OPTIONS]]}
 
 
 def _summary(profiles: ProfilesConfig, profile: Profile) -> ContextBlock:
@@ -102,11 +140,14 @@ def _duration_block(profiles: ProfilesConfig, profile: Profile) -> InputBlock:
 
 
 def _approver_option(candidate: ApproverCandidate) -> Option:
+    value = approver_value(candidate.email)
     if candidate.name:
         return Option(
-            value=candidate.email, text=clip(candidate.name), description=clip(candidate.email)
+            value=value,
+            text=clip(candidate.name),
+            description=clip(candidate.email, OPTION_DESCRIPTION),
         )
-    return Option(value=candidate.email, text=clip(candidate.email))
+    return Option(value=value, text=clip(candidate.email))
 
 
 def _approver_block(approvers: Sequence[ApproverCandidate]) -> InputBlock:

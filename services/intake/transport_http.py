@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from services.intake.dispatcher import Dispatcher
+from services.intake.payload_bounds import MAX_BODY_BYTES, json_depth_within
 from services.intake.ports import AckBody
 
 log = structlog.get_logger("accessbot.intake.http")
@@ -44,14 +45,23 @@ def _retry_attempt(headers: Any) -> int | None:
 
 
 def _payload(request: web.Request, body: bytes) -> dict[str, Any] | None:
-    """The interaction payload (form-encoded `payload=<json>`), or a JSON body."""
+    """The interaction payload (form-encoded `payload=<json>`), or a JSON body; None when
+    it is not a JSON object or nests too deep to parse safely."""
     text = body.decode("utf-8", errors="replace")
-    if request.content_type == "application/json":
-        data = json.loads(text)
-    else:
-        fields = parse_qs(text)
-        data = json.loads(fields["payload"][0]) if "payload" in fields else None
+    if request.content_type != "application/json":
+        fields = parse_qs(text, max_num_fields=10)
+        if "payload" not in fields:
+            return None
+        text = fields["payload"][0]
+    if not json_depth_within(text):
+        return None
+    data = json.loads(text)
     return data if isinstance(data, dict) else None
+
+
+def _invalid_payload(reason: str) -> web.Response:
+    log.warning("http.rejected", reason=reason)
+    return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
 
 
 class HttpTransport:
@@ -75,7 +85,7 @@ class HttpTransport:
 
     async def start(self) -> None:
         """Listen (port 0 picks a free one; see `bound_port`)."""
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(EVENTS_PATH, self._events)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -101,16 +111,20 @@ class HttpTransport:
                     await task
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            # Refused before it is read whole: no Slack payload comes near the limit.
+            return _invalid_payload(f"body over {MAX_BODY_BYTES} bytes")
         if not _verified(self._verifier, body, request.headers):
             log.warning("http.rejected", reason="bad or stale signature")
             return web.json_response({"ok": False, "error": "invalid_signature"}, status=401)
         try:
             payload = _payload(request, body)
-        except (ValueError, KeyError):
+        except ValueError:  # not JSON (JSONDecodeError), or too many form fields
             payload = None
         if payload is None:
-            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+            return _invalid_payload("not a JSON object, or nested too deep")
         if payload.get("type") == "url_verification":  # Events API handshake
             return web.json_response({"challenge": payload.get("challenge", "")})
         return await self._dispatch(payload, _retry_attempt(request.headers))

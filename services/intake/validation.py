@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from services.intake.approvers import may_self_approve, offers_approver_choice
+from services.intake.approvers import (
+    approver_for_value,
+    is_approver_value,
+    may_self_approve,
+    offers_approver_choice,
+)
 from services.intake.device_index import is_own_device
 from services.intake.durations_text import human_duration
 from shared.events import DeviceSnapshot
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, BlockId
-
-MAX_REASON = 3000
+from shared.slack_limits import MAX_REASON
 
 FieldErrors = dict[str, str]
 """block_id -> message, as Slack's view errors want them."""
@@ -38,7 +42,9 @@ class Submission:
     profile_id: str | None
     device_id: str | None
     duration: str | None  # whole seconds, as the duration option's value
-    approver: str | None  # an email, ANY_APPROVER, or None when none was offered/picked
+    # a radio option's value (see approvers.approver_value), an email (user picker),
+    # ANY_APPROVER, or None when none was offered/picked
+    approver: str | None
     reason: str
 
 
@@ -82,9 +88,26 @@ def _device_error(
     return None
 
 
+STALE_APPROVER = "That approver is not offered any more; choose again."
+
+
+def _chosen_approver(value: str | None, profiles: ProfilesConfig) -> str | None:
+    """An email, ANY_APPROVER or None; a radio value no approver of any profile has gives ''.
+
+    Any profile's approvers, not only the chosen one's: a choice kept from another
+    profile's form is then named in the error.
+    """
+    if value is None or not is_approver_value(value):
+        return value
+    emails = (e for p in profiles.profiles for e in p.approvers.emails)
+    return approver_for_value(value, emails) or ""
+
+
 def _approver_error(approver: str | None, profile: Profile, requester_email: str) -> str | None:
     if approver is None or approver == ANY_APPROVER:
         return None
+    if not approver:
+        return STALE_APPROVER
     email = approver.strip().lower()
     if email not in profile.approvers.emails:
         return f"{approver} is not an approver for {profile.description}."
@@ -115,7 +138,9 @@ def validate_request(
             return {BlockId.PROFILE.value: "Choose what you need access to."}
         return {BlockId.PROFILE.value: "That access profile does not exist (any more)."}
     device = devices.get(submission.device_id) if submission.device_id else None
-    approver = submission.approver if offers_approver_choice(profile) else None
+    approver = (
+        _chosen_approver(submission.approver, profiles) if offers_approver_choice(profile) else None
+    )
     maximum = profiles.max_duration(profile)
     problems = {
         BlockId.DEVICE.value: _device_error(submission.device_id, device, profile, requester_email),

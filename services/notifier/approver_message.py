@@ -6,20 +6,14 @@ removed) once the request or the extension is decided.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from services.notifier.context import NotifyContext
 from services.notifier.formatting import (
     device_owner,
     device_url,
     duration,
-    escape,
+    name,
     people,
     person,
     slack_date,
@@ -27,9 +21,12 @@ from services.notifier.formatting import (
 from services.notifier.message_parts import (
     button,
     device_label,
+    field,
+    line,
     profile_label,
     quote,
     request_id_context,
+    section,
     status_section,
 )
 from services.notifier.request_view import ExtensionPhase, ExtensionView, Phase, RequestView
@@ -44,8 +41,8 @@ def request_outcome(view: RequestView) -> str | None:
             return None
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
-            why = f": {quote(view.deny_reason)}" if view.deny_reason else "."
-            return f":x: *Denied*{by}{why}"
+            why = (": ", quote(view.deny_reason)) if view.deny_reason else (".",)
+            return line(f":x: *Denied*{by}", *why)
         case Phase.EXPIRED:
             return ":hourglass: *Expired*: nobody decided in time."
         case Phase.CANCELLED:
@@ -65,25 +62,23 @@ def extension_outcome(ext: ExtensionView, view: RequestView) -> str | None:
         return None
     if ext.phase is ExtensionPhase.DENIED:
         by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
-        why = f": {quote(ext.deny_reason)}" if ext.deny_reason else "."
-        return f":x: *Extension denied*{by}{why}"
+        why = (": ", quote(ext.deny_reason)) if ext.deny_reason else (".",)
+        return line(f":x: *Extension denied*{by}", *why)
     by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
     return f":white_check_mark: *Extension approved*{by}."
 
 
 def _details(view: RequestView, expires: str | None, required: int | None) -> SectionBlock:
-    fields = [f"*Device*\n{device_label(view)}"]
+    fields = [field("Device", device_label(view))]
     if view.device is not None:
         label = "Tags" if view.device.tags else "Owner"
-        fields.append(f"*{label}*\n{device_owner(view.device)}")
-        fields.append(f"*OS*\n{escape(view.device.os or 'unknown')}")
+        fields.append(field(label, device_owner(view.device)))
+        fields.append(field("OS", name(view.device.os or "unknown")))
     if expires is not None:
-        fields.append(f"*Decide by*\n{expires}")
+        fields.append(field("Decide by", expires))
     if required is not None and required > 1:
-        fields.append(f"*Approvals needed*\n{required}")
-    return SectionBlock(
-        block_id=BlockId.DEVICE.value, fields=[MarkdownTextObject(text=f) for f in fields]
-    )
+        fields.append(field("Approvals needed", str(required)))
+    return SectionBlock(block_id=BlockId.DEVICE.value, fields=fields)
 
 
 def _buttons(view: RequestView, ctx: NotifyContext, extension_id: str | None) -> ActionsBlock:
@@ -118,10 +113,7 @@ def approver_message(
         required, outcome = extension.approvals_required, extension_outcome(extension, view)
     expires = slack_date(expires_at) if expires_at is not None else None
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=BlockId.SUMMARY.value,
-            text=MarkdownTextObject(text=f"{ask}\n*Reason:* {quote(reason)}"),
-        ),
+        section(BlockId.SUMMARY, ask, "\n*Reason:* ", quote(reason)),
         _details(view, expires if outcome is None else None, required),
         request_id_context(view.request_id),
     ]

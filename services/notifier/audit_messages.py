@@ -4,15 +4,16 @@ and a loud alert for break-glass access.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
 from services.notifier.context import NotifyContext
-from services.notifier.formatting import duration, escape, people, person, slack_date
+from services.notifier.formatting import duration, name, people, person, slack_date
+from services.notifier.grant_outcome import access_continues
 from services.notifier.message_parts import (
     device_label,
+    line,
     profile_label,
     quote,
     request_id_context,
+    section,
     status_section,
 )
 from services.notifier.request_view import Phase, RequestView
@@ -39,6 +40,7 @@ from shared.events import (
     RevokeRefused,
 )
 from shared.slack_ids import BlockId
+from shared.slack_limits import Part, user_text
 
 
 def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
@@ -57,8 +59,8 @@ def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per ca
             return f":white_check_mark: *Active* until {until}"
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
-            why = f": {quote(view.deny_reason)}" if view.deny_reason else ""
-            return f":x: *Denied*{by}{why}"
+            why = (": ", quote(view.deny_reason)) if view.deny_reason else ()
+            return line(f":x: *Denied*{by}", *why)
         case Phase.EXPIRED:
             return ":hourglass: *Expired* unanswered"
         case Phase.CANCELLED:
@@ -67,8 +69,10 @@ def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per ca
         case Phase.REJECTED:
             return f":no_entry: *Rejected*: {len(view.problems)} problem(s) with the submission"
         case Phase.FAILED:
-            code = f" (`{escape(view.failure_code)}`)" if view.failure_code else ""
-            return f":warning: *Failed*{code}: {escape(view.failure or 'unknown error')}"
+            code = (user_text(view.failure_code, " (`", "`)"),) if view.failure_code else ()
+            return line(
+                ":warning: *Failed*", *code, ": ", user_text(view.failure or "unknown error")
+            )
         case Phase.REVOKED:
             by = f" by {person(view.ended_by)}" if view.ended_by else ""
             return f":lock: *Revoked*{by}"
@@ -83,80 +87,101 @@ def audit_status_message(view: RequestView, ctx: NotifyContext) -> SlackMessage:
     headline = f"*{profile_label(view, ctx)}* access for {who} on {device_label(view)}, {length}"
     status = audit_status(view)
     blocks = (
-        SectionBlock(
-            block_id=BlockId.SUMMARY.value,
-            text=MarkdownTextObject(text=f"{headline}\n*Reason:* {quote(view.reason)}"),
-        ),
+        section(BlockId.SUMMARY, headline, "\n*Reason:* ", quote(view.reason)),
         status_section(status),
         request_id_context(view.request_id),
     )
     return SlackMessage(text=f"{headline}: {status}", blocks=blocks)
 
 
-def _step_text(event: Event, view: RequestView) -> str | None:  # noqa: PLR0911, PLR0912 - one case per event type
+def _step_text(event: Event, view: RequestView) -> str | None:
+    parts = _step_parts(event, view)
+    return None if parts is None else line(*parts)
+
+
+def _step_parts(event: Event, view: RequestView) -> tuple[Part, ...] | None:  # noqa: PLR0911, PLR0912 - one case per event type
     match event:
         case RequestSubmitted():
             return (
                 f":inbox_tray: {person(event.requester)} asked for "
-                f"{duration(event.duration_seconds)}: {quote(event.reason)}"
+                f"{duration(event.duration_seconds)}: ",
+                quote(event.reason),
             )
         case ApprovalRequested(extension_id=None):
             who = waiting_for(event.approvers, event.approvals_required)
-            return f":bell: Asked {who} to approve, by {slack_date(event.expires_at)}."
+            return (f":bell: Asked {who} to approve, by {slack_date(event.expires_at)}.",)
         case ApprovalRequested():
             more = duration(event.additional_seconds) if event.additional_seconds else "?"
             who = waiting_for(event.approvers, event.approvals_required)
-            return f":bell: Extension of {more} asked ({quote(event.reason)}); asked {who}."
+            return (f":bell: Extension of {more} asked (", quote(event.reason), f"); asked {who}.")
         case RequestApproved():
             how = approval_phrase(event.mode, event.approvers, requester="the requester")
-            return f":white_check_mark: Approved{how}."
+            return (f":white_check_mark: Approved{how}.",)
         case RequestDenied():
-            why = f": {quote(event.reason)}" if event.reason else "."
-            return f":x: Denied by {person(event.denied_by)}{why}"
+            why = (": ", quote(event.reason)) if event.reason else (".",)
+            return (f":x: Denied by {person(event.denied_by)}", *why)
         case RequestExpired():
-            return f":hourglass: Expired unanswered {slack_date(event.expired_at)}."
+            return (f":hourglass: Expired unanswered {slack_date(event.expired_at)}.",)
         case RequestCancelled():
-            return f":heavy_multiplication_x: Cancelled by {person(event.cancelled_by)}."
+            return (f":heavy_multiplication_x: Cancelled by {person(event.cancelled_by)}.",)
         case RequestRejected():
-            problems = "; ".join(f"{escape(p.field)}: {escape(p.message)}" for p in event.problems)
-            return f":no_entry: Rejected: {problems}"
+            problems = [
+                part
+                for index, p in enumerate(event.problems)
+                for part in (
+                    user_text(p.field, "; " if index else "", ": "),
+                    user_text(p.message),
+                )
+            ]
+            return (":no_entry: Rejected: ", *problems)
         case DecisionRefused():
             return (
                 f":no_entry_sign: {person(event.actor)} pressed {event.action}; it did not count "
-                f"(`{event.code.value}`): {escape(event.message)}"
+                f"(`{event.code.value}`): ",
+                user_text(event.message),
             )
         case ExtensionApproved():
             by = f" by {people(event.approvers)}" if event.approvers else ""
             return (
                 f":white_check_mark: Extension of {duration(event.additional_seconds)} "
-                f"approved{by}."
+                f"approved{by}.",
             )
         case ExtensionDenied():
             by = f" by {person(event.denied_by)}" if event.denied_by else ""
-            why = f": {quote(event.reason)}" if event.reason else "."
-            return f":x: Extension denied{by}{why}"
+            why = (": ", quote(event.reason)) if event.reason else (".",)
+            return (f":x: Extension denied{by}", *why)
         case GrantApplied():
             return (
-                f":unlock: `{escape(event.attribute)}` set on {device_label(view)}, "
-                f"until {slack_date(event.expires_at)}."
+                f":unlock: `{name(event.attribute)}` set on {device_label(view)}, "
+                f"until {slack_date(event.expires_at)}.",
             )
         case GrantFailed():
             what = "Extension could not be applied" if event.extension_id else "Could not apply"
-            return f":warning: {what} (`{escape(event.error_code)}`): {escape(event.message)}"
+            return (
+                f":warning: {what} ",
+                user_text(event.error_code, "(`", "`): "),
+                user_text(event.message),
+            )
         case GrantExtended():
             return (
                 f":clock3: Extended until {slack_date(event.expires_at)} "
-                f"(was {slack_date(event.previous_expires_at)})."
+                f"(was {slack_date(event.previous_expires_at)}).",
             )
         case GrantRevoked():
-            why = f": {quote(event.reason)}" if event.reason else "."
-            return f":lock: Revoked by {person(event.revoked_by)}{why}"
+            why = (": ", quote(event.reason)) if event.reason else (".",)
+            kept = access_continues(view)
+            continues = (f"\n{kept}",) if kept else ()
+            return (f":lock: Revoked by {person(event.revoked_by)}", *why, *continues)
         case GrantExpired():
-            return f":lock: Grant expired {slack_date(event.expired_at)}; attribute removed."
+            when = slack_date(event.expired_at)
+            if (kept := access_continues(view)) is not None:
+                return (f":lock: Grant expired {when}. {kept}",)
+            return (f":lock: Grant expired {when}; attribute removed.",)
         case RevokeRefused():
             return (
                 f":no_entry_sign: {person(event.actor)} pressed revoke; it did not count "
-                f"(`{event.code.value}`): {escape(event.message)}"
+                f"(`{event.code.value}`): ",
+                user_text(event.message),
             )
     return None
 
@@ -166,8 +191,7 @@ def audit_step_message(event: Event, view: RequestView) -> SlackMessage | None:
     text = _step_text(event, view)
     if text is None:
         return None
-    block = SectionBlock(block_id=BlockId.STATUS.value, text=MarkdownTextObject(text=text))
-    return SlackMessage(text=text, blocks=(block,))
+    return SlackMessage(text=text, blocks=(status_section(text),))
 
 
 def break_glass_alert(view: RequestView, ctx: NotifyContext) -> SlackMessage | None:
@@ -176,13 +200,11 @@ def break_glass_alert(view: RequestView, ctx: NotifyContext) -> SlackMessage | N
         return None
     who = person(view.requester) if view.requester else "Someone"
     length = duration(view.duration_seconds) if view.duration_seconds else "?"
-    text = (
+    text = line(
         f":rotating_light: <!here> *Break-glass access*: {who} took "
         f"*{profile_label(view, ctx)}* on {device_label(view)} for {length}, "
-        f"without approval.\n*Reason:* {quote(view.reason)}"
+        "without approval.\n*Reason:* ",
+        quote(view.reason),
     )
-    blocks = (
-        SectionBlock(block_id=BlockId.STATUS.value, text=MarkdownTextObject(text=text)),
-        request_id_context(view.request_id),
-    )
+    blocks = (status_section(text), request_id_context(view.request_id))
     return SlackMessage(text=text, blocks=blocks)

@@ -11,6 +11,7 @@ from typing import Any
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.notifier import Notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.slack_gateway import SlackGateway
@@ -59,7 +60,7 @@ def build(
         store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
     )
     broker = make_broker(settings, name=SERVICE, **broker_options)
-    subscribe(broker, notifier)
+    subscribe(broker, notifier, DeadLetterNotices(store=store, slack=slack, profiles=profiles))
 
     async def bind_store(js: JetStreamContext) -> None:
         await store.bind(js)

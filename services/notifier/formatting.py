@@ -7,11 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 from shared.durations import format_duration
 from shared.events import DeviceSnapshot, Person
+from shared.slack_limits import NAME_TEXT, clip_mrkdwn, escape_mrkdwn, listing
 
 
 def escape(text: str) -> str:
     """Slack's three control characters; everything user-typed goes through this."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape_mrkdwn(text)
+
+
+def name(text: str) -> str:
+    """A name someone else chose (person, device, tag), escaped and clipped to show."""
+    return clip_mrkdwn(escape_mrkdwn(text), NAME_TEXT)
 
 
 def slack_date(moment: datetime) -> str:
@@ -25,15 +31,12 @@ def person(who: Person) -> str:
     """A mention when the Slack id is known (Slack shows the current name), else name or email."""
     if who.slack_user_id:
         return f"<@{who.slack_user_id}>"
-    return escape(who.name or who.email)
+    return name(who.name or who.email)
 
 
 def people(who: Sequence[Person], conjunction: str = "and") -> str:
-    """`a`, `a and b`, `a, b and c` (or `a, b or c`)."""
-    names = [person(p) for p in who]
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+    """`a`, `a and b`, `a, b and c` (or `a, b or c`); a long list ends `and 57 more`."""
+    return listing([person(p) for p in who], conjunction)
 
 
 def duration(seconds: int) -> str:
@@ -43,14 +46,14 @@ def duration(seconds: int) -> str:
 
 def device_name(device: DeviceSnapshot) -> str:
     """The short name people recognise (hostname), falling back to the MagicDNS name."""
-    return escape(device.hostname or device.name)
+    return name(device.hostname or device.name)
 
 
 def device_owner(device: DeviceSnapshot) -> str:
     """Owner of an untagged device, or its tags (tagged devices have no human owner)."""
     if device.tags:
-        return ", ".join(f"`{escape(t)}`" for t in device.tags)
-    return escape(device.owner or "unknown")
+        return listing([f"`{name(t)}`" for t in device.tags])
+    return name(device.owner or "unknown")
 
 
 def tailscale_ip(device: DeviceSnapshot) -> str | None:

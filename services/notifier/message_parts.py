@@ -10,47 +10,61 @@ from slack_sdk.models.blocks import (
 )
 
 from services.notifier.context import NotifyContext
-from services.notifier.formatting import device_name, duration, escape
+from services.notifier.formatting import device_name, duration, name
 from services.notifier.request_view import RequestView
 from shared.slack_ids import ActionId, BlockId, ButtonValue
+from shared.slack_limits import SECTION_FIELD, SECTION_TEXT, Part, fit, user_text
 
 NO_REASON = "_no reason given_"
 
 
 def profile_label(view: RequestView, ctx: NotifyContext) -> str:
     """What the profile is called in Slack (description), else its id."""
-    return escape(view.profile_description or ctx.profile_description or view.profile_id or "?")
+    return name(view.profile_description or ctx.profile_description or view.profile_id or "?")
 
 
 def device_label(view: RequestView) -> str:
     """The device's name once a snapshot is known; its id until then."""
     if view.device is not None:
         return device_name(view.device)
-    return f"`{escape(view.device_id)}`" if view.device_id else "?"
+    return f"`{name(view.device_id)}`" if view.device_id else "?"
 
 
-def quote(text: str | None) -> str:
-    """User-typed text, escaped and shown as such."""
-    return f"“{escape(text)}”" if text else NO_REASON
+def quote(text: str | None) -> Part:
+    """User-typed text, escaped and quoted; shortened (never its quotes) when it must fit."""
+    return user_text(text, "“", "”") if text else NO_REASON
+
+
+def line(*parts: Part) -> str:
+    """A line of a section's text, within Slack's limit for it."""
+    return fit(SECTION_TEXT, *parts)
+
+
+def section(block_id: BlockId, *parts: Part) -> SectionBlock:
+    """A section whose text is `parts` fitted to Slack's limit."""
+    return SectionBlock(block_id=block_id.value, text=MarkdownTextObject(text=line(*parts)))
+
+
+def field(label: str, *parts: Part) -> MarkdownTextObject:
+    """One `fields` item: a bold label over its value, within the item limit."""
+    return MarkdownTextObject(text=fit(SECTION_FIELD, f"*{label}*\n", *parts))
 
 
 def summary_fields(view: RequestView, ctx: NotifyContext) -> SectionBlock:
     """Access, device, duration and reason as section fields."""
     length = duration(view.duration_seconds) if view.duration_seconds else "?"
     fields = [
-        f"*Access*\n{profile_label(view, ctx)}",
-        f"*Device*\n{device_label(view)}",
-        f"*Duration*\n{length}",
-        f"*Reason*\n{quote(view.reason)}",
+        field("Access", profile_label(view, ctx)),
+        field("Device", device_label(view)),
+        field("Duration", length),
+        field("Reason", quote(view.reason)),
     ]
-    return SectionBlock(
-        block_id=BlockId.SUMMARY.value, fields=[MarkdownTextObject(text=f) for f in fields]
-    )
+    return SectionBlock(block_id=BlockId.SUMMARY.value, fields=fields)
 
 
 def status_section(text: str) -> SectionBlock:
     """The one line saying where things stand."""
-    return SectionBlock(block_id=BlockId.STATUS.value, text=MarkdownTextObject(text=text))
+    return section(BlockId.STATUS, text)
 
 
 def request_id_context(request_id: str) -> ContextBlock:

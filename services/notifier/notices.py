@@ -9,15 +9,18 @@ reload), while the bot's DM with a person always exists and keeps the explanatio
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
 from services.notifier.context import NotifyContext
-from services.notifier.formatting import escape
-from services.notifier.message_parts import profile_label, request_id_context
+from services.notifier.formatting import name
+from services.notifier.message_parts import (
+    line,
+    profile_label,
+    request_id_context,
+    status_section,
+)
 from services.notifier.request_view import RequestView
 from services.notifier.slack_message import SlackMessage
 from shared.events import DecisionRefused, RevokeRefused
-from shared.slack_ids import BlockId
+from shared.slack_limits import user_text
 
 _ACTION_WORDS = {
     "approve": "approval",
@@ -33,11 +36,8 @@ def refusal_message(
     """Tells the person who clicked why their click did not count."""
     action = "revocation" if isinstance(event, RevokeRefused) else _ACTION_WORDS[event.action]
     about = f" on the *{profile_label(view, ctx)}* request" if view.profile_id else ""
-    text = f":no_entry_sign: Your {action}{about} did not count: {escape(event.message)}"
-    blocks = (
-        SectionBlock(block_id=BlockId.STATUS.value, text=MarkdownTextObject(text=text)),
-        request_id_context(event.request_id),
-    )
+    text = line(f":no_entry_sign: Your {action}{about} did not count: ", user_text(event.message))
+    blocks = (status_section(text), request_id_context(event.request_id))
     return SlackMessage(text=text, blocks=blocks)
 
 
@@ -45,7 +45,7 @@ def channel_problem_message(channel: str, error: str, view: RequestView) -> Slac
     """Tells the requester an audit channel could not be posted to; the request goes on."""
     text = (
         f":warning: I could not post about your request in <#{channel}> "
-        f"(Slack said `{escape(error)}`). Your request is not affected, but that audit "
+        f"(Slack said `{name(error)}`). Your request is not affected, but that audit "
         "channel is missing it: please tell an Accessbot admin."
     )
     return _notice(text, view)
@@ -54,15 +54,12 @@ def channel_problem_message(channel: str, error: str, view: RequestView) -> Slac
 def approver_problem_message(who: str, error: str, view: RequestView) -> SlackMessage:
     """Tells the requester an approver could not be reached in Slack."""
     text = (
-        f":warning: I could not reach {escape(who)} in Slack to ask for their approval "
-        f"(Slack said `{escape(error)}`). Any other approver asked can still decide."
+        f":warning: I could not reach {name(who)} in Slack to ask for their approval "
+        f"(Slack said `{name(error)}`). Any other approver asked can still decide."
     )
     return _notice(text, view)
 
 
 def _notice(text: str, view: RequestView) -> SlackMessage:
-    blocks = (
-        SectionBlock(block_id=BlockId.STATUS.value, text=MarkdownTextObject(text=text)),
-        request_id_context(view.request_id),
-    )
+    blocks = (status_section(text), request_id_context(view.request_id))
     return SlackMessage(text=text, blocks=blocks)

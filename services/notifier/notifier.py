@@ -11,7 +11,9 @@ A channel or person Slack refuses for good (archived, not a member, unknown) is
 remembered, reported to the requester once, and skipped; it never blocks the rest
 of the fan-out, and the event is still acked. Errors that may pass (rate limits
 after the SDK's retries, Slack outages, a bad token) propagate, so the subscriber
-naks with backoff and nothing is lost.
+naks with backoff and nothing is lost. A message that cannot be built at all (it
+breaks Block Kit's rules: a builder bug) is treated like one Slack rejects: logged,
+skipped, and the rest of the fan-out done; retrying the event could not help.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import structlog
 
 from services.notifier.context import NotifyContext
-from services.notifier.keyed_locks import KeyedLocks
 from services.notifier.plan import (
     Destination,
     Operation,
@@ -32,11 +33,13 @@ from services.notifier.plan import (
 )
 from services.notifier.record import MessageRef
 from services.notifier.request_view import RequestView, fold
-from services.notifier.slack_errors import Failure
+from services.notifier.slack_errors import Failure, meaning
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
+from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
 from shared.cloudevents import Envelope
 from shared.events import Event
+from shared.keyed_locks import KeyedLocks
 from shared.profiles import ProfilesConfig
 
 log = structlog.get_logger("accessbot.notifier")
@@ -93,6 +96,15 @@ class Notifier:
             return await self._post(current, op)
         except DeliveryError as exc:
             return await self._failed(current, op, exc)
+        except MessageFormationError as exc:
+            log.error(
+                "slack.message_rejected",
+                slot=op.slot,
+                error="message_formation",
+                detail=str(exc),
+                **_where(op.to),
+            )
+            return current
 
     async def _post(self, current: Versioned, op: Post) -> Versioned:
         thread_ts = None
@@ -102,8 +114,7 @@ class Notifier:
                 log.warning("slack.thread_parent_missing", slot=op.slot, parent=op.thread_slot)
                 return current
             thread_ts = parent.ts
-        channel = await self._channel(op.to)
-        ts = await self._slack.post(channel, op.message, thread_ts)
+        channel, ts = await self._slack.post(await self._channel(op.to), op.message, thread_ts)
         ref = MessageRef(channel=channel, ts=ts, digest=op.message.digest())
         log.info("slack.posted", slot=op.slot, channel=channel, ts=ts)
         return await self._store.change(current, lambda r: r.with_ref(op.slot, ref))
@@ -124,7 +135,7 @@ class Notifier:
     async def _failed(self, current: Versioned, op: Operation, exc: DeliveryError) -> Versioned:
         fields = {"slot": op.slot, "method": exc.method, "error": exc.error, **_where(op.to)}
         if exc.failure is Failure.UNREACHABLE:
-            log.warning("slack.unreachable", **fields)
+            log.warning("slack.unreachable", meaning=meaning(exc.error), **fields)
             target, error = op.to.target, exc.error
             current = await self._store.change(current, lambda r: r.with_unreachable(target, error))
             for notice in plan_problem_notice(current.record, op.to, exc.error):

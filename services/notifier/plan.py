@@ -29,7 +29,7 @@ from services.notifier.notices import (
 from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.request_view import ExtensionPhase, Phase, RequestView
 from services.notifier.requester_message import requester_message
-from services.notifier.slack_message import SlackMessage
+from services.notifier.slack_message import MessageFormationError, SlackMessage
 from shared.events import (
     ApprovalMode,
     DecisionRefused,
@@ -198,7 +198,7 @@ def plan(
         if ref is None:
             if status.may_post:
                 ops.append(Post(status.slot, status.to, status.message))
-        elif ref.digest != status.message.digest():
+        elif not _shows(ref, status.message):
             ops.append(Update(status.slot, status.to, ref, status.message))
     ops += [
         post
@@ -206,6 +206,14 @@ def plan(
         if post.to.target not in record.unreachable and post.slot not in record.messages
     ]
     return ops
+
+
+def _shows(ref: MessageRef, message: SlackMessage) -> bool:
+    """Whether the posted message already shows `message`."""
+    try:
+        return ref.digest == message.digest()
+    except MessageFormationError:
+        return False  # it cannot be built: the update attempt reports it as rejected
 
 
 def plan_problem_notice(record: NotifierRecord, failed: Destination, error: str) -> list[Post]:

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from services.notifier.context import NotifyContext
-from services.notifier.formatting import duration, escape, people, person, slack_date
+from services.notifier.formatting import duration, people, person, slack_date
+from services.notifier.grant_outcome import access_continues, after_failure
 from services.notifier.message_parts import (
     button,
+    line,
     profile_label,
     quote,
     request_id_context,
@@ -29,6 +31,7 @@ from services.notifier.request_view import (
 from services.notifier.slack_message import SlackMessage
 from shared.events import ApprovalMode, Person
 from shared.slack_ids import ActionId, BlockId
+from shared.slack_limits import Part, user_text
 
 
 def waiting_for(approvers: Sequence[Person], required: int | None) -> str:
@@ -66,27 +69,35 @@ def _pending(view: RequestView) -> str:
     return line
 
 
-def _extension_line(ext: ExtensionView, view: RequestView) -> str:
+def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:
+    """The latest extension's state, as parts of the ACTIVE status line."""
     more = f" of {duration(ext.additional_seconds)}" if ext.additional_seconds else ""
     until = slack_date(view.grant_expires_at) if view.grant_expires_at else "as before"
     match ext.phase:
         case ExtensionPhase.PENDING:
             who = waiting_for(ext.approvers, ext.approvals_required)
-            return f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}."
+            return (f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}.",)
         case ExtensionPhase.APPROVED:
-            return f":gear: Extension{more} approved; applying it now."
+            return (f":gear: Extension{more} approved; applying it now.",)
         case ExtensionPhase.DENIED:
             by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
-            why = f": {quote(ext.deny_reason)}" if ext.deny_reason else ""
-            return f":x: Extension{more} denied{by}{why}. Your access still ends {until}."
+            why = (": ", quote(ext.deny_reason)) if ext.deny_reason else ()
+            return (f":x: Extension{more} denied{by}", *why, f". Your access still ends {until}.")
         case ExtensionPhase.APPLIED:
-            return f":white_check_mark: Extension{more} applied."
+            return (f":white_check_mark: Extension{more} applied.",)
         case ExtensionPhase.FAILED:
-            what = escape(ext.failure or "unknown error")
+            what = user_text(ext.failure or "unknown error")
             return (
-                f":warning: Extension{more} could not be applied: {what} "
-                f"Your access still ends {until}."
+                f":warning: Extension{more} could not be applied: ",
+                what,
+                f" Your access still ends {until}.",
             )
+
+
+def _continues(view: RequestView) -> tuple[str, ...]:
+    """A last line naming the grant the device keeps this access under, if any."""
+    more = access_continues(view)
+    return (f"\n{more}",) if more else ()
 
 
 def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
@@ -103,13 +114,13 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
             )
         case Phase.ACTIVE:
             until = slack_date(view.grant_expires_at) if view.grant_expires_at else "?"
-            line = f":white_check_mark: *Access granted* until {until}."
+            granted = f":white_check_mark: *Access granted* until {until}."
             ext = view.latest_extension
-            return f"{line}\n{_extension_line(ext, view)}" if ext is not None else line
+            return granted if ext is None else line(granted, "\n", *_extension_line(ext, view))
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
-            why = f": {quote(view.deny_reason)}" if view.deny_reason else "."
-            return f":x: *Denied*{by}{why}"
+            why = (": ", quote(view.deny_reason)) if view.deny_reason else (".",)
+            return line(f":x: *Denied*{by}", *why)
         case Phase.EXPIRED:
             return (
                 ":hourglass: *Expired*: nobody decided in time. "
@@ -118,27 +129,34 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
         case Phase.CANCELLED:
             return ":heavy_multiplication_x: *Cancelled.* Nothing was granted."
         case Phase.REJECTED:
-            lines = "\n".join(f"• *{escape(p.field)}*: {escape(p.message)}" for p in view.problems)
-            return (
+            problems = [
+                part
+                for p in view.problems
+                for part in (user_text(p.field, "\n• *", "*: "), user_text(p.message))
+            ]
+            return line(
                 ":no_entry: *Not accepted*: the request did not pass the checks, so nobody "
-                f"was asked. Fix this and submit it again:\n{lines}"
+                "was asked. Fix this and submit it again:",
+                *problems,
             )
         case Phase.FAILED:
-            what = escape(view.failure or "unknown error")
-            code = f" (`{escape(view.failure_code)}`)" if view.failure_code else ""
-            return (
-                f":warning: *Access could not be applied*{code}: {what}\n"
-                "Nothing was granted. Try again in a few minutes; if it keeps failing, "
-                "ask an admin, quoting the request id below."
+            code = (user_text(view.failure_code, " (`", "`)"),) if view.failure_code else ()
+            return line(
+                ":warning: *Access could not be applied*",
+                *code,
+                ": ",
+                user_text(view.failure or "unknown error"),
+                f"\n{after_failure(view)}",
             )
         case Phase.REVOKED:
             by = f" by {person(view.ended_by)}" if view.ended_by else ""
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
-            why = f": {quote(view.end_reason)}" if view.end_reason else "."
-            return f":lock: *Access revoked*{by}{when}{why}"
+            why = (": ", quote(view.end_reason)) if view.end_reason else (".",)
+            return line(f":lock: *Access revoked*{by}{when}", *why, *_continues(view))
         case Phase.ENDED:
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
-            return f":lock: *Access ended*{when}: the time you asked for is over."
+            ended = f":lock: *Access ended*{when}: the time you asked for is over."
+            return line(ended, *_continues(view))
 
 
 def _actions(view: RequestView) -> ActionsBlock | None:

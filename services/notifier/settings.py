@@ -5,6 +5,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
+from shared.slack_limits import BUTTON_URL
+
+# A device link is this base, a slash and a Tailscale IPv4 address: it must fit a button's url.
+_ADMIN_URL_MAX = BUTTON_URL - len("/100.100.100.100")
 
 
 class NotifierSettings(ServiceSettings):
@@ -17,4 +21,5 @@ class NotifierSettings(ServiceSettings):
     tailscale_admin_url: str = Field(
         default="https://login.tailscale.com/admin/machines",
         description="Base of device links shown to approvers; not a credential.",
+        max_length=_ADMIN_URL_MAX,
     )

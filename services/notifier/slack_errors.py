@@ -49,6 +49,21 @@ _REJECTED = frozenset(
 )
 
 
+_MEANING = {
+    "user_disabled": "the person's Slack account is deactivated",
+    "users_not_found": "no active Slack account has this email",
+    "user_not_found": "Slack knows no such user",
+    "channel_not_found": "no such channel (or the bot cannot see it)",
+    "not_in_channel": "the bot is not a member of this private channel",
+    "is_archived": "the channel is archived",
+}
+
+
+def meaning(error: str) -> str:
+    """What an error means for whoever reads the log."""
+    return _MEANING.get(error, "Slack refuses to deliver here")
+
+
 def classify(error: str) -> Failure:
     """Everything not known to be permanent is retried: rate limits past the SDK's own
     retries, Slack outages, and also auth errors (`invalid_auth`, `missing_scope`),

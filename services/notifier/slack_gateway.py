@@ -87,8 +87,14 @@ class SlackGateway:
         self._dm_channels[key] = channel
         return channel
 
-    async def post(self, channel: str, message: SlackMessage, thread_ts: str | None) -> str:
-        """Post a message (a thread reply when `thread_ts` is set); returns its ts."""
+    async def post(
+        self, channel: str, message: SlackMessage, thread_ts: str | None
+    ) -> tuple[str, str]:
+        """Post a message (a thread reply when `thread_ts` is set).
+
+        Returns the conversation id and ts Slack answered: chat.update needs that id
+        (a DM's D...), which is not always what was posted to (a user id, say).
+        """
         response = await self._call(
             "chat.postMessage",
             self._client.chat_postMessage(
@@ -100,7 +106,7 @@ class SlackGateway:
                 unfurl_media=False,
             ),
         )
-        return str(response["ts"])
+        return str(response.get("channel") or channel), str(response["ts"])
 
     async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         """Replace what a posted message shows."""

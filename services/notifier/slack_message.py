@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
+
+from shared.slack_limits import MESSAGE_BLOCKS, MESSAGE_TEXT, clip_mrkdwn
+
+
+class MessageFormationError(Exception):
+    """The blocks cannot be serialised within Block Kit's rules (a builder bug): Slack
+    would refuse the message, so it is handled like Slack's own `invalid_blocks`."""
 
 
 @dataclass(frozen=True)
@@ -23,9 +31,18 @@ class SlackMessage:
     text: str
     blocks: tuple[Block, ...]
 
+    def __post_init__(self) -> None:
+        # The fallback text repeats the blocks' words: keep it within what Slack shows.
+        object.__setattr__(self, "text", clip_mrkdwn(self.text, MESSAGE_TEXT))
+
     @cached_property
     def _blocks_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(block.to_dict() for block in self.blocks)
+        if len(self.blocks) > MESSAGE_BLOCKS:
+            raise MessageFormationError(f"{len(self.blocks)} blocks; at most {MESSAGE_BLOCKS}")
+        try:
+            return tuple(block.to_dict() for block in self.blocks)
+        except SlackObjectFormationError as exc:
+            raise MessageFormationError(str(exc)) from exc
 
     @cached_property
     def _digest(self) -> str:
@@ -33,7 +50,10 @@ class SlackMessage:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     def blocks_json(self) -> list[dict[str, Any]]:
-        """The blocks as Slack's API takes them (shared dicts: do not mutate)."""
+        """The blocks as Slack's API takes them (shared dicts: do not mutate).
+
+        Raises MessageFormationError when they break Block Kit's rules.
+        """
         return list(self._blocks_dicts)
 
     def as_json(self) -> dict[str, Any]:

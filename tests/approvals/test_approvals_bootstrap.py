@@ -17,7 +17,8 @@ def test_build_wires_the_service_without_connecting() -> None:
     assert service.name == "approvals"
     assert set(service.ready_checks) == {"requests"}
     assert len(service.on_connected) == 1
-    assert len(service.broker.subscribers) == 10
+    # ten consumers, each with its dead-letter replay consumer, and one advisory consumer
+    assert len(service.broker.subscribers) == 2 * 10 + 1
 
 
 def test_an_invalid_profiles_file_stops_the_build(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from shared.asyncapi import build_document, render_yaml
+from shared.permissions import publishers_of
 from shared.subjects import Subject
 from tests.conftest import REPO_ROOT
 
@@ -59,4 +60,7 @@ def test_every_subject_has_a_channel_message_and_resolvable_refs() -> None:
     for ref in refs:
         assert _resolve(doc, ref) is not None, ref
     sends = [op for op in doc["operations"].values() if op["action"] == "send"]
-    assert len(sends) == len(Subject)
+    assert len(sends) == sum(len(publishers_of(s)) for s in Subject)
+    assert {op["channel"]["$ref"] for op in sends} == {
+        f"#/channels/{s.value.replace('.', '_')}" for s in Subject
+    }

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from accessbot.dev import DEV_OWNED, DevRun, service_env, setting_names, settings_model
 from accessbot.natsserver import EmbeddedNats, free_port
-from shared.permissions import password_env_var
+from shared.permissions import SERVICES, password_env_var
+from shared.settings import ServiceSettings
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
 READY_LINE = "all four services are ready"
@@ -180,3 +182,45 @@ def test_dev_uses_an_existing_server_when_nats_url_is_set(
         assert proc.stdout is not None
         proc.stdout.close()
     assert code == 0
+
+
+GRANTS_TUNING = (
+    "TAILSCALE_REQUEST_TIMEOUT_SECONDS",
+    "TAILSCALE_RETRY_BUDGET_SECONDS",
+    "TAILSCALE_RETRY_BASE_DELAY_SECONDS",
+    "TAILSCALE_RETRY_MAX_DELAY_SECONDS",
+)
+
+
+def test_every_documented_setting_reaches_the_service_that_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each service's settings model is the list: every variable it reads is passed on
+    (with the caller's value), and no service gets a variable only another one reads."""
+    monkeypatch.setenv("NATS_URL", "nats://127.0.0.1:1")
+    readers: dict[str, set[str]] = {}
+    for service in SERVICES:
+        for name in setting_names(service) - DEV_OWNED:
+            readers.setdefault(name, set()).add(service)
+            monkeypatch.setenv(name, f"value-of-{name}")
+    # The grants tuning that dev used to drop is documented there.
+    assert set(GRANTS_TUNING) <= {n for n, s in readers.items() if s == {"grants"}}
+    for service in SERVICES:
+        env = service_env(DevRun(), service, tmp_path / "profiles.yaml", 9999)
+        for name, services in readers.items():
+            if service in services:
+                assert env.get(name) == f"value-of-{name}", (service, name)
+            elif name.startswith(("SLACK_", "TAILSCALE_")):
+                assert name not in env, (service, name)
+        assert env["NATS_USER"] == service
+        assert env["HEALTH_PORT"] == "9999"
+
+
+def test_settings_models_are_found_for_every_service() -> None:
+    for service in SERVICES:
+        model = settings_model(service)
+        assert issubclass(model, ServiceSettings)
+        assert model is not ServiceSettings
+    assert "TAILSCALE_OAUTH_CLIENT_SECRET" in setting_names("grants")
+    assert "TAILSCALE_OAUTH_CLIENT_SECRET" not in setting_names("notifier")
+    assert "SLACK_BOT_TOKEN" not in setting_names("grants")

@@ -171,7 +171,7 @@ async def emu():
     ws.add_user(User(id="U_BOB", name="bob", email="bob@example.com"))
     ws.add_channel(Channel(id=AUDIT, name="access-audit"))
     async with SlackEmulator(
-        workspace=ws, bot_token=BOT, app_token=APP, ack_timeout=1.0, retry_delays=(0.05,)
+        workspace=ws, bot_token=BOT, app_token=APP, ack_timeout=1.0
     ) as emulator:
         yield emulator
 

@@ -63,7 +63,6 @@ async def emu():
         app_token=APP,
         signing_secret=SECRET,
         ack_timeout=0.3,
-        retry_delays=(0.01, 0.01, 0.01),
     ) as emulator:
         yield emulator
 
@@ -131,23 +130,32 @@ async def test_forged_deliveries_fail_verification(emu, app, kind):
     assert app.requests[-1]["valid"] is True
 
 
-async def test_slow_app_gets_a_retry_with_retry_headers(emu, app):
+async def test_a_slow_app_is_not_retried_and_the_person_sees_an_error(emu, app):
     app.replies += [(200, "", 0.5), (200, '{"ok": 1}', 0.0)]
-    assert await emu.driver.press_shortcut("U_ALICE", "request_access") == {"ok": 1}
-    first, second = app.requests
-    assert "X-Slack-Retry-Num" not in first["headers"]
-    assert second["headers"]["X-Slack-Retry-Num"] == "1"
-    assert second["headers"]["X-Slack-Retry-Reason"] == "http_timeout"
-    assert emu.acks[-1].attempts == 2
+    with pytest.raises(DeliveryError) as info:
+        await emu.driver.press_shortcut("U_ALICE", "request_access")
+    assert info.value.record.user_error == "timeout"
+    [request] = app.requests  # Slack does not retry interactions
+    assert "X-Slack-Retry-Num" not in request["headers"]
+    [shown] = emu.user_errors
+    assert (shown.user_id, shown.payload_type, shown.reason) == ("U_ALICE", "shortcut", "timeout")
+    assert "3 seconds" in shown.text
 
 
-async def test_server_errors_are_retried_then_given_up(emu, app):
-    app.replies += [(500, "", 0.0)] * 4
+async def test_a_server_error_is_not_retried_and_the_person_sees_an_error(emu, app):
+    app.replies += [(500, "", 0.0)] * 2
     with pytest.raises(DeliveryError) as info:
         await emu.driver.press_shortcut("U_ALICE", "request_access")
     assert info.value.status == 500
-    assert [r["headers"].get("X-Slack-Retry-Num") for r in app.requests] == [None, "1", "2", "3"]
-    assert {r["headers"].get("X-Slack-Retry-Reason") for r in app.requests[1:]} == {"http_error"}
+    assert len(app.requests) == 1
+    assert [e.reason for e in emu.user_errors] == ["http_error"]
+
+
+async def test_a_forgery_shows_nobody_an_error(emu, app):
+    emu.driver.forge_next_http("bad_signature")
+    with pytest.raises(DeliveryError):
+        await emu.driver.press_shortcut("U_ALICE", "request_access")
+    assert emu.user_errors == []
 
 
 async def test_non_json_ack_body_is_a_violation(emu, app):

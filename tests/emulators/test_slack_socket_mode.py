@@ -11,6 +11,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulators.slack import DeliveryError, DriverError, SlackEmulator, User, Workspace
+from emulators.slack.socket_mode import accepts_response_payload
 from emulators.slack.testing import SocketModeTestApp
 
 BOT, APP = "xoxb-test", "xapp-test"
@@ -25,7 +26,6 @@ async def emu():
         bot_token=BOT,
         app_token=APP,
         ack_timeout=0.3,
-        retry_delays=(0.05, 0.05, 0.05),
     ) as emulator:
         yield emulator
 
@@ -49,10 +49,11 @@ async def test_hello_then_envelope_then_ack_with_payload(emu):
 
         press = asyncio.create_task(emu.driver.press_shortcut("U_ALICE", "request_access"))
         envelope = await ws.receive_json()
+        # Slack's interactive envelope: retry fields belong to Events API envelopes only,
+        # and a shortcut's ack payload is not used.
+        assert set(envelope) == {"envelope_id", "type", "payload", "accepts_response_payload"}
         assert envelope["type"] == "interactive"
-        assert envelope["accepts_response_payload"] is True
-        assert envelope["retry_attempt"] == 0
-        assert envelope["retry_reason"] == ""
+        assert envelope["accepts_response_payload"] is False
         payload = envelope["payload"]
         assert payload["type"] == "shortcut"
         assert payload["callback_id"] == "request_access"
@@ -62,16 +63,41 @@ async def test_hello_then_envelope_then_ack_with_payload(emu):
         assert "channel" not in payload
 
         await asyncio.sleep(0.05)
-        await ws.send_json({"envelope_id": envelope["envelope_id"], "payload": {"seen": True}})
-        assert await press == {"seen": True}
+        await ws.send_json({"envelope_id": envelope["envelope_id"]})
+        assert await press is None
 
     [record] = emu.acks
     assert record.envelope_id == envelope["envelope_id"]
-    assert record.ack == {"seen": True}
+    assert record.ack is None
     assert record.transport == "socket"
-    assert record.attempts == 1
     assert 0.05 <= record.latency < 0.3
     assert emu.violations == []
+    assert emu.user_errors == []
+
+
+async def test_a_payload_in_a_shortcut_ack_is_a_violation(emu):
+    async with aiohttp.ClientSession() as session, session.ws_connect(await socket_url(emu)) as ws:
+        await ws.receive_json()
+        press = asyncio.create_task(emu.driver.press_shortcut("U_ALICE", "request_access"))
+        envelope = await ws.receive_json()
+        await ws.send_json({"envelope_id": envelope["envelope_id"], "payload": {"seen": True}})
+        await press
+    assert [v.kind for v in emu.violations] == ["ack_payload_not_accepted"]
+
+
+@pytest.mark.parametrize(
+    ("payload_type", "accepts"),
+    [
+        ("shortcut", False),
+        ("message_action", False),
+        ("block_actions", False),
+        ("view_closed", False),
+        ("view_submission", True),
+        ("block_suggestion", True),
+    ],
+)
+def test_which_envelopes_accept_a_response_payload(payload_type, accepts):
+    assert accepts_response_payload(payload_type) is accepts
 
 
 async def test_tickets_are_single_use(emu):
@@ -84,37 +110,30 @@ async def test_tickets_are_single_use(emu):
         assert info.value.status == 401
 
 
-async def test_unacked_envelope_is_redelivered_with_retry_attempt(emu):
+async def test_an_unacked_envelope_is_not_resent_and_the_person_sees_an_error(emu):
     async with aiohttp.ClientSession() as session, session.ws_connect(await socket_url(emu)) as ws:
         await ws.receive_json()  # hello
         press = asyncio.create_task(emu.driver.press_shortcut("U_ALICE", "request_access"))
         first = await ws.receive_json()  # ignored, like a stuck app
-        second = await ws.receive_json()
-        assert second["retry_attempt"] == 1
-        assert second["retry_reason"] == "timeout"
-        assert second["payload"] == first["payload"]
-        assert second["envelope_id"] != first["envelope_id"]
-        await ws.send_json({"envelope_id": second["envelope_id"]})
-        assert await press is None
-        # the first delivery's ack arriving late is a harmless duplicate
-        await ws.send_json({"envelope_id": first["envelope_id"]})
-        await emu.wait_until(lambda: any(e["kind"] == "ack_ignored" for e in emu.timeline()))
-
-    [record] = emu.acks
-    assert (record.attempts, record.envelope_id) == (2, second["envelope_id"])
-    assert [v.kind for v in emu.violations] == ["late_ack"]
-
-
-async def test_never_acked_gives_up_after_three_retries(emu):
-    async with aiohttp.ClientSession() as session, session.ws_connect(await socket_url(emu)) as ws:
-        await ws.receive_json()
-        press = asyncio.create_task(emu.driver.press_shortcut("U_ALICE", "request_access"))
-        attempts = [(await ws.receive_json())["retry_attempt"] for _ in range(4)]
         with pytest.raises(DeliveryError) as info:
             await press
-    assert attempts == [0, 1, 2, 3]
-    assert info.value.record.acked is False
-    assert info.value.record.attempts == 4
+        assert "Operation timed out" in str(info.value)
+        with pytest.raises(TimeoutError):  # Slack does not retry interactions
+            await ws.receive_json(timeout=0.5)
+        # the ack arriving after the deadline is too late: the error was already shown
+        await ws.send_json({"envelope_id": first["envelope_id"]})
+        await emu.wait_until(lambda: emu.violations)
+
+    [record] = emu.acks
+    assert (record.acked, record.user_error) == (False, "timeout")
+    assert [v.kind for v in emu.violations] == ["late_ack"]
+    [shown] = emu.user_errors
+    assert (shown.user_id, shown.payload_type, shown.envelope_id) == (
+        "U_ALICE",
+        "shortcut",
+        first["envelope_id"],
+    )
+    assert any(e["kind"] == "user_error" for e in emu.timeline())
 
 
 async def test_ack_for_an_unknown_envelope_is_a_violation(emu):
@@ -130,14 +149,15 @@ async def test_sdk_client_receives_and_acks(emu):
 
     async def handler(payload, ack):
         seen.append(payload["type"])
-        await ack({"from": "sdk"})
+        await ack()
 
     async with SocketModeTestApp(emu, handler) as app:
-        assert await emu.driver.press_shortcut("U_ALICE", "request_access") == {"from": "sdk"}
+        assert await emu.driver.press_shortcut("U_ALICE", "request_access") is None
         assert app.requests[0].type == "interactive"
-        assert app.requests[0].retry_attempt == 0
+        assert app.requests[0].accepts_response_payload is False
+        assert app.requests[0].retry_attempt is None
     assert seen == ["shortcut"]
-    assert emu.acks[0].ack == {"from": "sdk"}
+    assert emu.acks[0].acked
 
 
 async def test_sdk_client_reconnects_after_disconnect(emu):
@@ -183,9 +203,16 @@ async def test_several_connections_get_each_envelope_once(emu):
 
 
 async def test_no_app_connected(emu):
-    with pytest.raises(DriverError, match="no app"):
+    with pytest.raises(DeliveryError, match="not acknowledged"):
         await emu.driver.press_shortcut("U_ALICE", "request_access")
     assert emu.active_transport is None
+    assert [e.reason for e in emu.user_errors] == ["no_connection"]
+
+
+async def test_forced_http_without_an_url_is_a_driver_error(emu):
+    emu.delivery = "http"
+    with pytest.raises(DriverError, match="no HTTP app URL"):
+        await emu.driver.press_shortcut("U_ALICE", "request_access")
 
 
 async def test_raw_envelope_is_json_text(emu):
@@ -197,3 +224,21 @@ async def test_raw_envelope_is_json_text(emu):
         envelope = json.loads(message.data)
         await ws.send_str(json.dumps({"envelope_id": envelope["envelope_id"]}))
         await press
+
+
+async def test_a_dropped_ack_is_a_user_error_and_is_not_resent(emu):
+    seen = []
+
+    async def handler(payload, ack):
+        seen.append(payload["type"])
+        await ack()
+
+    async with SocketModeTestApp(emu, handler):
+        emu.drop_next_socket_ack()
+        with pytest.raises(DeliveryError):
+            await emu.driver.press_shortcut("U_ALICE", "request_access")
+        assert await emu.driver.press_shortcut("U_ALICE", "request_access") is None
+    assert seen == ["shortcut", "shortcut"]  # once per press, never re-sent
+    assert [e.reason for e in emu.user_errors] == ["timeout"]
+    assert [a.acked for a in emu.acks] == [False, True]
+    assert emu.violations == []

@@ -150,6 +150,8 @@ async def test_control_api_drives_and_inspects(emu):
         async with session.get(base + "/acks") as resp:
             acks = await resp.json()
         assert [a["payload_type"] for a in acks] == ["shortcut", "block_actions"]
+        async with session.get(base + "/user-errors") as resp:
+            assert await resp.json() == []
         async with session.get(base + "/dms/U_ALICE") as resp:
             assert await resp.json() == []
         async with session.get(base + "/views/U_ALICE") as resp:

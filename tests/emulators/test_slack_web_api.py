@@ -225,6 +225,20 @@ async def test_chat_update_errors(emu, web):
     )
 
 
+async def test_chat_update_needs_the_dm_channel_id_not_the_user_id(emu, web):
+    """chat.postMessage takes a user id and answers the D... id; chat.update needs that id."""
+    posted = await web.chat_postMessage(channel="U_ALICE", text="pending")
+    assert await error_of(web.chat_update(channel="U_ALICE", ts=posted["ts"], text="x")) == (
+        "channel_not_found"
+    )
+    assert await error_of(web.chat_update(channel="#general", ts=posted["ts"], text="x")) == (
+        "channel_not_found"
+    )
+    updated = await web.chat_update(channel=posted["channel"], ts=posted["ts"], text="approved")
+    assert updated["channel"] == emu.dm_channel("U_ALICE")
+    assert [m.text for m in emu.dms("U_ALICE")] == ["approved"]
+
+
 async def test_post_ephemeral(emu, web):
     response = await web.chat_postEphemeral(channel=AUDIT, user="U_ALICE", text="only you")
     [message] = emu.ephemerals("U_ALICE")
@@ -263,6 +277,23 @@ async def test_users_info(web):
     assert await error_of(web.users_info(user="U_NOBODY")) == "user_not_found"
 
 
+async def test_users_info_carries_the_documented_fields(emu, web):
+    user = (await web.users_info(user="U_ALICE"))["user"]
+    for field in ("tz", "tz_label", "tz_offset"):
+        assert field in user, field
+    assert isinstance(user["tz_offset"], int)
+    for flag in ("is_restricted", "is_ultra_restricted", "has_2fa", "is_bot", "is_admin"):
+        assert user[flag] is False, flag
+
+
+async def test_a_bot_user_has_no_email(emu, web):
+    bot = (await web.users_info(user=emu.workspace.bot_user_id))["user"]
+    assert bot["is_bot"] is True
+    assert "email" not in bot["profile"]
+    assert bot["profile"]["bot_id"] == emu.workspace.bot_id
+    assert bot["profile"]["api_app_id"] == emu.workspace.app_id
+
+
 async def test_users_lookup_by_email(web):
     user = (await web.users_lookupByEmail(email="Alice@Example.com"))["user"]
     assert user["id"] == "U_ALICE"
@@ -277,6 +308,11 @@ async def test_conversations_open_is_stable_per_user(emu, web):
     assert second["already_open"] is True
     assert first != emu.dm_channel("U_ALICE")
     assert await error_of(web.conversations_open(users="U_NOBODY")) == "user_not_found"
+
+
+async def test_conversations_open_with_a_deactivated_user_is_user_disabled(web):
+    assert await error_of(web.conversations_open(users="U_GONE")) == "user_disabled"
+    assert await error_of(web.conversations_open(users="U_ALICE,U_GONE")) == "user_disabled"
 
 
 async def test_usergroups_users_list(web):
@@ -301,7 +337,7 @@ async def test_views_open_with_a_fresh_trigger(emu, web):
 async def test_trigger_is_single_use(emu, web):
     trigger = emu._state.triggers.issue("U_ALICE", "test")
     await web.views_open(trigger_id=trigger, view=MODAL)
-    assert await error_of(web.views_open(trigger_id=trigger, view=MODAL)) == "invalid_trigger_id"
+    assert await error_of(web.views_open(trigger_id=trigger, view=MODAL)) == "exchanged_trigger_id"
     assert await error_of(web.views_open(trigger_id="1.2.made-up", view=MODAL)) == (
         "invalid_trigger_id"
     )

@@ -416,7 +416,7 @@ async def test_set_and_get_attribute_with_expiry_and_comment(
         headers=auth,
     )
     assert response.status_code == 200
-    assert response.json() == {}
+    assert response.json()["attributes"]["custom:access_db"] == "granted"
     await client.post(f"/device/{node}/attributes/custom:level", json={"value": 3}, headers=auth)
     body = (await client.get(f"/device/{node}/attributes", headers=auth)).json()
     attrs = body["attributes"]
@@ -625,8 +625,25 @@ async def test_invalid_attribute_status_is_switchable() -> None:
             assert (await set_attr(http, auth, node, "custom:x", {"value": -1})).status_code == 422
 
 
-async def test_set_response_body_is_switchable() -> None:
-    emu = TailscaleEmulator(devices=generate_devices(2), set_attribute_response="attributes")
+async def test_set_answers_the_attributes_and_expiries_like_the_openapi() -> None:
+    async with TailscaleEmulator(devices=generate_devices(2)) as emu:
+        register_clients(emu)
+        async with httpx.AsyncClient(base_url=emu.api_url) as http:
+            auth = bearer(await fetch_token(http))
+            node = node_ids(emu)[0]
+            expiry = "2099-01-01T00:00:00Z"
+            await set_attr(http, auth, node, "custom:old", {"value": "kept"})
+            response = await set_attr(http, auth, node, "custom:x", {"value": 1, "expiry": expiry})
+            assert response.status_code == 200
+            body = response.json()
+            assert body == (await http.get(f"/device/{node}/attributes", headers=auth)).json()
+            assert body["attributes"]["custom:x"] == 1
+            assert body["attributes"]["custom:old"] == "kept"
+            assert body["expiries"] == {"custom:x": expiry}
+
+
+async def test_set_response_body_is_switchable_to_the_prose_docs_empty_object() -> None:
+    emu = TailscaleEmulator(devices=generate_devices(2), set_attribute_response="empty")
     async with emu:
         register_clients(emu)
         async with httpx.AsyncClient(base_url=emu.api_url) as http:
@@ -634,7 +651,7 @@ async def test_set_response_body_is_switchable() -> None:
             node = node_ids(emu)[0]
             response = await set_attr(http, auth, node, "custom:x", {"value": 1})
             assert response.status_code == 200
-            assert response.json()["attributes"]["custom:x"] == 1
+            assert response.json() == {}
 
 
 async def test_delete_attribute(
@@ -1027,7 +1044,7 @@ async def test_call_records(emu: TailscaleEmulator, client: httpx.AsyncClient) -
     assert list_call.path == "/api/v2/tailnet/-/devices"
     assert all(d["os"] == "linux" for d in list_call.response_json["devices"])
     assert set_call.request_json == {"value": "x", "comment": "why"}
-    assert set_call.response_json == {}
+    assert set_call.response_json["attributes"]["custom:r"] == "x"
     assert set_call.response_headers["Content-Type"].startswith("application/json")
     assert calls[0].monotonic <= calls[1].monotonic <= calls[2].monotonic
     assert abs((set_call.wallclock - datetime.now(UTC)).total_seconds()) < 5

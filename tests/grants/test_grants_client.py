@@ -12,6 +12,7 @@ import structlog
 from pydantic import SecretStr
 
 from emulators.tailscale import Fault, TailscaleEmulator, generate_devices
+from emulators.tailscale.api import SetAttributeResponse
 from services.grants.tailscale.client import TailscaleClient
 from services.grants.tailscale.errors import (
     TailscaleAuthError,
@@ -70,6 +71,27 @@ async def test_set_read_and_delete_an_attribute(emulator: TailscaleEmulator):
         "expiry": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "comment": "why",
     }
+
+
+@pytest.mark.parametrize("shape", ["attributes", "empty"])
+async def test_a_set_is_accepted_whichever_body_tailscale_answers(shape: SetAttributeResponse):
+    """The OpenAPI answers the attribute set, the prose docs `{}`: the client needs neither."""
+    emu = TailscaleEmulator(
+        devices=generate_devices(n=3, seed=2, owners=OWNERS), set_attribute_response=shape
+    )
+    emu.add_oauth_client(CLIENT_ID, CLIENT_SECRET, scopes=SCOPES, tags=["tag:accessbot"])
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    async with emu:
+        node = emu.devices()[0]["nodeId"]
+        client = make_client(emu)
+        try:
+            await client.set_attribute(node, ATTRIBUTE, value=True, expiry=expiry, comment=None)
+            assert (await client.get_attributes(node)).holds(ATTRIBUTE, value=True, expiry=expiry)
+        finally:
+            await client.aclose()
+        [post] = emu.calls_to("POST", r"/attributes/")
+        assert post.status == 200
+        assert bool(post.response_json) is (shape == "attributes")
 
 
 async def test_token_is_renewed_before_it_expires(short_token_emulator: TailscaleEmulator):

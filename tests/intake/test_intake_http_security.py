@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
 from emulators.slack import DeliveryError
+from services.intake.payload_bounds import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from shared.ids import new_id
 from shared.slack_ids import ActionId
 from shared.subjects import Subject
@@ -110,3 +114,60 @@ async def test_tampered_submissions_are_validated_too(
     assert list(ack["errors"]) == [field]
     assert words in ack["errors"][field]
     assert await published(intake.js) == []
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """A shortcut payload whose `callback_id` hides `depth` levels of nested lists."""
+    return {
+        "type": "shortcut",
+        "callback_id": "request_access",
+        "user": {"id": ALICE.id},
+        "extra": json.loads("[" * depth + "]" * depth),
+    }
+
+
+def nested_text(depth: int) -> str:
+    """The same, as raw JSON text (json.dumps itself would refuse to go this deep)."""
+    head = json.dumps({**nested(1), "extra": None})
+    return head[: -len("null}")] + "[" * depth + "]" * depth + "}"
+
+
+async def signed_post(intake: Intake, body: str) -> tuple[int, Any]:
+    assert intake.http_url is not None
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            intake.http_url,
+            data=io.BytesIO(body.encode()),  # a stream: aiohttp warns about large raw bytes
+            headers=signed_post_headers(intake.emu, body),
+        ) as response,
+    ):
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+
+async def test_a_signed_deeply_nested_payload_gets_400_not_a_traceback(
+    intake: Intake, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = urlencode({"payload": nested_text(100_000)})
+    status, answer = await signed_post(intake, body)
+    assert (status, answer) == (400, {"ok": False, "error": "invalid_payload"})
+    assert "RecursionError" not in caplog.text
+    assert intake.emu.calls("views.open") == []
+
+
+async def test_nesting_at_the_depth_limit_is_still_parsed(intake: Intake) -> None:
+    # The payload object itself is one level; its list nests the rest.
+    deepest = MAX_JSON_DEPTH - 1
+    status, _ = await signed_post(intake, form_body(nested(deepest)))
+    assert status == 200
+    await intake.emu.wait_for_call("views.open")
+    status, answer = await signed_post(intake, form_body(nested(deepest + 1)))
+    assert (status, answer) == (400, {"ok": False, "error": "invalid_payload"})
+    assert len(intake.emu.calls("views.open")) == 1
+
+
+async def test_an_oversized_body_gets_400_without_being_read_whole(intake: Intake) -> None:
+    padding = "x" * MAX_BODY_BYTES
+    status, answer = await signed_post(intake, urlencode({"payload": "{}", "pad": padding}))
+    assert (status, answer) == (400, {"ok": False, "error": "invalid_payload"})

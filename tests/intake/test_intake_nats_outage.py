@@ -7,6 +7,7 @@ import time
 from nats.aio.client import Client
 
 from accessbot.natsserver import EmbeddedNats
+from services.intake.approvers import approver_value
 from services.intake.request_flow import NOT_SUBMITTED
 from shared.slack_ids import ActionId, BlockId
 from tests.intake.conftest import ERIN, Intake, eventually
@@ -26,7 +27,7 @@ async def test_nats_down_at_submit_tells_the_requester_inside_slacks_window(
             values={
                 ActionId.DEVICE_SELECT.value: "nErinLaptopCNTRL",
                 ActionId.DURATION_SELECT.value: "3600",
-                ActionId.APPROVER_RADIO.value: "bob@example.com",
+                ActionId.APPROVER_RADIO.value: approver_value("bob@example.com"),
                 ActionId.REASON_INPUT.value: "Investigating INC-4211",
             },
         )

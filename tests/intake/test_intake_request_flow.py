@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.intake.approvers import approver_value
 from shared.events import Person, RequestSubmitted
 from shared.ids import is_valid_id
 from shared.profiles import load_profiles, parse_profiles
@@ -48,12 +49,12 @@ async def test_shortcut_opens_the_form_and_a_profile_shows_its_fields(intake: In
     approvers = block(prod, BlockId.APPROVER)["element"]
     assert approvers["type"] == "radio_buttons"
     # Alice approves prod but may not approve herself there: she is left out.
-    assert option_values(approvers) == [ANY_APPROVER, "bob@example.com"]
+    assert option_values(approvers) == [ANY_APPROVER, approver_value("bob@example.com")]
     assert block(prod, BlockId.DEVICE)["element"]["min_query_length"] == 0
 
     staging = await intake.choose_profile(ALICE, "staging", prod)
     staging_approvers = option_values(block(staging, BlockId.APPROVER)["element"])
-    assert "alice@example.com" in staging_approvers  # staging allows self-approval
+    assert approver_value("alice@example.com") in staging_approvers  # staging allows self-approval
     assert block(staging, BlockId.REASON)["optional"] is True
 
     quorum = await intake.choose_profile(ALICE, "prod-db", staging)
@@ -92,7 +93,7 @@ async def test_a_valid_submission_publishes_one_request(intake: Intake) -> None:
         values={
             ActionId.DEVICE_SELECT.value: "nErinLaptopCNTRL",
             ActionId.DURATION_SELECT.value: "3600",
-            ActionId.APPROVER_RADIO.value: "bob@example.com",
+            ActionId.APPROVER_RADIO.value: approver_value("bob@example.com"),
             ActionId.REASON_INPUT.value: "  Investigating INC-4211 ",
         },
     )
@@ -124,7 +125,9 @@ async def test_invalid_submissions_get_field_errors_and_publish_nothing(intake: 
     await driver.type_in_external_select(ALICE.id, ActionId.DEVICE_SELECT.value, "bob")
     await driver.select(ALICE.id, ActionId.DEVICE_SELECT.value, "nBobPcCNTRL")
     await driver.select(ALICE.id, ActionId.DURATION_SELECT.value, "86400")
-    await driver.select(ALICE.id, ActionId.APPROVER_RADIO.value, "alice@example.com")
+    await driver.select(
+        ALICE.id, ActionId.APPROVER_RADIO.value, approver_value("alice@example.com")
+    )
     await intake.choose_profile(ALICE, "prod", staging)
     ack = await driver.submit_view(ALICE.id, values={ActionId.REASON_INPUT.value: "   "})
     assert ack is not None
@@ -140,7 +143,7 @@ async def test_invalid_submissions_get_field_errors_and_publish_nothing(intake: 
     view = driver.current_view(ALICE.id)
     assert view is not None
     staging = await intake.choose_profile(ALICE, "staging", view)
-    await driver.select(ALICE.id, ActionId.APPROVER_RADIO.value, "dave@example.com")
+    await driver.select(ALICE.id, ActionId.APPROVER_RADIO.value, approver_value("dave@example.com"))
     await intake.choose_profile(ALICE, "prod", staging)
     await driver.type_in_external_select(ALICE.id, ActionId.DEVICE_SELECT.value, "")
     ack = await driver.submit_view(
@@ -166,7 +169,7 @@ async def test_invalid_submissions_get_field_errors_and_publish_nothing(intake: 
 
     await eventually(gone)
     ack = await driver.submit_view(
-        ALICE.id, values={ActionId.APPROVER_RADIO.value: "bob@example.com"}
+        ALICE.id, values={ActionId.APPROVER_RADIO.value: approver_value("bob@example.com")}
     )
     assert ack is not None
     assert list(ack["errors"]) == ["device"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -130,3 +131,38 @@ async def test_a_slack_error_mid_fan_out_redoes_only_what_is_missing(
         ":bell:",
         ":white_check_mark:",
     ]
+
+
+async def test_deactivated_requester_and_approver_are_a_logged_rejection_not_a_retry_loop(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, tmp_path: Path
+) -> None:
+    """Slack answers `user_disabled` for a deactivated account's DM: logged once per
+    person with what it means, the event acked, the others still told."""
+    alice = f.ALICE.model_copy(update={"slack_user_id": "U0ALICE"})  # known to intake
+    asking = f.approval_requested().model_copy(update={"approvers": [alice, f.BOB]})
+    ws = workspace()
+    for user_id in (DAVE_ID, "U0ALICE"):
+        ws.users[user_id].deleted = True
+    with structlog.testing.capture_logs() as logs:
+        async with (
+            SlackEmulator(workspace=ws, bot_token=BOT_TOKEN) as emu,
+            running(nats_server, write_profiles(tmp_path), emu),
+        ):
+            outbox = Outbox(admin_js)
+            await outbox.publish(f.submitted())
+            await outbox.publish(asking)
+            await _assert_all_acked(admin_js)
+
+    opened = [(c.params.get("users"), c.error) for c in emu.calls("conversations.open")]
+    assert opened.count((DAVE_ID, "user_disabled")) == 1, opened
+    assert opened.count(("U0ALICE", "user_disabled")) == 1, opened
+    assert emu.dms(DAVE_ID) == []
+    assert emu.dms("U0ALICE") == []
+    assert len(emu.dms("U0BOB")) == 1, "the active approver was still asked"
+    assert len(emu.messages(f.AUDIT_CHANNEL)) >= 1
+    refused = [e for e in logs if e.get("error") == "user_disabled"]
+    assert {e["event"] for e in refused} == {"slack.unreachable"}
+    assert all(e["log_level"] == "warning" for e in refused)
+    assert all("deactivated" in e["meaning"] for e in refused)
+    assert sorted(e["person"] for e in refused) == ["alice@example.com", "dave@example.com"]
+    assert not [e for e in logs if e["log_level"] in ("error", "exception", "critical")]

@@ -148,3 +148,17 @@ def test_an_unchanged_message_is_not_updated() -> None:
     ops = apply(record, f.submitted(), "E7")
     assert all(isinstance(op, Post) and op.slot.startswith("audit:") for op in ops)
     assert not any(isinstance(op, Update) for op in ops)
+
+
+def test_a_posted_message_that_can_no_longer_be_built_is_planned_as_an_update() -> None:
+    """The update then fails to build and is reported as rejected; planning never raises."""
+    record = done(NotifierRecord.new(f.REQUEST_ID), f.submitted(), "E1")
+    record = done(record, f.approval_requested(), "E2")
+    copies = {approver_slot(f.ALICE), approver_slot(f.BOB)}
+    unchanged = apply(record, f.refused(), "E3")
+    assert not copies & {op.slot for op in unchanged if isinstance(op, Update)}
+    # the approvers' copies carry a device link; one too long for a button breaks them
+    broken = NotifyContext(admin_url="https://x/" + "a" * 3000, channels=(AUDIT,))
+    event = f.refused()
+    ops = plan(record.with_view(fold(record.view, event)), event, "E3", broken)
+    assert copies <= {op.slot for op in ops if isinstance(op, Update)}

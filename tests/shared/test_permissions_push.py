@@ -23,13 +23,19 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import APIError
 
 from accessbot.natsserver import EmbeddedNats
-from shared.consumers import CONSUMERS, consumers_of
+from shared.consumers import (
+    CONSUMERS,
+    ConsumerSpec,
+    advisory_consumer,
+    consumers_of,
+    deadletter_sources,
+)
 from shared.kv_reading import latest
 from shared.permissions import ADMIN_USER, USERS, inbox_prefix
-from shared.subjects import ACCESS_STREAM, TIMERS_STREAM, Bucket, Subject
+from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, TIMERS_STREAM, Bucket, Subject
 from tests.conftest import settings_for
 
-STREAMS = (ACCESS_STREAM, TIMERS_STREAM, *(f"KV_{b.value}" for b in Bucket))
+STREAMS = (ACCESS_STREAM, TIMERS_STREAM, DEADLETTER_STREAM, *(f"KV_{b.value}" for b in Bucket))
 ATTACKERS = [u for u in USERS if u != ADMIN_USER]
 
 
@@ -55,11 +61,18 @@ async def connected(server: EmbeddedNats, user: str) -> AsyncIterator[Client]:
         await nc.close()
 
 
+def owned(user: str) -> list[ConsumerSpec]:
+    """Every durable a user may create: its consumers, their replays, its advisories."""
+    if not consumers_of(user):
+        return []
+    return [*deadletter_sources(user), advisory_consumer(user)]
+
+
 async def _create_durables(server: EmbeddedNats) -> None:
     """Each service's durables, created as that service (as at its start): pull consumers."""
     for service in {spec.service for spec in CONSUMERS}:
         async with connected(server, service) as nc:
-            for spec in consumers_of(service):
+            for spec in owned(service):
                 await nc.jetstream().add_consumer(
                     spec.stream,
                     ConsumerConfig(
@@ -111,14 +124,14 @@ def _attempts(user: str, stream: str, deliver: str) -> list[tuple[str, dict[str,
         (f"{api % 'CREATE'}.stolen.{Subject.GRANT_EXPIRED.value}", body("stolen")),
         (f"{api % 'DURABLE.CREATE'}.stolen", body("stolen")),
     ]
-    for spec in consumers_of(user):
+    for spec in owned(user):
         if spec.stream == stream:
             own = body(spec.durable)
             tries += [
                 (f"{api % 'CREATE'}.{spec.durable}", own),
                 (f"{api % 'DURABLE.CREATE'}.{spec.durable}", own),
             ]
-            if "*" not in spec.filter_subject:  # a wildcard cannot be published to
+            if not {"*", ">"} & set(spec.filter_subject):  # a wildcard cannot be published to
                 tries.append((f"{api % 'CREATE'}.{spec.durable}.{spec.filter_subject}", own))
     return tries
 

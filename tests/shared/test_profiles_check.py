@@ -113,3 +113,21 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run_check(tmp_path / "absent.yaml")
     assert result.returncode == 2
     assert "cannot read" in result.stderr
+
+
+def test_more_profiles_than_a_slack_list_holds_pass_with_a_note(tmp_path: Path) -> None:
+    entries = "".join(
+        f"  - id: p{i:03d}\n    description: Profile {i}\n    attribute: custom:a{i:03d}\n"
+        "    approvers: {emails: [alice@example.com]}\n"
+        for i in range(101)
+    )
+    path = tmp_path / "profiles.yaml"
+    path.write_text(f"profiles:\n{entries}", encoding="utf-8")
+    result = run_check(path)
+    assert result.returncode == 0, result.stderr
+    summary, note = result.stdout.strip().splitlines()
+    assert "101 profiles" in summary
+    assert "more than 100 profiles" in note
+    assert "search" in note
+    path.write_text(f"profiles:\n{entries.split('  - id: p100')[0]}", encoding="utf-8")
+    assert len(run_check(path).stdout.strip().splitlines()) == 1, "100 are listed: no note"

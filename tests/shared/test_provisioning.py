@@ -44,7 +44,7 @@ async def test_drift_is_reported_not_changed(admin_js: JetStreamContext) -> None
 
 
 def _all_streams() -> list[str]:
-    return ["ACCESS", "TIMERS", *(f"KV_{b.value}" for b in Bucket)]
+    return ["ACCESS", "TIMERS", "DEADLETTER", *(f"KV_{b.value}" for b in Bucket)]
 
 
 async def test_request_records_age_out_with_the_audit_log(admin_js: JetStreamContext) -> None:
