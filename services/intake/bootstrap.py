@@ -27,8 +27,8 @@ from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
-from shared.startup import build_or_exit, settings_or_exit
 from shared.slack_web import PooledSlackSession, web_client
+from shared.startup import build_or_exit, settings_or_exit
 
 SERVICE = "intake"
 SOURCE = "accessbot/intake"

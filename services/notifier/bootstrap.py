@@ -21,8 +21,8 @@ from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.runtime import Service, run_service
-from shared.startup import build_or_exit, settings_or_exit
 from shared.slack_web import PooledSlackSession, web_client
+from shared.startup import build_or_exit, settings_or_exit
 
 # A 429 burst is waited out inside the call (Retry-After honoured) this many times
 # before the event is handed back to JetStream for a later retry.
