@@ -14,6 +14,7 @@ from accessbot.cli_args import (
     OneLineParser,
     base_url,
     duration,
+    folder,
     output_file,
     port,
     positive_int,
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run everything on this machine: embedded NATS, the four services, "
         "and the Slack/Tailscale emulators where no credentials are set",
     )
-    dev.add_argument("--data-dir", type=Path, default=None, help="JetStream and logs directory")
+    dev.add_argument("--data-dir", type=folder, default=None, help="JetStream and logs directory")
     dev.add_argument("--nats-port", type=port, default=4222, help="embedded NATS port")
     dev.add_argument(
         "--profiles", type=Path, default=Path("profiles.yaml"), help="the profiles file to run"

@@ -101,6 +101,14 @@ def output_file(text: str) -> Path:
     return path
 
 
+def folder(text: str) -> Path:
+    """A folder to use or create (not an existing file)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    return path
+
+
 def write_output(path: Path, text: str, *, prog: str) -> int:
     """Write `text` to `path`; 0, or 2 with one line when the file cannot be written."""
     try:

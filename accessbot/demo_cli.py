@@ -6,9 +6,8 @@ import argparse
 import asyncio
 import sys
 from datetime import timedelta
-from pathlib import Path
 
-from accessbot.cli_args import duration
+from accessbot.cli_args import duration, folder
 
 # The demo waits for the grant to expire: long enough to watch, short enough to wait for.
 DEMO_DURATION_MIN = timedelta(seconds=1)
@@ -43,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=folder,
         default=None,
         help="where NATS data and logs go (default: a new temporary folder)",
     )

@@ -137,6 +137,16 @@ MISUSES: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
         ["--since 2026-03-02T00:00:00Z is after --until 2026-03-01T23:00:00Z"],
     ),
     "profiles_without_command": (["profiles"], {}, ["required: COMMAND"]),
+    "dev_without_profiles": (
+        ["dev", "--profiles", "absent.yaml"],
+        {},
+        ["accessbot dev: absent.yaml: cannot read", "pass --profiles PATH"],
+    ),
+    "demo_data_dir_is_a_file": (
+        ["demo", "--data-dir", "broken.yaml"],
+        {},
+        ["--data-dir: 'broken.yaml' is a file, not a folder"],
+    ),
     "unknown_service": (["serve", "mailer"], {}, ["invalid choice: 'mailer'"]),
     "health_url_without_scheme": (
         ["health", "intake", "--url", "localhost:8081"],
