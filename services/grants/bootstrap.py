@@ -15,7 +15,7 @@ from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
 from services.grants.recovery import resume_unfinished
 from services.grants.settings import GrantsSettings
-from services.grants.store import GrantStore
+from services.grants.store import GrantStore, HoldersStore
 from services.grants.subscribers import SERVICE, register
 from services.grants.tailscale.client import TailscaleClient
 from services.grants.tailscale.errors import TailscaleError
@@ -84,10 +84,12 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         async def schedule_expiry(request_id: str, due_at: datetime, generation: int) -> None:
             await schedule(js, TimerPurpose.GRANT_EXPIRY, request_id, due_at, generation=generation)
 
-        store = GrantStore(await js.key_value(Bucket.GRANTS.value))
+        grants_kv = await js.key_value(Bucket.GRANTS.value)
+        store = GrantStore(grants_kv)
         parts.store = store
         parts.workflow = GrantWorkflow(
             store=store,
+            holders=HoldersStore(grants_kv),
             tailscale=tailscale,
             outbox=Outbox(store, publisher, schedule_expiry),
             announcer=publisher,
