@@ -7,18 +7,12 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import UTC, datetime
 
+from accessbot.cli_args import moment, usage_error
 from accessbot.dev_credentials import read_login
 from shared.connection import connect
 from shared.permissions import SIEM_USER
 from shared.settings import ServiceSettings
-
-
-def _moment(text: str) -> datetime:
-    """RFC 3339, or a date; naive values are taken as UTC."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _settings() -> ServiceSettings:
@@ -43,6 +37,12 @@ def _dev_login() -> dict[str, object]:
 async def _export(args: argparse.Namespace) -> int:
     from accessbot.audit import export
 
+    if args.since is not None and args.until is not None and args.since > args.until:
+        return usage_error(
+            "accessbot audit export",
+            f"--since {args.since:%Y-%m-%dT%H:%M:%SZ} is after --until "
+            f"{args.until:%Y-%m-%dT%H:%M:%SZ}: no event could match",
+        )
     nc = await connect(_settings(), name="audit-export")
     try:
         counts = await export(nc, since=args.since, until=args.until)
@@ -70,18 +70,30 @@ async def _tail(args: argparse.Namespace) -> int:
     return 1 if counts.invalid else 0
 
 
+_WHEN = "a time (2026-03-01, 2026-03-01T09:30:00Z; no zone means UTC) or a duration ago (1h, 2d)"
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `audit tail` and `audit export` to the `accessbot` parser."""
     audit = sub.add_parser(
         "audit",
         help="read the event stream as the read-only siem user (NATS_URL, NATS_PASSWORD)",
     )
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
     tail = audit_sub.add_parser("tail", help="print new events as they happen")
-    tail.add_argument("--since", type=_moment, default=None, help="start from this time")
+    tail.add_argument("--since", type=moment, default=None, help="start from this time; " + _WHEN)
     tail.set_defaults(func=lambda a: asyncio.run(_tail(a)))
     export = audit_sub.add_parser("export", help="print stored events between two times")
-    export.add_argument("--since", type=_moment, default=None)
-    export.add_argument("--until", type=_moment, default=None)
-    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.add_argument(
+        "--since",
+        type=moment,
+        default=None,
+        help="from this time (default: the first event); " + _WHEN,
+    )
+    export.add_argument(
+        "--until", type=moment, default=None, help="up to this time (default: now); " + _WHEN
+    )
+    export.add_argument(
+        "--format", choices=["jsonl"], default="jsonl", help="one CloudEvent JSON object a line"
+    )
     export.set_defaults(func=lambda a: asyncio.run(_export(a)))

@@ -12,6 +12,10 @@ from nats.aio.client import Client
 from shared.permissions import inbox_prefix
 from shared.settings import ServiceSettings
 
+# nats-py waits this long between two attempts on one server (its default is 2 s): once
+# nats-server is back, a service is connected again within about this time.
+RECONNECT_WAIT_SECONDS = 0.5
+
 
 def connect_options(settings: ServiceSettings, *, name: str) -> dict[str, Any]:
     """Keyword arguments for nats-py's `connect` (also accepted by FastStream's broker)."""
@@ -19,6 +23,7 @@ def connect_options(settings: ServiceSettings, *, name: str) -> dict[str, Any]:
         "servers": [s.strip() for s in settings.nats_url.split(",") if s.strip()],
         "name": f"accessbot-{name}",
         "max_reconnect_attempts": -1,
+        "reconnect_time_wait": RECONNECT_WAIT_SECONDS,
     }
     if settings.nats_user:
         options["user"] = settings.nats_user

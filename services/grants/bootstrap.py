@@ -10,11 +10,10 @@ from typing import TypedDict, Unpack
 import httpx
 import structlog
 from nats.js import JetStreamContext
-from pydantic import ValidationError
 
 from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
-from services.grants.recovery import resume_unfinished
+from services.grants.recovery import expire_due, resume_unfinished
 from services.grants.settings import GrantsSettings
 from services.grants.store import GrantStore, HoldersStore
 from services.grants.subscribers import SERVICE, register
@@ -24,9 +23,10 @@ from services.grants.tailscale.retry import RetryPolicy
 from services.grants.workflow import GrantWorkflow
 from shared.connection import make_broker
 from shared.logging import configure_logging
-from shared.profiles import ProfilesError, load_profiles
+from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
+from shared.startup import build_or_exit, settings_or_exit
 from shared.subjects import Bucket, TimerPurpose
 from shared.timers import schedule
 
@@ -40,7 +40,7 @@ class GrantsOverrides(TypedDict, total=False):
     """What tests may swap in (nothing here replaces a client by a fake)."""
 
     run_inventory: bool  # False: no background sync (tests that count API calls)
-    run_recovery: bool  # False: no start-up sweep
+    run_recovery: bool  # False: no start-up or reconnect sweep
 
 
 @dataclass
@@ -56,7 +56,18 @@ class _Parts:
 def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Service:
     """Wire the grants service; nothing connects until the Service starts."""
     profiles = load_profiles(settings.profiles_path)
-    broker = make_broker(settings, name=SERVICE)
+    parts = _Parts()
+    recover = overrides.get("run_recovery", True)
+
+    async def on_reconnected() -> None:
+        # Grants that fell due while NATS was away: their timers may sit unacked with a
+        # dead pull for an ack wait; the records say what is due (recovery.expire_due).
+        if recover and parts.store is not None and parts.workflow is not None:
+            sweep = expire_due(parts.store, parts.workflow)
+            parts.tasks.append(asyncio.create_task(sweep, name="expiry-after-reconnect"))
+            parts.tasks[:] = [t for t in parts.tasks if not t.done()]
+
+    broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
     tailscale = TailscaleClient(
         api_url=settings.tailscale_api_url,
         tailnet=settings.tailscale_tailnet,
@@ -69,7 +80,6 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         ),
         request_timeout=settings.tailscale_request_timeout_seconds,
     )
-    parts = _Parts()
 
     def workflow() -> GrantWorkflow:
         if parts.workflow is None:
@@ -106,9 +116,14 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
     async def on_started() -> None:
         if parts.inventory is not None and overrides.get("run_inventory", True):
             parts.tasks.append(asyncio.create_task(parts.inventory.run(), name="inventory"))
-        if parts.store is not None and overrides.get("run_recovery", True):
-            sweep = resume_unfinished(parts.store, workflow())
-            parts.tasks.append(asyncio.create_task(sweep, name="recovery"))
+        if parts.store is not None and recover:
+            store = parts.store
+
+            async def sweep() -> None:
+                await expire_due(store, workflow())  # due timers a dead process held
+                await resume_unfinished(store, workflow())
+
+            parts.tasks.append(asyncio.create_task(sweep(), name="recovery"))
 
     async def on_stop() -> None:
         for task in parts.tasks:
@@ -138,24 +153,8 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
     )
 
 
-def _settings_from_env() -> GrantsSettings:
-    """Settings from the environment, or exit naming each bad variable (never its value)."""
-    try:
-        return GrantsSettings()  # required fields come from the environment
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise SystemExit(f"grants: invalid settings:\n{problems}") from None
-
-
 def main() -> None:
     """Entry point of `accessbot serve grants` and `python -m services.grants`."""
-    settings = _settings_from_env()
+    settings = settings_or_exit(SERVICE, GrantsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    try:
-        service = build(settings)
-    except ProfilesError as exc:
-        raise SystemExit(f"grants: {exc}") from None
-    asyncio.run(run_service(service))
+    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))
