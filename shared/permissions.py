@@ -1,8 +1,14 @@
 """The one permission matrix: which NATS user may publish and subscribe where.
 
 It follows DESIGN.md's tables (who publishes which subject, who owns which
-bucket, who consumes what) and renders the nats-server `authorization` block
-used by both `deploy/nats/nats.conf` and the embedded dev server.
+bucket, who consumes what) and renders the nats-server `accounts` block used by
+both `deploy/nats/nats.conf` and the embedded dev server.
+
+Two accounts: ACCESSBOT holds the services and admin; SIEM holds only the siem user
+and its own copy of ACCESS, filled by the server from an export of `access.>`. So the
+siem user may use any standard client as is (default `_INBOX.` prefix, ephemeral,
+ordered or durable consumers): whatever it creates delivers inside SIEM, where no
+service lives, and nothing in SIEM can create a consumer on ACCESSBOT's streams.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from shared.consumers import (
 )
 from shared.subjects import (
     ACCESS_STREAM,
+    ACCESS_SUBJECTS,
     DEADLETTER_STREAM,
     TIMERS_STREAM,
     Bucket,
@@ -32,6 +39,13 @@ SERVICES: tuple[str, ...] = ("intake", "approvals", "grants", "notifier")
 SIEM_USER = "siem"
 ADMIN_USER = "admin"
 USERS: tuple[str, ...] = (*SERVICES, SIEM_USER, ADMIN_USER)
+
+ACCESSBOT_ACCOUNT = "ACCESSBOT"
+SIEM_ACCOUNT = "SIEM"
+# The SIEM account's JetStream API as seen from ACCESSBOT: only creating and inspecting
+# its copy of ACCESS (services provision it next to ACCESS).
+SIEM_JS_API = "$JS.siem.API"
+SIEM_COPY_API = (f"STREAM.CREATE.{ACCESS_STREAM}", f"STREAM.INFO.{ACCESS_STREAM}")
 
 PUBLISHES: dict[str, tuple[Subject, ...]] = {
     "intake": (
@@ -111,6 +125,7 @@ def _provisioning() -> list[str]:
     subjects = [f"{JS_API}.INFO"]
     for s in streams:
         subjects += [f"{JS_API}.STREAM.INFO.{s}", f"{JS_API}.STREAM.CREATE.{s}"]
+    subjects += [f"{SIEM_JS_API}.{api}" for api in SIEM_COPY_API]
     return subjects
 
 
@@ -188,20 +203,37 @@ def service_permissions(service: str) -> Permissions:
 
 
 def siem_permissions() -> Permissions:
-    """Read-only: stored ACCESS messages by sequence (`STREAM.MSG.GET`), nothing else.
+    """Read-only, in the SIEM account: its copy of ACCESS by any standard means.
 
-    No consumers at all: a consumer-create request carries its delivery subject in the
-    body, out of reach of permissions, so the siem user could have the server push
-    ACCESS into any other user's inbox (and the unnamed endpoint takes the consumer's
-    name from the body too, which would let it redefine a service's durable).
+    Consumers of every kind (ephemeral, ordered, durable; push or pull) on the copy,
+    and stored messages by sequence. Its push consumers deliver inside SIEM only, so
+    the deliver subject in a create request's body cannot reach a service's inbox.
+    It may not publish (the copy would store it), nor create, change, purge or delete
+    streams (a stream config could name an import to deliver through).
     """
     s = ACCESS_STREAM
     pub = [
         f"{JS_API}.INFO",
+        f"{JS_API}.STREAM.NAMES",
+        f"{JS_API}.STREAM.LIST",
         f"{JS_API}.STREAM.INFO.{s}",
         f"{JS_API}.STREAM.MSG.GET.{s}",
+        f"{JS_API}.DIRECT.GET.{s}",
+        f"{JS_API}.DIRECT.GET.{s}.>",
+        f"{JS_API}.CONSUMER.CREATE.{s}",
+        f"{JS_API}.CONSUMER.CREATE.{s}.>",
+        f"{JS_API}.CONSUMER.DURABLE.CREATE.{s}.>",
+        f"{JS_API}.CONSUMER.INFO.{s}.>",
+        f"{JS_API}.CONSUMER.DELETE.{s}.>",
+        f"{JS_API}.CONSUMER.NAMES.{s}",
+        f"{JS_API}.CONSUMER.LIST.{s}",
+        f"{JS_API}.CONSUMER.MSG.NEXT.{s}.>",
+        f"$JS.ACK.{s}.>",
+        f"$JS.FC.{s}.>",
     ]
-    return Permissions(publish=tuple(pub), subscribe=(f"{inbox_prefix(SIEM_USER)}.>",))
+    # Subscribing anywhere is harmless: SIEM holds nothing but the siem user's own
+    # traffic and the imported events.
+    return Permissions(publish=tuple(pub), subscribe=(">",))
 
 
 def admin_permissions() -> Permissions:
@@ -226,28 +258,61 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
-def render_authorization(passwords: Mapping[str, str | None]) -> str:
-    """The `authorization { users = [...] }` block.
+def account_of(user: str) -> str:
+    """The NATS account a user lives in."""
+    return SIEM_ACCOUNT if user == SIEM_USER else ACCESSBOT_ACCOUNT
+
+
+def _render_user(user: str, perms: Permissions, secret: str | None) -> list[str]:
+    pw = _q(secret) if secret is not None else f"${password_env_var(user)}"
+    lines = [f"      {{user: {_q(user)}, password: {pw}, permissions: {{"]
+    lines.append("        publish: {allow: [")
+    lines += [f"          {_q(s)}," for s in perms.publish]
+    if perms.publish_deny:
+        lines.append("        ], deny: [")
+        lines += [f"          {_q(s)}," for s in perms.publish_deny]
+    lines.append("        ]}")
+    lines.append("        subscribe: {allow: [")
+    lines += [f"          {_q(s)}," for s in perms.subscribe]
+    lines.append("        ]}")
+    lines.append("      }}")
+    return lines
+
+
+def _account_links(account: str) -> list[str]:
+    """ACCESSBOT exports the events to SIEM; SIEM lets ACCESSBOT provision its copy."""
+    events = _q(ACCESS_SUBJECTS)
+    if account == ACCESSBOT_ACCOUNT:
+        exports = [f"{{stream: {events}, accounts: [{SIEM_ACCOUNT}]}}"]
+        imports = [
+            f"{{service: {{account: {SIEM_ACCOUNT}, subject: {_q(f'{JS_API}.{api}')}}}, "
+            f"to: {_q(f'{SIEM_JS_API}.{api}')}}}"
+            for api in SIEM_COPY_API
+        ]
+    else:
+        exports = [
+            f"{{service: {_q(f'{JS_API}.{api}')}, accounts: [{ACCESSBOT_ACCOUNT}]}}"
+            for api in SIEM_COPY_API
+        ]
+        imports = [f"{{stream: {{account: {ACCESSBOT_ACCOUNT}, subject: {events}}}}}"]
+    lines = ["    exports: ["] + [f"      {e}" for e in exports] + ["    ]"]
+    return lines + ["    imports: ["] + [f"      {i}" for i in imports] + ["    ]"]
+
+
+def render_accounts(passwords: Mapping[str, str | None]) -> str:
+    """The `accounts { ... }` block with every user and its permissions.
 
     A password of None renders a `$ENV_VAR` reference that nats-server resolves from
     its environment at start (deploy); a string renders literally (embedded dev server).
     """
-    lines = ["authorization {", "  users = ["]
-    for user, perms in matrix().items():
-        secret = passwords.get(user)
-        pw = _q(secret) if secret is not None else f"${password_env_var(user)}"
-        lines.append(f"    {{user: {_q(user)}, password: {pw}, permissions: {{")
-        lines.append("      publish: {allow: [")
-        lines += [f"        {_q(s)}," for s in perms.publish]
-        if perms.publish_deny:
-            lines.append("      ], deny: [")
-            lines += [f"        {_q(s)}," for s in perms.publish_deny]
-        lines.append("      ]}")
-        lines.append("      subscribe: {allow: [")
-        lines += [f"        {_q(s)}," for s in perms.subscribe]
-        lines.append("      ]}")
-        lines.append("    }}")
-    lines += ["  ]", "}"]
+    lines = ["accounts {"]
+    for account in (ACCESSBOT_ACCOUNT, SIEM_ACCOUNT):
+        lines += [f"  {account}: {{", "    jetstream: enabled", "    users: ["]
+        for user, perms in matrix().items():
+            if account_of(user) == account:
+                lines += _render_user(user, perms, passwords.get(user))
+        lines += ["    ]", *_account_links(account), "  }"]
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
@@ -273,6 +338,6 @@ def render_server_config(
         f"  store_dir: {_q(store_dir)}",
         "}",
         "max_payload: 1MB",
-        render_authorization(passwords),
+        render_accounts(passwords),
     ]
     return "\n".join(parts)

@@ -21,6 +21,7 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from shared.consumers import ConsumerSpec
+from shared.permissions import SIEM_ACCOUNT, SIEM_JS_API
 from shared.subjects import (
     ACCESS_STREAM,
     ACCESS_SUBJECTS,
@@ -202,6 +203,29 @@ async def _ensure_bucket(
         report.unchanged.append(stream)
 
 
+SIEM_COPY = f"{SIEM_ACCOUNT}/{ACCESS_STREAM}"
+
+
+def siem_copy_config(*, max_age_days: int, replicas: int) -> StreamConfig:
+    """The SIEM account's ACCESS: the same events (imported from `access.>`), kept as long."""
+    config = access_stream_config(max_age_days=max_age_days, replicas=replicas)
+    config.description = "Accessbot events: the siem user's read-only copy"
+    return config
+
+
+async def _ensure_siem_copy(
+    js: JetStreamContext, wanted: StreamConfig, report: ProvisionReport
+) -> None:
+    """Created next to ACCESS, before any event, so the copy misses none. Reported as
+    `SIEM/ACCESS`."""
+    siem_js = js._nc.jetstream(prefix=SIEM_JS_API)
+    own = ProvisionReport()
+    await _ensure_stream(siem_js, wanted, own)
+    report.created += [SIEM_COPY for _ in own.created]
+    report.unchanged += [SIEM_COPY for _ in own.unchanged]
+    report.drift += [Drift(SIEM_COPY, d.setting, d.wanted, d.actual) for d in own.drift]
+
+
 async def provision(
     js: JetStreamContext, *, max_age_days: int = 400, replicas: int = 1
 ) -> ProvisionReport:
@@ -209,6 +233,9 @@ async def provision(
     report = ProvisionReport()
     await _ensure_stream(
         js, access_stream_config(max_age_days=max_age_days, replicas=replicas), report
+    )
+    await _ensure_siem_copy(
+        js, siem_copy_config(max_age_days=max_age_days, replicas=replicas), report
     )
     await _ensure_stream(js, timers_stream_config(replicas=replicas), report)
     await _ensure_stream(

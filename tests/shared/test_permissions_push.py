@@ -31,7 +31,7 @@ from shared.consumers import (
     deadletter_sources,
 )
 from shared.kv_reading import latest
-from shared.permissions import ADMIN_USER, USERS, inbox_prefix
+from shared.permissions import ADMIN_USER, SIEM_USER, USERS, inbox_prefix
 from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, TIMERS_STREAM, Bucket, Subject
 from tests.conftest import settings_for
 
@@ -154,13 +154,26 @@ async def test_no_user_can_push_a_stream_into_another_users_inbox(
         await victim_nc.subscribe(stolen, cb=collect)
         await victim_nc.flush()
         async with connected(nats_server, attacker) as nc:
+            own_account: list[Msg] = []  # the same subject inside the attacker's account
+
+            async def collect_own(msg: Msg) -> None:
+                own_account.append(msg)
+
+            if attacker == SIEM_USER:
+                await nc.subscribe(stolen, cb=collect_own)
             tries = [t for stream in STREAMS for t in _attempts(attacker, stream, stolen)]
             answers = await asyncio.gather(*(_answer(nc, subject, body) for subject, body in tries))
             created = [
                 (s, a) for (s, _), a in zip(tries, answers, strict=True) if a and "error" not in a
             ]
-            assert created == [], f"{attacker} created consumers"
-        await asyncio.sleep(0.5)  # what a push consumer would have delivered by now
+            if attacker == SIEM_USER:
+                # The siem user may create consumers, on its own copy of ACCESS in the
+                # SIEM account: they push there (seen below), never into ACCESSBOT.
+                assert {a["stream_name"] for _, a in created} == {ACCESS_STREAM}
+            else:
+                assert created == [], f"{attacker} created consumers"
+            await asyncio.sleep(0.5)  # what a push consumer would have delivered by now
+            assert bool(own_account) == (attacker == SIEM_USER)
 
     assert received == []
     after = {s: await _consumer_names(admin_js, s) for s in STREAMS}
