@@ -1,9 +1,8 @@
 """Reading the ACCESS stream as the read-only `siem` user: one CloudEvents JSON per line.
 
-The `siem` user reads stored messages by sequence (`$JS.API.STREAM.MSG.GET.ACCESS`) and
-creates no consumer: a consumer-create request carries its delivery subject in the body,
-out of reach of subject permissions, so a user allowed to create consumers could have the
-server push the stream into another user's inbox (docs/design-notes.md).
+It reads stored messages by sequence (`$JS.API.STREAM.MSG.GET.ACCESS`), which needs no
+consumer, so it works alike for `siem` (its own account's copy of ACCESS) and for `admin`
+(ACCESSBOT's ACCESS, e.g. for events older than the copy; docs/design-notes.md).
 
 A message that is not a valid event is never skipped silently: it is reported on
 stderr with its stream sequence and reason, and the export exits non-zero.
