@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from accessbot.deploy_config import render_deploy_nats_conf
+from accessbot.natsserver import nats_server_binary
+from shared.permissions import USERS, password_env_var
 from tests.conftest import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -196,3 +198,20 @@ def test_only_intake_publishes_a_port_and_only_on_loopback(resolved: dict[str, A
     [port] = published["intake"]
     assert port in ("127.0.0.1:3000:3000/tcp", "127.0.0.1:3000:3000"), port
     assert _env(resolved, "intake")["SLACK_HTTP_PORT"] == "3000"
+
+
+def test_the_committed_nats_conf_is_accepted_by_nats_server(tmp_path: Path) -> None:
+    """Two accounts (ACCESSBOT, SIEM) with their exports and imports, passwords from the
+    environment as in the NATS container."""
+    env = {password_env_var(user): f"pw-{user}" for user in USERS}
+    result = subprocess.run(  # noqa: S603 - the pinned server binary, our config
+        [nats_server_binary(), "-t", "-c", str(DEPLOY / "nats" / "nats.conf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is valid" in result.stdout + result.stderr
