@@ -7,7 +7,7 @@ from datetime import datetime
 
 from nats.js import JetStreamContext
 
-from services.approvals import SERVICE, SOURCE
+from services.approvals import SERVICE, SOURCE, metrics
 from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
 from services.approvals.settings import ApprovalsSettings
@@ -29,15 +29,19 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     broker = make_broker(settings, name=SERVICE)
     register(broker, app)
 
+    stores: list[RequestStore] = []
+
     async def bind(js: JetStreamContext) -> None:
         async def schedule_expiry(request_id: str, due_at: datetime, *, generation: int) -> None:
             await schedule(
                 js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
             )
 
+        store = RequestStore(await js.key_value(Bucket.REQUESTS.value))
+        stores.append(store)
         app.bind(
             Ports(
-                store=RequestStore(await js.key_value(Bucket.REQUESTS.value)),
+                store=store,
                 devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
                 publisher=EventPublisher(js, source=SOURCE),
                 schedule_expiry=schedule_expiry,
@@ -47,12 +51,17 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     async def bound() -> bool:
         return app.ready
 
+    async def refresh_metrics() -> None:
+        if stores:
+            await metrics.refresh_pending(stores[-1])
+
     return Service(
         name=SERVICE,
         settings=settings,
         broker=broker,
         on_connected=[bind],
         ready_checks={"requests": bound},
+        metrics_refreshes=[refresh_metrics],
     )
 
 

@@ -18,6 +18,9 @@ class Stored:
     revision: int
 
 
+WATCH_IDLE_SECONDS = 5.0
+
+
 class RequestStore:
     """Reads and CAS-writes request records; a lost race returns None, never overwrites."""
 
@@ -49,6 +52,22 @@ class RequestStore:
         except KeyWrongLastSequenceError:
             return None
         return Stored(record, new_revision)
+
+    async def all(self) -> list[RequestRecord]:
+        """Every record, read with one watcher (for the metrics' gauges)."""
+        found: list[RequestRecord] = []
+        watcher = await self._kv.watchall(ignore_deletes=True)
+        try:
+            while True:
+                # nats-py's watcher methods carry no annotations
+                entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
+                if entry is None:  # the marker after the last stored value
+                    break
+                if entry.value is not None:
+                    found.append(RequestRecord.model_validate_json(entry.value))
+        finally:
+            await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
+        return found
 
 
 def _encode(record: RequestRecord) -> bytes:
