@@ -31,6 +31,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
+from shared import tracecontext
 from shared.cloudevents import Envelope, decode_as
 from shared.consumers import ConsumerSpec, advisory_consumer, deadletter_sources, replay_consumer
 from shared.deadletter import (
@@ -259,7 +260,11 @@ def _consume(
             await msg.reject()
             return
         fields = {"consumer": spec.durable, "subject": subject, "type": type_name}
-        with bound_event(request_id, event_id):
+        incoming = tracecontext.from_headers(headers)
+        with (
+            tracecontext.handling(incoming, request_id) as span,
+            bound_event(request_id, event_id, trace_id=span.trace_id),
+        ):
             await _finish(broker, msg, run, fields, letter=letter, max_deliver=spec.max_deliver)
 
     async def consume(msg: NatsMessage) -> None:
