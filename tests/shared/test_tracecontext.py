@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 import structlog
-from structlog.contextvars import merge_contextvars
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from structlog.contextvars import merge_contextvars
 
 from accessbot.natsserver import EmbeddedNats
 from shared.cloudevents import Envelope, decode, encode, to_structured_json
