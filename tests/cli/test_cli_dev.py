@@ -12,6 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from accessbot.dev import DEV_OWNED, DevRun, service_env, setting_names, settings_model
@@ -86,11 +87,17 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
     )  # fmt: skip
     try:
         lines = _read_until(proc, READY_LINE, timeout=120)
+        lines += _read_until(proc, "metrics of notifier:", timeout=10)
         assert "Slack emulator" in lines[0] or "Slack EMULATOR" in lines[0], lines[:3]
         assert "Tailscale EMULATOR" in lines[1], lines[:3]
         for service in ("intake", "approvals", "grants", "notifier"):
             assert any(line.endswith(f"{service} ready") for line in lines), service
         assert (tmp_path / "data" / "nats" / "jetstream").is_dir()
+        for service in ("intake", "approvals", "grants", "notifier"):
+            [url] = [line.split(": ", 2)[-1] for line in lines if f"metrics of {service}:" in line]
+            scraped = httpx.get(url, timeout=5.0)
+            assert scraped.status_code == 200, url
+            assert "# TYPE accessbot_" in scraped.text, url
         started = _processes_with(marker)
         # nats-server, two emulators, four services (the dev process itself too)
         assert len(started) >= 8, started
@@ -171,6 +178,7 @@ def test_dev_uses_an_existing_server_when_nats_url_is_set(
     )  # fmt: skip
     try:
         lines = _read_until(proc, READY_LINE, timeout=120)
+        lines += _read_until(proc, "metrics of notifier:", timeout=10)
         assert any(f"using NATS at {nats_server.url}" in line for line in lines), lines
         assert not any("embedded NATS" in line for line in lines)
         assert not (tmp_path / "data" / "nats").exists()
