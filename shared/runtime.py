@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
 from shared.metrics.exposition import MetricsExposition, Refresh
+from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import bound_deliveries, provision
 from shared.settings import ServiceSettings
 
@@ -52,6 +53,7 @@ class Service:
 
     async def start(self) -> None:
         """Connect, provision, run hooks, start subscribers, serve health."""
+        configure_tracing(self.name)  # OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set
         await self.broker.connect()
         js = self.js
         report = await provision(
@@ -104,6 +106,7 @@ class Service:
             except Exception:
                 log.exception("service.stop_hook_failed")
         await self.broker.stop()
+        await asyncio.to_thread(shutdown_tracing)  # a no-op unless exporting
         self._started = False
         log.info("service.stopped")
 

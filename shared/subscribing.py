@@ -262,7 +262,7 @@ def _consume(
         fields = {"consumer": spec.durable, "subject": subject, "type": type_name}
         incoming = tracecontext.from_headers(headers)
         with (
-            tracecontext.handling(incoming, request_id) as span,
+            tracecontext.handling(incoming, request_id, spec.filter_subject) as span,
             bound_event(request_id, event_id, trace_id=span.trace_id),
         ):
             await _finish(broker, msg, run, fields, letter=letter, max_deliver=spec.max_deliver)

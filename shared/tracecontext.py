@@ -18,9 +18,10 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 TRACEPARENT_HEADER = "ce-traceparent"  # binary mode: `ce-` + the attribute name
 
@@ -105,12 +106,37 @@ def outgoing(request_id: str) -> TraceContext:
     return active if active is not None else request_root(request_id)
 
 
+class SpanStarter(Protocol):
+    """Starts a span named `name` under `parent` (or a root of `trace_id`), yields its context."""
+
+    def __call__(
+        self, name: str, parent: TraceContext | None, trace_id: str
+    ) -> AbstractContextManager[TraceContext]: ...
+
+
 @contextmanager
-def handling(incoming: TraceContext | None, request_id: str) -> Iterator[TraceContext]:
+def _plain_span(name: str, parent: TraceContext | None, trace_id: str) -> Iterator[TraceContext]:
+    del name  # only an exporter records names
+    yield parent.child() if parent is not None else TraceContext(trace_id, new_span_id())
+
+
+_starter: SpanStarter = _plain_span
+
+
+def use_span_starter(starter: SpanStarter | None) -> None:
+    """Record spans with `starter` (`shared.otel` installs OpenTelemetry's); None: ids only."""
+    global _starter  # noqa: PLW0603 - one process-wide choice, made at start-up
+    _starter = starter or _plain_span
+
+
+@contextmanager
+def handling(
+    incoming: TraceContext | None, request_id: str, name: str = "handle"
+) -> Iterator[TraceContext]:
     """Run a handler as a new span: a child of `incoming`, else of the request's trace."""
-    span = incoming.child() if incoming is not None else request_root(request_id)
-    token = _CURRENT.set(span)
-    try:
-        yield span
-    finally:
-        _CURRENT.reset(token)
+    with _starter(name, incoming, request_trace_id(request_id)) as span:
+        token = _CURRENT.set(span)
+        try:
+            yield span
+        finally:
+            _CURRENT.reset(token)
