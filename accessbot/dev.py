@@ -252,9 +252,9 @@ def run_dev(options: DevOptions) -> int:
         _start_services(run, options.profiles_path, logs)
         if not _wait_ready(run, logs):
             return 0 if run.stopping else 1
-        say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
         for line in metrics_lines(run.children):
             say(line)
+        say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
         for line in run.sandbox.try_it() if run.sandbox else []:
             say(line)
         while not run.stopping:
