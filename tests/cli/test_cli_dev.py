@@ -51,18 +51,31 @@ def _processes_with(marker: str) -> list[int]:
 
 
 def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    """Lines up to the one containing `text`.
+
+    Reads the pipe's descriptor directly: select() on a buffered reader misses lines
+    that an earlier readline() already pulled into its buffer (dev prints bursts).
+    """
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
     lines: list[str] = []
+    pending = b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line.rstrip("\n"))
-            if text in line:
+    while True:
+        while b"\n" in pending:
+            raw, pending = pending.split(b"\n", 1)
+            lines.append(raw.decode(errors="replace"))
+            if text in lines[-1]:
                 return lines
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            pending += chunk
         elif proc.poll() is not None:
             break
     pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
