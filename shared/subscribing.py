@@ -166,7 +166,9 @@ async def _dead_letter(
     """
     record = letter.record(deliveries=delivered, error=error, source="handler")
     try:
-        await record_dead_letter(broker.connection.jetstream(), record, on_top_of=letter.on_top_of)
+        stored = await record_dead_letter(
+            broker.connection.jetstream(), record, on_top_of=letter.on_top_of
+        )
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the advisory path records it
         metrics.finished(letter.owner, metrics.Outcome.FAILED)
         log.warning(
@@ -178,7 +180,8 @@ async def _dead_letter(
         await msg.nack(delay=retry_delay(delivered))
         return
     metrics.finished(letter.owner, metrics.Outcome.DEAD_LETTERED)
-    metrics.dead_lettered(letter.owner.durable, "handler")
+    if stored:  # not when the advisory path recorded it first
+        metrics.dead_lettered(letter.owner.durable, "handler")
     await msg.reject()
 
 
@@ -438,10 +441,10 @@ def subscribe_advisories(broker: NatsBroker, service: str) -> None:
                 record = letter.record(
                     deliveries=advisory.deliveries, error=ADVISORY_ERROR, source="advisory"
                 )
-                await record_dead_letter(
+                if await record_dead_letter(
                     broker.connection.jetstream(), record, on_top_of=letter.on_top_of
-                )
-                metrics.dead_lettered(letter.owner.durable, "advisory")
+                ):
+                    metrics.dead_lettered(letter.owner.durable, "advisory")
         except Exception as exc:  # noqa: BLE001 - retried like any handler failure
             delivered = raw.metadata.num_delivered
             log.warning(

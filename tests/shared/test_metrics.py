@@ -27,6 +27,7 @@ from shared.retry import RetryLaterError
 from shared.slack_web import web_client
 from shared.subscribing import subscribe_events
 from tests.conftest import settings_for
+from tests.shared.test_deadletter import NOTIFIER, Handler, crash_on_every_delivery, pending_soon
 
 CONSUMER = "notifier_grant_expired"
 SUBJECT = "access.grant.expired"
@@ -173,3 +174,18 @@ async def test_a_failing_refresh_keeps_the_scrape_answering() -> None:
     text = (await MetricsExposition([broken]).render()).decode()
     assert "accessbot_events_total" in text
     assert value("accessbot_metrics_refresh_failures_total") - failures == 1
+
+
+async def test_a_dead_letter_the_advisory_records_is_counted_once(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    durable = NOTIFIER.durable
+    advised = value("accessbot_dead_letters_total", consumer=durable, source="advisory")
+    await crash_on_every_delivery(admin_js, new_id(), new_id())
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    subscribe_events(broker, NOTIFIER, GrantExpired, Handler("never"))
+    async with broker:
+        await broker.start()
+        await pending_soon(admin_js)
+    after = value("accessbot_dead_letters_total", consumer=durable, source="advisory")
+    assert after - advised == 1
