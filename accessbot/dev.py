@@ -157,6 +157,11 @@ def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> 
     return env
 
 
+def metrics_lines(children: list[Child]) -> list[str]:
+    """Where each service serves Prometheus metrics (its health port)."""
+    return [f"metrics of {c.name}: http://127.0.0.1:{c.health_port}/metrics" for c in children]
+
+
 def _start_services(run: DevRun, profiles: Path, logs: Path) -> None:
     for service in SERVICES:
         port = free_port()
@@ -249,6 +254,8 @@ def run_dev(options: DevOptions) -> int:
         _start_services(run, options.profiles_path, logs)
         if not _wait_ready(run, logs):
             return 0 if run.stopping else 1
+        for line in metrics_lines(run.children):
+            say(line)
         say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
         for line in run.sandbox.try_it() if run.sandbox else []:
             say(line)

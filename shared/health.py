@@ -1,4 +1,4 @@
-"""A tiny HTTP health endpoint: `/healthz` (alive) and `/readyz` (ready to work)."""
+"""A tiny HTTP endpoint: `/healthz` (alive), `/readyz` (ready to work), `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from shared.metrics.exposition import MetricsExposition
+
 ReadyCheck = Callable[[], Awaitable[bool]]
 
 
 class HealthServer:
     """Serves readiness from checks registered by the service's composition root."""
 
-    def __init__(self, service: str, host: str, port: int) -> None:
+    def __init__(
+        self, service: str, host: str, port: int, metrics: MetricsExposition | None = None
+    ) -> None:
         self._service = service
+        self._metrics = metrics or MetricsExposition()
         self._host = host
         self._port = port
         self._checks: dict[str, ReadyCheck] = {}
@@ -40,11 +45,16 @@ class HealthServer:
             status=200 if ready else 503,
         )
 
+    async def _metrics_text(self, _: web.Request) -> web.Response:
+        body = await self._metrics.render()
+        return web.Response(body=body, headers={"Content-Type": self._metrics.content_type})
+
     async def start(self) -> None:
         """Listen on host:port (port 0 picks a free one; see `bound_port`)."""
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics_text)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)

@@ -47,9 +47,13 @@ def configure_logging(
 
 
 @contextmanager
-def bound_event(request_id: str, event_id: str | None = None) -> Iterator[None]:
-    """Bind `request_id` (and `event_id`) to every log line of one handler run."""
-    tokens = structlog.contextvars.bind_contextvars(request_id=request_id, event_id=event_id)
+def bound_event(
+    request_id: str, event_id: str | None = None, *, trace_id: str | None = None
+) -> Iterator[None]:
+    """Bind `request_id` (and `event_id`, `trace_id`) to every log line of one handler run."""
+    tokens = structlog.contextvars.bind_contextvars(
+        request_id=request_id, event_id=event_id, trace_id=trace_id
+    )
     try:
         yield
     finally:

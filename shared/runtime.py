@@ -18,6 +18,8 @@ from nats.js import JetStreamContext
 
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
+from shared.metrics.exposition import MetricsExposition, Refresh
+from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import bound_deliveries, provision
 from shared.settings import ServiceSettings
 
@@ -39,6 +41,8 @@ class Service:
     # Run on stop, in reverse order.
     on_stop: list[Hook] = field(default_factory=list)
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    # Run before a `/metrics` answer (at most every few seconds): set gauges from state.
+    metrics_refreshes: list[Refresh] = field(default_factory=list)
     health: HealthServer | None = None
     _started: bool = False
 
@@ -49,6 +53,7 @@ class Service:
 
     async def start(self) -> None:
         """Connect, provision, run hooks, start subscribers, serve health."""
+        configure_tracing(self.name)  # OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set
         await self.broker.connect()
         js = self.js
         report = await provision(
@@ -77,7 +82,10 @@ class Service:
         self._started = True
         if self.settings.health_port is not None:
             self.health = HealthServer(
-                self.name, self.settings.health_host, self.settings.health_port
+                self.name,
+                self.settings.health_host,
+                self.settings.health_port,
+                MetricsExposition(self.metrics_refreshes),
             )
             self.health.add_check("nats", self._nats_ok)
             for name, check in self.ready_checks.items():
@@ -98,6 +106,7 @@ class Service:
             except Exception:
                 log.exception("service.stop_hook_failed")
         await self.broker.stop()
+        await asyncio.to_thread(shutdown_tracing)  # a no-op unless exporting
         self._started = False
         log.info("service.stopped")
 

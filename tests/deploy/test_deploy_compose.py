@@ -17,6 +17,7 @@ from tests.conftest import REPO_ROOT
 DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
 SERVICES = ("intake", "approvals", "grants", "notifier")
+MONITORING = ("prometheus", "grafana")
 
 
 def _docker_compose() -> str:
@@ -44,7 +45,11 @@ def _env_file(tmp_path: Path) -> Path:
 
 def _config(tmp_path: Path, compose: Path = COMPOSE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed tool, our files
-        [_docker_compose(), "--env-file", str(_env_file(tmp_path)), "-f", str(compose), "config"],
+        [
+            _docker_compose(),
+            *("--env-file", str(_env_file(tmp_path)), "-f", str(compose)),
+            *("--profile", "monitoring", "config"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -65,8 +70,8 @@ def _env(config: dict[str, Any], service: str) -> dict[str, str]:
 
 
 def test_compose_file_validates(resolved: dict[str, Any]) -> None:
-    assert set(resolved["services"]) == {"nats", *SERVICES}
-    assert "nats-data" in resolved["volumes"]
+    assert set(resolved["services"]) == {"nats", *SERVICES, *MONITORING}
+    assert {"nats-data", "prometheus-data", "grafana-data"} <= set(resolved["volumes"])
 
 
 def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
@@ -111,7 +116,7 @@ def test_each_service_connects_as_its_own_nats_user(resolved: dict[str, Any]) ->
 
 
 def test_services_have_healthchecks_and_restart_policies(resolved: dict[str, Any]) -> None:
-    for service in ("nats", *SERVICES):
+    for service in ("nats", *SERVICES, *MONITORING):
         spec = resolved["services"][service]
         assert spec["restart"] == "unless-stopped"
         assert spec["healthcheck"]["test"][0] == "CMD"
