@@ -9,6 +9,7 @@ from faststream.nats import NatsBroker
 from faststream.security import SASLPlaintext
 from nats.aio.client import Client
 
+from shared.logging import library_logger
 from shared.permissions import inbox_prefix
 from shared.settings import ServiceSettings
 
@@ -38,4 +39,4 @@ def make_broker(settings: ServiceSettings, *, name: str, **extra: Any) -> NatsBr
     options = connect_options(settings, name=name)
     user, password = options.pop("user", None), options.pop("password", None)
     security = SASLPlaintext(username=user, password=password or "") if user is not None else None
-    return NatsBroker(**options, security=security, **extra)
+    return NatsBroker(**options, security=security, logger=library_logger(), **extra)
