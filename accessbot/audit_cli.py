@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from datetime import UTC, datetime
 
-from shared.connection import connect
+import structlog
+from nats.aio.client import Client
+
+from shared.connection import connect, reachability_for
+from shared.logging import configure_from_env
 from shared.permissions import SIEM_USER
+from shared.reachability import NatsRefusedError, StoppedError, until_stopped
 from shared.settings import ServiceSettings
+
+EXIT_REFUSED = 2
+CLOSE_SECONDS = 2.0
+log = structlog.get_logger("accessbot.audit")
 
 
 def _moment(text: str) -> datetime:
@@ -30,11 +40,17 @@ def _settings() -> ServiceSettings:
 async def _export(args: argparse.Namespace) -> int:
     from accessbot.audit import export
 
-    nc = await connect(_settings(), name="audit-export")
+    stopping = _on_signal()
+    nc = await _connect_or_stop("audit-export", stopping)
+    if isinstance(nc, int):
+        return nc
     try:
-        counts = await export(nc, since=args.since, until=args.until)
+        counts = await until_stopped(export(nc, since=args.since, until=args.until), stopping)
+    except StoppedError:
+        print("export interrupted: what was printed is incomplete", file=sys.stderr)
+        return 1
     finally:
-        await nc.close()
+        await _close(nc)
     print(f"exported {counts.written} events", file=sys.stderr)
     if counts.invalid:
         print(f"{counts.invalid} stored messages were not valid events", file=sys.stderr)
@@ -45,16 +61,46 @@ async def _export(args: argparse.Namespace) -> int:
 async def _tail(args: argparse.Namespace) -> int:
     from accessbot.audit import tail
 
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
-    nc = await connect(_settings(), name="audit-tail")
+    stopping = _on_signal()
+    nc = await _connect_or_stop("audit-tail", stopping)
+    if isinstance(nc, int):
+        return nc
     try:
         counts = await tail(nc, since=args.since, stop=stopping.is_set)
     finally:
-        await nc.close()
+        await _close(nc)
     return 1 if counts.invalid else 0
+
+
+async def _close(nc: Client) -> None:
+    """Close, but not for longer than a signal's patience (NATS may be gone by now)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(nc.close(), timeout=CLOSE_SECONDS)
+
+
+def _on_signal() -> asyncio.Event:
+    """An event SIGINT or SIGTERM sets (instead of interrupting the loop)."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, event.set)
+    return event
+
+
+async def _connect_or_stop(name: str, stopping: asyncio.Event) -> Client | int:
+    """Connect as siem, saying where at once and why not every few seconds; an exit
+    code instead when a signal came first (0) or the password was refused (2)."""
+    configure_from_env("audit")
+    settings = _settings()
+    reach = reachability_for(settings)
+    reach.announce()
+    try:
+        return await until_stopped(connect(settings, name=name, reachability=reach), stopping)
+    except StoppedError:
+        return 0
+    except NatsRefusedError as exc:
+        log.error("%s", exc, hint="set NATS_USER and NATS_PASSWORD (the siem user's)")
+        return EXIT_REFUSED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -35,7 +35,7 @@ class _IdleTolerantPull(PullStreamSubscriber):
 
     async def _consume_pull(self, cb: Callable[[Msg], Coroutine[Any, Any, Any]]) -> None:
         """FastStream's loop (stream_pull_subscriber.py), suppressing `IDLE_FETCH_ERRORS`."""
-        assert self.subscription  # noqa: S101 - FastStream's own invariant
+        assert self.subscription
         while self.running:
             messages: list[Msg] = []
             with suppress(*IDLE_FETCH_ERRORS):
@@ -54,7 +54,7 @@ class IdleTolerantPullSubscriber(_IdleTolerantPull):
     __slots__ = ()
 
 
-class IdleTolerantConcurrentPullSubscriber(  # type: ignore[misc] # FastStream's own MRO
+class IdleTolerantConcurrentPullSubscriber(
     _IdleTolerantPull, ConcurrentPullStreamSubscriber
 ):
     """A `ConcurrentPullStreamSubscriber` (max_workers > 1) with the same loop."""

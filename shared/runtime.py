@@ -3,6 +3,10 @@
 Each service's `bootstrap.py` builds a `Service` (settings, clients, broker, hooks);
 `run_service` runs it until SIGINT/SIGTERM. Tests build the same `Service` with
 emulator URLs and drive `start`/`stop` themselves.
+
+`run_service` says at once where it connects, serves health before connecting (so
+`/healthz` tells why it is not ready while NATS is unreachable), and a signal ends it
+within `STOP_SECONDS` in any state: connecting, running or draining.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
+from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
 from shared.provisioning import bound_deliveries, provision
+from shared.reachability import NatsReachability, NatsRefusedError, StoppedError, until_stopped
 from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
+STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
+EXIT_REFUSED = 2
 log = structlog.get_logger("accessbot.runtime")
 
 
@@ -41,6 +49,14 @@ class Service:
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     health: HealthServer | None = None
     _started: bool = False
+    _reachability: NatsReachability | None = None
+
+    @property
+    def reachability(self) -> NatsReachability:
+        """Where the broker connects, and why it is not connected (see shared.reachability)."""
+        if self._reachability is None:
+            self._reachability = broker_reachability(self.broker, self.settings)
+        return self._reachability
 
     @property
     def js(self) -> JetStreamContext:
@@ -50,6 +66,7 @@ class Service:
     async def start(self) -> None:
         """Connect, provision, run hooks, start subscribers, serve health."""
         await self.broker.connect()
+        await self.reachability.on_connected()
         js = self.js
         report = await provision(
             js,
@@ -75,15 +92,19 @@ class Service:
         for started in self.on_started:
             await started()
         self._started = True
-        if self.settings.health_port is not None:
-            self.health = HealthServer(
-                self.name, self.settings.health_host, self.settings.health_port
-            )
-            self.health.add_check("nats", self._nats_ok)
-            for name, check in self.ready_checks.items():
-                self.health.add_check(name, check)
-            await self.health.start()
+        await self.serve_health()
         log.info("service.ready", nats_user=self.settings.nats_user)
+
+    async def serve_health(self) -> None:
+        """Listen on the health port, if one is set (once; before connecting is fine)."""
+        if self.settings.health_port is None or self.health is not None:
+            return
+        self.health = HealthServer(self.name, self.settings.health_host, self.settings.health_port)
+        self.health.add_check("nats", self._nats_ok)
+        for name, check in self.ready_checks.items():
+            self.health.add_check(name, check)
+        self.health.add_reason(lambda: self.reachability.reason)
+        await self.health.start()
 
     async def _nats_ok(self) -> bool:
         return self._started and self.broker.connection.is_connected
@@ -92,6 +113,7 @@ class Service:
         """Stop health, hooks (reverse order) and the broker."""
         if self.health is not None:
             await self.health.stop()
+            self.health = None
         for hook in reversed(self.on_stop):
             try:
                 await hook()
@@ -103,13 +125,31 @@ class Service:
 
 
 async def run_service(service: Service) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`.
+
+    A refused NATS password ends the process with exit code 2 and one line.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
+    service.reachability.announce()
     try:
+        await service.serve_health()
+        await until_stopped(service.start(), stop)
         await stop.wait()
-    finally:
-        await service.stop()
+    except StoppedError:
+        log.info("service.stopping", state="connecting")
+    except NatsRefusedError as exc:
+        log.error("%s", exc, hint="check NATS_USER and NATS_PASSWORD")
+        await _stop_within(service, STOP_SECONDS)
+        raise SystemExit(EXIT_REFUSED) from None
+    await _stop_within(service, STOP_SECONDS)
+
+
+async def _stop_within(service: Service, seconds: float) -> None:
+    """Stop, giving in-flight handlers until the deadline (unacked messages come back)."""
+    try:
+        await asyncio.wait_for(service.stop(), timeout=seconds - 1.0)
+    except TimeoutError:
+        log.warning("service.stop_timed_out", seconds=seconds - 1.0)
