@@ -8,15 +8,23 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 
 import structlog
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 from shared.connection import connect, reachability_for
 from shared.logging import configure_from_env
 from shared.permissions import SIEM_USER
-from shared.reachability import NatsRefusedError, StoppedError, until_stopped
+from shared.reachability import (
+    NatsReachability,
+    NatsRefusedError,
+    StoppedError,
+    describe_failure,
+    until_stopped,
+)
 from shared.settings import ServiceSettings
 
 EXIT_REFUSED = 2
@@ -41,7 +49,8 @@ async def _export(args: argparse.Namespace) -> int:
     from accessbot.audit import export
 
     stopping = _on_signal()
-    nc = await _connect_or_stop("audit-export", stopping)
+    reach = reachability_for(_settings())
+    nc = await _connect_or_stop("audit-export", reach, stopping)
     if isinstance(nc, int):
         return nc
     try:
@@ -49,8 +58,10 @@ async def _export(args: argparse.Namespace) -> int:
     except StoppedError:
         print("export interrupted: what was printed is incomplete", file=sys.stderr)
         return 1
+    except NatsError as exc:
+        return _failed(exc)
     finally:
-        await _close(nc)
+        await _close(nc, reach)
     print(f"exported {counts.written} events", file=sys.stderr)
     if counts.invalid:
         print(f"{counts.invalid} stored messages were not valid events", file=sys.stderr)
@@ -62,19 +73,29 @@ async def _tail(args: argparse.Namespace) -> int:
     from accessbot.audit import tail
 
     stopping = _on_signal()
-    nc = await _connect_or_stop("audit-tail", stopping)
+    reach = reachability_for(_settings())
+    nc = await _connect_or_stop("audit-tail", reach, stopping)
     if isinstance(nc, int):
         return nc
     try:
         counts = await tail(nc, since=args.since, stop=stopping.is_set)
+    except NatsError as exc:
+        return _failed(exc)
     finally:
-        await _close(nc)
+        await _close(nc, reach)
     return 1 if counts.invalid else 0
 
 
-async def _close(nc: Client) -> None:
+def _failed(exc: NatsError) -> int:
+    """JetStream said no (e.g. no ACCESS stream before the services first ran)."""
+    log.error("audit.failed", reason=describe_failure(exc))
+    return 1
+
+
+async def _close(nc: Client, reach: NatsReachability) -> None:
     """Close, but not for longer than a signal's patience (NATS may be gone by now)."""
-    with contextlib.suppress(TimeoutError):
+    reach.closing()
+    with contextlib.suppress(TimeoutError, OSError, NatsError):
         await asyncio.wait_for(nc.close(), timeout=CLOSE_SECONDS)
 
 
@@ -87,12 +108,12 @@ def _on_signal() -> asyncio.Event:
     return event
 
 
-async def _connect_or_stop(name: str, stopping: asyncio.Event) -> Client | int:
+async def _connect_or_stop(
+    name: str, reach: NatsReachability, stopping: asyncio.Event
+) -> Client | int:
     """Connect as siem, saying where at once and why not every few seconds; an exit
     code instead when a signal came first (0) or the password was refused (2)."""
-    configure_from_env("audit")
     settings = _settings()
-    reach = reachability_for(settings)
     reach.announce()
     try:
         return await until_stopped(connect(settings, name=name, reachability=reach), stopping)
@@ -101,6 +122,11 @@ async def _connect_or_stop(name: str, stopping: asyncio.Event) -> Client | int:
     except NatsRefusedError as exc:
         log.error("%s", exc, hint="set NATS_USER and NATS_PASSWORD (the siem user's)")
         return EXIT_REFUSED
+
+
+def _run(command: Coroutine[None, None, int]) -> int:
+    configure_from_env("audit")
+    return asyncio.run(command)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,9 +138,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     tail = audit_sub.add_parser("tail", help="print new events as they happen")
     tail.add_argument("--since", type=_moment, default=None, help="start from this time")
-    tail.set_defaults(func=lambda a: asyncio.run(_tail(a)))
+    tail.set_defaults(func=lambda a: _run(_tail(a)))
     export = audit_sub.add_parser("export", help="print stored events between two times")
     export.add_argument("--since", type=_moment, default=None)
     export.add_argument("--until", type=_moment, default=None)
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
-    export.set_defaults(func=lambda a: asyncio.run(_export(a)))
+    export.set_defaults(func=lambda a: _run(_export(a)))

@@ -54,9 +54,7 @@ class IdleTolerantPullSubscriber(_IdleTolerantPull):
     __slots__ = ()
 
 
-class IdleTolerantConcurrentPullSubscriber(
-    _IdleTolerantPull, ConcurrentPullStreamSubscriber
-):
+class IdleTolerantConcurrentPullSubscriber(_IdleTolerantPull, ConcurrentPullStreamSubscriber):
     """A `ConcurrentPullStreamSubscriber` (max_workers > 1) with the same loop."""
 
     __slots__ = ()

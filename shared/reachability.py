@@ -26,6 +26,7 @@ RECONNECT_WAIT_SECONDS = 2  # nats-py's pause between attempts on one server
 CONNECT_TIMEOUT_SECONDS = 2  # nats-py's TCP + handshake limit per attempt
 
 log = structlog.get_logger("accessbot.nats")
+CONNECTION_LOST = (OSError, nats_errors.StaleConnectionError, nats_errors.ConnectionClosedError)
 
 
 class NatsRefusedError(Exception):
@@ -91,6 +92,7 @@ class NatsReachability:
         self._clock = clock
         self._log_every = log_every
         self._last_line: float | None = None
+        self._closing = False
 
     @property
     def target(self) -> str:
@@ -109,15 +111,22 @@ class NatsReachability:
             "reconnected_cb": self.on_connected,
         }
 
+    def closing(self) -> None:
+        """We close the connection ourselves: what follows is no news."""
+        self._closing = True
+
     async def on_error(self, exc: Exception) -> None:
         """Every failed attempt (and asynchronous errors once connected)."""
+        if self._closing:
+            return
         reason = describe_failure(exc)
         if is_refusal(exc) and not self._connected_once:
             self.reason = f"NATS at {self.url} refused the password of {self.user}"
             raise NatsRefusedError(self.reason) from None
         if self._connected_once and self.reason is None:
-            # Connected: a server-reported problem (e.g. a permission), not reachability.
-            log.warning("nats.error", reason=reason)
+            if not isinstance(exc, CONNECTION_LOST):  # a loss is told by on_disconnected
+                # Connected: a server-reported problem (e.g. a permission).
+                log.warning("nats.error", reason=reason)
             return
         self.reason = f"cannot reach NATS at {self.target}: {reason}"
         now = self._clock()
@@ -135,7 +144,7 @@ class NatsReachability:
 
     async def on_disconnected(self) -> None:
         """Lost the connection; nats-py retries."""
-        if self._connected_once and self.reason is None:
+        if self._connected_once and self.reason is None and not self._closing:
             self.reason = f"lost the connection to NATS at {self.target}; reconnecting"
             log.warning("%s", self.reason, url=self.url, user=self.user)
 

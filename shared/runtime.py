@@ -14,17 +14,25 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import structlog
 from faststream.nats import NatsBroker
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
 from shared.provisioning import bound_deliveries, provision
-from shared.reachability import NatsReachability, NatsRefusedError, StoppedError, until_stopped
+from shared.reachability import (
+    NatsReachability,
+    NatsRefusedError,
+    StoppedError,
+    describe_failure,
+    until_stopped,
+)
 from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -119,7 +127,14 @@ class Service:
                 await hook()
             except Exception:
                 log.exception("service.stop_hook_failed")
-        await self.broker.stop()
+        self.reachability.closing()
+        try:
+            await self.broker.stop()  # drains: in-flight handlers finish, then close
+        except (NatsError, OSError) as exc:
+            # Reconnecting: nothing to drain into; unacked messages are redelivered.
+            log.warning("service.stopped_without_drain", reason=describe_failure(exc))
+            with suppress(NatsError, OSError):
+                await self.broker.connection.close()
         self._started = False
         log.info("service.stopped")
 
