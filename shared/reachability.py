@@ -109,6 +109,7 @@ class NatsReachability:
             "error_cb": self.on_error,
             "disconnected_cb": self.on_disconnected,
             "reconnected_cb": self.on_connected,
+            "closed_cb": self.on_closed,
         }
 
     def closing(self) -> None:
@@ -143,14 +144,24 @@ class NatsReachability:
         self._last_line = None
 
     async def on_disconnected(self) -> None:
-        """Lost the connection; nats-py retries."""
+        """Lost the connection (nats-py retries), or closing it: told apart next turn."""
         if self._connected_once and self.reason is None and not self._closing:
             self.reason = f"lost the connection to NATS at {self.target}; reconnecting"
+            # A close calls closed_cb right after this, without yielding in between.
+            asyncio.get_running_loop().call_soon(self._tell_loss)
+
+    async def on_closed(self) -> None:
+        """The client is closed for good (our `close()`): nothing more to tell."""
+        self._closing = True
+
+    def _tell_loss(self) -> None:
+        if not self._closing and self.reason is not None:
             log.warning("%s", self.reason, url=self.url, user=self.user)
 
 
-async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
-    """Await `work` unless `stop` is set first; then cancel it and raise `StoppedError`."""
+async def until_stopped(work: Awaitable[T], stop: asyncio.Event, *, grace: float = 1.0) -> T:
+    """Await `work` unless `stop` is set first; then cancel it, give its cleanup up to
+    `grace` seconds, and raise `StoppedError`."""
     task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
     try:
@@ -160,7 +171,7 @@ async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
     if task.done():
         return task.result()
     task.cancel()
-    await asyncio.wait({task}, timeout=1.0)
+    await asyncio.wait({task}, timeout=grace)
     raise StoppedError
 
 
