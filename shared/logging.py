@@ -22,10 +22,11 @@ import structlog
 LogFormat = Literal["auto", "json", "console"]
 
 # FastStream logs a line per subscriber at start, per message handled and per task
-# callback at stop, all at INFO; our subscribers log one canonical line per event, so
-# its chatter shows only with LOG_LEVEL=DEBUG. Its warnings and errors always show.
+# callback at stop, all at INFO (httpx a line per request); our subscribers and clients
+# log one canonical line per event or call, so this chatter shows only with
+# LOG_LEVEL=DEBUG. Their warnings and errors always show.
 FASTSTREAM_LOGGER = "faststream"
-CHATTY_LIBRARIES = (FASTSTREAM_LOGGER, "nats", "aiohttp", "asyncio")
+CHATTY_LIBRARIES = (FASTSTREAM_LOGGER, "nats", "aiohttp", "asyncio", "httpx", "httpcore")
 
 # Shared by our events and foreign records, so both carry the same keys.
 _SHARED_PROCESSORS: list[structlog.types.Processor] = [
