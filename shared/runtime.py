@@ -153,12 +153,16 @@ async def run_service(service: Service) -> None:
         await service.serve_health()
         await until_stopped(service.start(), stop)
         await stop.wait()
+        log.info("service.stopping", state="running")
     except StoppedError:
         log.info("service.stopping", state="connecting")
     except NatsRefusedError as exc:
         log.error("%s", exc, hint="check NATS_USER and NATS_PASSWORD")
         await _stop_within(service, STOP_SECONDS)
         raise SystemExit(EXIT_REFUSED) from None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
     await _stop_within(service, STOP_SECONDS)
 
 
