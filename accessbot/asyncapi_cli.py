@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from accessbot.cli_args import output_file, write_output
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -13,14 +14,14 @@ def _run(args: argparse.Namespace) -> int:
     text = render_yaml()
     if args.output is None:
         sys.stdout.write(text)
-    else:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}")
-    return 0
+        return 0
+    return write_output(args.output, text, prog="accessbot asyncapi")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the command to the `accessbot` parser."""
     parser = sub.add_parser("asyncapi", help="print the AsyncAPI document of the event stream")
-    parser.add_argument("--output", type=Path, default=None, help="write to a file instead")
+    parser.add_argument(
+        "--output", type=output_file, default=None, help="write to this file instead of stdout"
+    )
     parser.set_defaults(func=_run)

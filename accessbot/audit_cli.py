@@ -9,12 +9,12 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 
 import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
+from accessbot.cli_args import moment, usage_error
 from shared.connection import connect, reachability_for
 from shared.logging import configure_from_env
 from shared.permissions import SIEM_USER
@@ -32,12 +32,6 @@ CLOSE_SECONDS = 2.0
 log = structlog.get_logger("accessbot.audit")
 
 
-def _moment(text: str) -> datetime:
-    """RFC 3339, or a date; naive values are taken as UTC."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _settings() -> ServiceSettings:
     overrides: dict[str, object] = {}
     if not os.environ.get("NATS_USER"):
@@ -48,6 +42,12 @@ def _settings() -> ServiceSettings:
 async def _export(args: argparse.Namespace) -> int:
     from accessbot.audit import export
 
+    if args.since is not None and args.until is not None and args.since > args.until:
+        return usage_error(
+            "accessbot audit export",
+            f"--since {args.since:%Y-%m-%dT%H:%M:%SZ} is after --until "
+            f"{args.until:%Y-%m-%dT%H:%M:%SZ}: no event could match",
+        )
     stopping = _on_signal()
     reach = reachability_for(_settings())
     nc = await _connect_or_stop("audit-export", reach, stopping)
@@ -129,18 +129,30 @@ def _run(command: Coroutine[None, None, int]) -> int:
     return asyncio.run(command)
 
 
+_WHEN = "a time (2026-03-01, 2026-03-01T09:30:00Z; no zone means UTC) or a duration ago (1h, 2d)"
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `audit tail` and `audit export` to the `accessbot` parser."""
     audit = sub.add_parser(
         "audit",
         help="read the event stream as the read-only siem user (NATS_URL, NATS_PASSWORD)",
     )
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
     tail = audit_sub.add_parser("tail", help="print new events as they happen")
-    tail.add_argument("--since", type=_moment, default=None, help="start from this time")
+    tail.add_argument("--since", type=moment, default=None, help="start from this time; " + _WHEN)
     tail.set_defaults(func=lambda a: _run(_tail(a)))
     export = audit_sub.add_parser("export", help="print stored events between two times")
-    export.add_argument("--since", type=_moment, default=None)
-    export.add_argument("--until", type=_moment, default=None)
-    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.add_argument(
+        "--since",
+        type=moment,
+        default=None,
+        help="from this time (default: the first event); " + _WHEN,
+    )
+    export.add_argument(
+        "--until", type=moment, default=None, help="up to this time (default: now); " + _WHEN
+    )
+    export.add_argument(
+        "--format", choices=["jsonl"], default="jsonl", help="one CloudEvent JSON object a line"
+    )
     export.set_defaults(func=lambda a: _run(_export(a)))

@@ -6,8 +6,20 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
+from importlib.metadata import version
 from pathlib import Path
 
+from accessbot.cli_args import (
+    OneLineParser,
+    base_url,
+    duration,
+    folder,
+    output_file,
+    port,
+    positive_int,
+    write_output,
+)
 from shared.permissions import SERVICES
 
 EXIT_OK = 0
@@ -62,7 +74,8 @@ def _profiles_check(args: argparse.Namespace) -> int:
 def _health(args: argparse.Namespace) -> int:
     from accessbot.health_check import check_health
 
-    return check_health(args.service, url=args.url, timeout=args.timeout)
+    timeout: timedelta = args.timeout
+    return check_health(args.service, url=args.url, timeout=timeout.total_seconds())
 
 
 def _nats_config(args: argparse.Namespace) -> int:
@@ -71,58 +84,87 @@ def _nats_config(args: argparse.Namespace) -> int:
     text = render_deploy_nats_conf()
     if args.output is None:
         sys.stdout.write(text)
-    else:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}")
-    return EXIT_OK
+        return EXIT_OK
+    return write_output(args.output, text, prog="accessbot nats-config")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="accessbot",
         description="Just-in-time Tailscale access, requested and approved in Slack.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {version('accessbot')}",
+        help="print the version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     dev = sub.add_parser(
         "dev",
         help="run everything on this machine: embedded NATS, the four services, "
         "and the Slack/Tailscale emulators where no credentials are set",
     )
-    dev.add_argument("--data-dir", type=Path, default=None, help="JetStream and logs directory")
-    dev.add_argument("--nats-port", type=int, default=4222, help="embedded NATS port")
-    dev.add_argument("--profiles", type=Path, default=Path("profiles.yaml"))
-    dev.add_argument("--devices", type=int, default=200, help="devices in the emulated tailnet")
+    dev.add_argument("--data-dir", type=folder, default=None, help="JetStream and logs directory")
+    dev.add_argument("--nats-port", type=port, default=4222, help="embedded NATS port")
+    dev.add_argument(
+        "--profiles", type=Path, default=Path("profiles.yaml"), help="the profiles file to run"
+    )
+    dev.add_argument(
+        "--devices", type=positive_int, default=200, help="devices in the emulated tailnet"
+    )
     dev.set_defaults(func=_dev)
 
     serve = sub.add_parser("serve", help="run one service (what docker compose runs)")
-    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("service", choices=SERVICES, help="the service to run")
     serve.set_defaults(func=_serve)
 
     profiles = sub.add_parser("profiles", help="access profiles")
-    profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)
+    profiles_sub = profiles.add_subparsers(
+        dest="profiles_command", metavar="COMMAND", required=True
+    )
     check = profiles_sub.add_parser("check", help="validate profiles.yaml")
-    check.add_argument("path", type=Path, nargs="?", default=Path("profiles.yaml"))
+    check.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        default=Path("profiles.yaml"),
+        help="the file to check (default: profiles.yaml)",
+    )
     check.set_defaults(func=_profiles_check)
 
     health = sub.add_parser("health", help="exit 0 when a service reports ready")
-    health.add_argument("service", choices=SERVICES)
-    health.add_argument("--url", default=None, help="readiness URL (default from HEALTH_PORT)")
-    health.add_argument("--timeout", type=float, default=3.0)
+    health.add_argument("service", choices=SERVICES, help="the service expected to answer")
+    health.add_argument(
+        "--url",
+        type=base_url,
+        default=None,
+        help="the service's health address, e.g. http://127.0.0.1:8081 (/readyz is added); "
+        "default: HEALTH_HOST and HEALTH_PORT",
+    )
+    health.add_argument(
+        "--timeout",
+        type=duration(minimum=timedelta(seconds=1), maximum=timedelta(minutes=5)),
+        default=timedelta(seconds=3),
+        help="how long to wait for an answer, e.g. 3s (default 3s)",
+    )
     health.set_defaults(func=_health)
 
     nats_config = sub.add_parser(
         "nats-config", help="render deploy/nats/nats.conf from the permission matrix"
     )
-    nats_config.add_argument("--output", type=Path, default=None)
+    nats_config.add_argument(
+        "--output", type=output_file, default=None, help="write to this file instead of stdout"
+    )
     nats_config.set_defaults(func=_nats_config)
 
     _register_optional(sub)
     return parser
 
 
-def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_optional(sub: argparse._SubParsersAction[OneLineParser]) -> None:
     """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter)."""
     for name in ("audit", "demo", "asyncapi", "deadletter"):
         try:

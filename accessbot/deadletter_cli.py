@@ -139,7 +139,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "deadletter",
         help="messages a consumer gave up on: list, replay (as the admin NATS user)",
     )
-    dl_sub = deadletter.add_subparsers(dest="deadletter_command", required=True)
+    dl_sub = deadletter.add_subparsers(dest="deadletter_command", metavar="COMMAND", required=True)
     listing = dl_sub.add_parser("list", help="dead-lettered messages not replayed yet")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(func=lambda a: asyncio.run(_list(a)))

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from accessbot.demo_render import Names, clip, json_value, render_mrkdwn
 from accessbot.harness import Harness, start_harness
 from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request, press_in_dm
@@ -54,12 +55,13 @@ profiles:
 """
 
 
-def describe(event: Event) -> str:  # noqa: PLR0911 - one case per event type reads best
-    """One line about an event, for the timeline."""
+def describe(event: Event, names: Names) -> str:  # noqa: PLR0911 - one case per event type
+    """One line about an event, for the timeline (devices by name, values as JSON)."""
     match event:
         case RequestSubmitted():
             return (
-                f"{event.requester.email} asks for {event.profile_id} on {event.device_id} "
+                f"{event.requester.email} asks for {event.profile_id} on "
+                f"{names.device(event.device_id)} "
                 f"for {event.duration_seconds}s: {event.reason!r}"
             )
         case ApprovalRequested():
@@ -71,44 +73,60 @@ def describe(event: Event) -> str:  # noqa: PLR0911 - one case per event type re
                 ", ".join(p.email for p in event.approvers) or "rule"
             )
         case GrantApplied():
-            until = f"{event.expires_at:%H:%M:%S}"
-            return f"{event.attribute}={event.value} set on {event.device_id} until {until}"
+            until = f"{event.expires_at.astimezone():%H:%M:%S %Z}"
+            return (
+                f"{event.attribute}={json_value(event.value)} set on "
+                f"{names.device(event.device_id)} until {until}"
+            )
         case GrantExpired():
-            return f"{event.attribute} removed from {event.device_id}"
-    fields = event.model_dump(exclude={"schema_version", "request_id", "requester"})
-    return ", ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, [], ""))
+            return f"{event.attribute} removed from {names.device(event.device_id)}"
+    fields = event.model_dump(mode="json", exclude={"schema_version", "request_id", "requester"})
+    return ", ".join(f"{k}={json_value(v)}" for k, v in fields.items() if v not in (None, [], ""))
 
 
-def _first_line(text: str, width: int = 110) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+def device_names(harness: Harness) -> dict[str, str]:
+    """nodeId -> the hostname people know the device by (as the notifier shows it)."""
+    return {d["nodeId"]: d.get("hostname") or d["name"] for d in harness.tailscale.devices()}
 
 
-def print_events(events: list[Envelope[Event]], start: float, out: TextIO) -> None:
+def demo_names(harness: Harness) -> Names:
+    """Who and what the ids in the demo's events and Slack messages stand for."""
+    workspace = harness.slack.workspace
+    people = {u.id: u.real_name or u.name for u in workspace.users.values()}
+    channels = {c.id: c.name for c in workspace.channels.values()}
+    return Names(people=people, channels=channels, devices=device_names(harness))
+
+
+def print_events(
+    events: list[Envelope[Event]], start: float, out: TextIO, names: Names | None = None
+) -> None:
     """The ACCESS stream: time since start, subject, publisher, summary."""
     print("\nEvent stream (JetStream ACCESS, as a SIEM reads it):", file=out)
     for envelope in events:
         offset = envelope.meta.time.timestamp() - start
         source = envelope.meta.source.removeprefix("accessbot/")
         subject = envelope.event.SUBJECT.value
-        print(f"  +{offset:6.2f}s  {subject:28} {source:9} {describe(envelope.event)}", file=out)
+        line = describe(envelope.event, names or Names())
+        print(f"  +{offset:6.2f}s  {subject:28} {source:9} {line}", file=out)
 
 
-def print_slack(harness: Harness, start: float, out: TextIO) -> None:
-    """Every message posted or updated, grouped by who saw it."""
+def print_slack(harness: Harness, start: float, out: TextIO, names: Names | None = None) -> None:
+    """Every message posted or updated, grouped by who saw it, as Slack renders it."""
     slack = harness.slack
-    names = {slack.dm_channel(slack_user_id(e)): f"{e} (DM)" for e in (REQUESTER, APPROVER)}
-    names[AUDIT_CHANNEL] = "#access-audit (audit channel)"
+    names = names or demo_names(harness)
+    now = datetime.now(UTC)
+    places = {slack.dm_channel(slack_user_id(e)): f"{e} (DM)" for e in (REQUESTER, APPROVER)}
+    places[AUDIT_CHANNEL] = "#access-audit (audit channel)"
     seen: dict[str, list[str]] = {}
     for entry in slack.timeline():
         if entry["kind"] not in ("message_posted", "message_updated"):
             continue
-        where = names.get(entry["channel"], entry["channel"])
+        where = places.get(entry["channel"], entry["channel"])
         verb = "posted " if entry["kind"] == "message_posted" else "updated"
         if entry.get("thread_ts"):
             verb = "thread "
         offset = entry["time"] - start
-        text = _first_line(entry.get("text") or "")
+        text = clip(render_mrkdwn(entry.get("text") or "", names, now=now), 110)
         seen.setdefault(where, []).append(f"  +{offset:6.2f}s  {verb} {text}")
     print("\nWhat each person saw in Slack:", file=out)
     for where, lines in seen.items():
@@ -132,8 +150,9 @@ async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, 
     start = time.time()
     try:
         await _script(harness, start, say, duration_seconds)
-        print_events(await harness.events(), start, out)
-        print_slack(harness, start, out)
+        names = demo_names(harness)
+        print_events(await harness.events(), start, out, names)
+        print_slack(harness, start, out, names)
     finally:
         await harness.stop()
     print(f"\nLogs and data: {base}", file=out)
@@ -144,7 +163,7 @@ async def _script(
     harness: Harness, start: float, say: Callable[[str, float], None], duration_seconds: int
 ) -> None:
     dana, bob = slack_user_id(REQUESTER), slack_user_id(APPROVER)
-    say(f"Dana ({dana}) presses the 'Request access' shortcut and fills in the form", start)
+    say("Dana presses the 'Request access' shortcut and fills in the form", start)
     await file_request(
         harness.slack, dana, profile_id="demo", reason="Deploying the hotfix for INC-4211"
     )
@@ -152,13 +171,16 @@ async def _script(
     request_id = submitted[0].event.request_id
     say(f"request {request_id} submitted; approvals asks Bob", start)
     await harness.wait_for_event("access.approval.requested", request_id)
-    say(f"Bob ({bob}) presses Approve in his DM", start)
+    say("Bob presses Approve in his DM", start)
     await press_in_dm(harness.slack, bob, ActionId.APPROVE, request_id)
     applied = (await harness.wait_for_event("access.grant.applied", request_id))[0].event
     assert isinstance(applied, GrantApplied)
     attrs = harness.tailscale.attributes(applied.device_id)
-    say(f"Tailscale now has {applied.attribute}={attrs[applied.attribute]['value']} "
-        f"on {applied.device_id}, expiring {applied.expires_at:%H:%M:%S} UTC", start)  # fmt: skip
+    value = json_value(attrs[applied.attribute]["value"])
+    device = device_names(harness).get(applied.device_id, applied.device_id)
+    expiry = applied.expires_at.astimezone()
+    say(f"Tailscale now has {applied.attribute}={value} on {device}, "
+        f"expiring {expiry:%H:%M:%S %Z}", start)  # fmt: skip
     wait = max(0.0, (applied.expires_at - datetime.now(UTC)).total_seconds()) + 10
     say(f"waiting for the {duration_seconds}s grant to expire…", start)
     await harness.wait_for_event("access.grant.expired", request_id, timeout=wait)

@@ -7,11 +7,15 @@ import asyncio
 import signal
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
+from datetime import timedelta
 
+from accessbot.cli_args import duration, folder
 from shared.logging import configure_from_env
 from shared.reachability import StoppedError, until_stopped
 
+# The demo waits for the grant to expire: long enough to watch, short enough to wait for.
+DEMO_DURATION_MIN = timedelta(seconds=1)
+DEMO_DURATION_MAX = timedelta(hours=1)
 STOP_SECONDS = 8.0  # services stop within 5 s, then the emulators and NATS
 EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
 
@@ -19,12 +23,11 @@ EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
 def _run(args: argparse.Namespace) -> int:
     from accessbot.demo import run_demo
 
+    seconds = int(args.duration.total_seconds())
     configure_from_env("demo")
     try:
         return asyncio.run(
-            _stoppable(
-                run_demo(duration_seconds=args.duration, data_dir=args.data_dir, out=sys.stdout)
-            )
+            _stoppable(run_demo(duration_seconds=seconds, data_dir=args.data_dir, out=sys.stdout))
         )
     except (TimeoutError, RuntimeError) as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
@@ -51,6 +54,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run one scripted request from the Slack shortcut to expiry against the "
         "emulators and print what happened",
     )
-    parser.add_argument("--duration", type=int, default=10, help="grant length in seconds")
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--duration",
+        type=duration(minimum=DEMO_DURATION_MIN, maximum=DEMO_DURATION_MAX),
+        default=timedelta(seconds=10),
+        help="how long the grant lasts, e.g. 10s, 2m or 1h (default 10s; whole seconds)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=folder,
+        default=None,
+        help="where NATS data and logs go (default: a new temporary folder)",
+    )
     parser.set_defaults(func=_run)

@@ -225,10 +225,12 @@ def run_dev(options: DevOptions) -> int:
     try:
         profiles = load_profiles(options.profiles_path)
     except ProfilesError as exc:
-        for problem in exc.problems:
-            print(f"{options.profiles_path}: {problem}", file=sys.stderr)
-        if not options.profiles_path.exists():
-            print("run from the repository root, or pass --profiles PATH", file=sys.stderr)
+        hint = (
+            ""
+            if options.profiles_path.exists()
+            else " (run from the repository root, or pass --profiles PATH)"
+        )
+        print(f"accessbot dev: {exc.one_line()}{hint}", file=sys.stderr)
         return 2
     data_dir = options.data_dir or default_data_dir()
     logs = data_dir / "logs"

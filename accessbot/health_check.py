@@ -9,7 +9,8 @@ import httpx
 
 
 def readiness_url(service: str, url: str | None) -> str | None:
-    """The URL to ask: explicit, else HEALTH_HOST/HEALTH_PORT of this environment."""
+    """The URL to ask: explicit (already ending in /readyz, see `cli_args.base_url`), else
+    HEALTH_HOST/HEALTH_PORT of this environment."""
     if url:
         return url
     port = os.environ.get("HEALTH_PORT")
@@ -21,7 +22,8 @@ def readiness_url(service: str, url: str | None) -> str | None:
 
 
 def check_health(service: str, *, url: str | None, timeout: float) -> int:
-    """Exit code 0 when ready, 1 when not (with the failing checks on stderr)."""
+    """Exit code 0 when ready, 1 when not (with the failing checks on stderr), 2 when the
+    endpoint is another service's."""
     target = readiness_url(service, url)
     if target is None:
         print(f"{service}: no readiness URL: pass --url or set HEALTH_PORT", file=sys.stderr)
@@ -35,6 +37,14 @@ def check_health(service: str, *, url: str | None, timeout: float) -> int:
         body = response.json()
     except ValueError:
         body = {}
+    body = body if isinstance(body, dict) else {}
+    answering = body.get("service")
+    if isinstance(answering, str) and answering != service:
+        print(
+            f"{service}: {target} is {answering}'s health endpoint, not {service}'s",
+            file=sys.stderr,
+        )
+        return 2
     if response.status_code == 200 and body.get("ready") is True:
         print(f"{service}: ready")
         return 0

@@ -21,7 +21,14 @@ from typing import Any
 from bench.report import RESULTS_DIR, fmt
 
 # Cheapest first: a broken system shows up before the long ones start.
-BENCHMARKS = ("idle_rss", "device_search", "approve_to_applied", "intake_ack", "throughput")
+BENCHMARKS = (
+    "idle_rss",
+    "device_search",
+    "approve_to_applied",
+    "retry_isolation",
+    "intake_ack",
+    "throughput",
+)
 TIMEOUT_SECONDS = 45 * 60
 
 

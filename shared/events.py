@@ -417,6 +417,16 @@ class GrantFailed(GrantEvent):
     status_code: int | None = Field(
         default=None, description="Last HTTP status from Tailscale, if any.", examples=[400]
     )
+    retryable: bool = Field(
+        default=True,
+        description=(
+            "Whether asking again later may succeed (Tailscale was rate limiting, failing or "
+            "unreachable). False when retrying cannot help until someone fixes the cause "
+            "(a rejected value, a type clash, refused credentials, a grant no longer active); "
+            "`error_code` names it. Absent in older events: true."
+        ),
+        examples=[False],
+    )
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when an extension could not be applied."
     )
@@ -432,8 +442,31 @@ class GrantExtended(GrantEvent):
     previous_expires_at: Timestamp = Field(description="The expiry before the extension.")
 
 
-class GrantRevoked(GrantEvent):
-    """The attribute was removed early."""
+class GrantEnded(GrantEvent):
+    """A grant that ended; the attribute may stay for another grant on the same device.
+
+    A posture attribute is one value with one expiry per device, shared by every active
+    grant of that attribute on the device: it goes only when the last of them ends.
+    """
+
+    continues_under: str | None = Field(
+        default=None,
+        description=(
+            "Another active grant (its request id) of the same attribute on the same device "
+            "that keeps the attribute set; absent when the attribute was removed."
+        ),
+        examples=["01JDQ5B7C8D9E0F1G2H3J4K5MN"],
+        pattern=ULID_PATTERN,
+    )
+    continues_until: AwareDatetime | None = Field(
+        default=None,
+        description="When the attribute now ends (the latest end of the remaining grants).",
+        examples=["2026-11-30T12:15:00Z"],
+    )
+
+
+class GrantRevoked(GrantEnded):
+    """The grant was ended early; its attribute removed unless another grant holds it."""
 
     SUBJECT: ClassVar[Subject] = Subject.GRANT_REVOKED
 
@@ -442,8 +475,8 @@ class GrantRevoked(GrantEvent):
     revoked_at: Timestamp
 
 
-class GrantExpired(GrantEvent):
-    """The grant's time is over and the attribute is gone."""
+class GrantExpired(GrantEnded):
+    """The grant's time is over; its attribute removed unless another grant holds it."""
 
     SUBJECT: ClassVar[Subject] = Subject.GRANT_EXPIRED
 

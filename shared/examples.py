@@ -141,6 +141,7 @@ EXAMPLES: dict[Subject, Event] = {
                 "error_code": "tailscale_rejected",
                 "message": "Tailscale answered 400: invalid attribute value.",
                 "status_code": 400,
+                "retryable": False,
             }
         ),
         GrantExtended.model_validate(
@@ -154,7 +155,14 @@ EXAMPLES: dict[Subject, Event] = {
         GrantRevoked.model_validate(
             {**_GRANT, "revoked_by": ALICE, "reason": "Done", "revoked_at": T0}
         ),
-        GrantExpired.model_validate({**_GRANT, "expired_at": T_EXPIRES}),
+        GrantExpired.model_validate(
+            {
+                **_GRANT,
+                "expired_at": T_EXPIRES,
+                "continues_under": "01JDQ5B7C8D9E0F1G2H3J4K5MN",
+                "continues_until": datetime(2026, 11, 30, 12, 15, tzinfo=UTC),
+            }
+        ),
         RevokeRefused(
             request_id=_R,
             actor=MALLORY,

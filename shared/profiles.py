@@ -5,7 +5,9 @@ An invalid file stops startup: every problem names the file, the profile and the
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -74,6 +76,69 @@ def check_attribute_value(value: bool | int | str) -> bool | int | str:
     if not _STRING_VALUE_RE.match(value):
         raise ValueError(f"string value {value!r} may hold only letters, digits, '_' and '.'")
     return value
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the cross-field rules read of one profile; None where the file's value is unusable
+    (so a field problem, reported on its own, does not hide or fake a cross-field one)."""
+
+    name: str
+    id: str | None
+    attribute: str | None
+    max_duration: timedelta | None
+    max_total_duration: timedelta | None
+    auto_max_duration: timedelta | None
+
+
+def approver_problems(
+    *, approvers: int | None, approvals_required: int | None, break_glass: bool | None,
+    auto_approve: bool,
+) -> list[str]:  # fmt: skip
+    """Rules between a profile's approver fields; each message starts with its field."""
+    problems: list[str] = []
+    if approvers == 0 and break_glass is False and not auto_approve:
+        problems.append("approvers.emails: empty, so nobody could approve this profile")
+    if approvers and approvals_required is not None and approvals_required > approvers:
+        problems.append(
+            f"approvals_required: {approvals_required} exceeds the {approvers} approvers listed"
+        )
+    return problems
+
+
+def cross_profile_problems(profiles: list[_Facts]) -> list[str]:
+    """Rules across profiles and between durations, each line naming profile and field."""
+    seen_ids: set[str] = set()
+    seen_attrs: dict[str, str] = {}
+    problems: list[str] = []
+    for p in profiles:
+        if p.id is not None:
+            if p.id in seen_ids:
+                problems.append(f"profile {p.name}: id: duplicate id")
+            seen_ids.add(p.id)
+        if p.attribute is not None:
+            key = p.attribute.lower()
+            if key in seen_attrs:
+                problems.append(
+                    f"profile {p.name}: attribute: {p.attribute!r} is already used by "
+                    f"profile {seen_attrs[key]} (keys are unique case-insensitively)"
+                )
+            seen_attrs.setdefault(key, p.name)
+        if p.max_duration is None:
+            continue
+        if p.auto_max_duration is not None and p.auto_max_duration > p.max_duration:
+            problems.append(
+                f"profile {p.name}: auto_approve.max_duration: "
+                f"{format_duration(p.auto_max_duration)} exceeds max_duration "
+                f"{format_duration(p.max_duration)}"
+            )
+        if p.max_total_duration is not None and p.max_total_duration < p.max_duration:
+            problems.append(
+                f"profile {p.name}: max_total_duration: "
+                f"{format_duration(p.max_total_duration)} is shorter than max_duration "
+                f"{format_duration(p.max_duration)}"
+            )
+    return problems
 
 
 class SelfApproval(StrEnum):
@@ -181,13 +246,14 @@ class Profile(_Strict):
     @model_validator(mode="after")
     def _approvers_can_decide(self) -> Self:
         # Model-level messages start with the field they concern (see _locate).
-        if not self.approvers.emails and not self.break_glass and self.auto_approve is None:
-            raise ValueError("approvers.emails: empty, so nobody could approve this profile")
-        if self.approvers.emails and self.approvals_required > len(self.approvers.emails):
-            raise ValueError(
-                f"approvals_required: {self.approvals_required} exceeds the "
-                f"{len(self.approvers.emails)} approvers listed"
-            )
+        problems = approver_problems(
+            approvers=len(self.approvers.emails),
+            approvals_required=self.approvals_required,
+            break_glass=self.break_glass,
+            auto_approve=self.auto_approve is not None,
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -200,29 +266,18 @@ class ProfilesConfig(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
-        seen_ids: set[str] = set()
-        seen_attrs: dict[str, str] = {}
-        problems: list[str] = []
-        for p in self.profiles:
-            if p.id in seen_ids:
-                problems.append(f"profile {p.id!r}: id: duplicate id")
-            seen_ids.add(p.id)
-            key = p.attribute.lower()
-            if key in seen_attrs:
-                problems.append(
-                    f"profile {p.id!r}: attribute: {p.attribute!r} is already used by "
-                    f"profile {seen_attrs[key]!r} (keys are unique case-insensitively)"
-                )
-            seen_attrs.setdefault(key, p.id)
-            max_d = self.max_duration(p)
-            if p.auto_approve is not None and p.auto_approve.max_duration > max_d:
-                problems.append(
-                    f"profile {p.id!r}: auto_approve.max_duration: "
-                    f"{format_duration(p.auto_approve.max_duration)} exceeds max_duration "
-                    f"{format_duration(max_d)}"
-                )
-            if self.max_total_duration(p) < max_d:
-                problems.append(f"profile {p.id!r}: max_total_duration: shorter than max_duration")
+        facts = [
+            _Facts(
+                name=repr(p.id),
+                id=p.id,
+                attribute=p.attribute,
+                max_duration=self.max_duration(p),
+                max_total_duration=self.max_total_duration(p),
+                auto_max_duration=p.auto_approve.max_duration if p.auto_approve else None,
+            )
+            for p in self.profiles
+        ]
+        problems = cross_profile_problems(facts)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -256,52 +311,204 @@ class ProfilesError(Exception):
         self.problems = problems
         super().__init__("\n".join(f"{path}: {p}" for p in problems))
 
+    def one_line(self) -> str:
+        """The first problem, and where to see the others (for a service that cannot start)."""
+        first = f"{self.path}: {self.problems[0]}"
+        more = len(self.problems) - 1
+        if more == 0:
+            return first
+        return f"{first} (and {more} more: run 'accessbot profiles check {self.path}')"
+
+
+# Pydantic's names for the members of `value: bool | int | str`, which it adds to the location.
+_UNION_TAGS = frozenset({"bool", "int", "str"})
+_SHOWN_MAX = 60
+
+
+def _show(value: Any) -> str:
+    """A value as the file's author would recognise it (YAML/JSON spellings), kept short."""
+    if isinstance(value, str):
+        shown = repr(value)
+    elif isinstance(value, bool | int | float) or value is None:
+        shown = json.dumps(value)
+    else:
+        shown = json.dumps(value, default=str, ensure_ascii=False)
+    return shown if len(shown) <= _SHOWN_MAX else shown[: _SHOWN_MAX - 1] + "…"
+
+
+def _profile_name(raw: Any, index: int) -> str:
+    profiles = raw.get("profiles") if isinstance(raw, dict) else None
+    if isinstance(profiles, list) and index < len(profiles):
+        entry = profiles[index]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            return repr(entry["id"])
+    return f"#{index + 1}"
+
+
+def _path_text(parts: list[int | str]) -> str:
+    """`approvers.emails #2`: fields joined by dots, list positions 1-based."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f" #{part + 1}"
+        else:
+            text += ("." if text else "") + part
+    return text
+
 
 def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic error location into `profile 'x': field: ...` wording."""
-    parts = list(loc)
+    """Turn a pydantic error location into `profile 'x': field` wording."""
+    parts = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+    if parts and parts[-1] in _UNION_TAGS:
+        parts.pop()
     if len(parts) >= 2 and parts[0] == "profiles" and isinstance(parts[1], int):
-        index = parts[1]
-        name = f"#{index + 1}"
-        profiles = raw.get("profiles") if isinstance(raw, dict) else None
-        if isinstance(profiles, list) and index < len(profiles):
-            entry = profiles[index]
-            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                name = repr(entry["id"])
-        field = ".".join(str(p) for p in parts[2:] if not str(p).startswith("function-"))
-        return f"profile {name}" + (f": {field}" if field else "")
-    return ".".join(str(p) for p in parts) or "<file>"
+        field = _path_text(parts[2:])
+        return f"profile {_profile_name(raw, parts[1])}" + (f": {field}" if field else "")
+    return _path_text(parts) or "the file"
+
+
+_WORDING: dict[str, str] = {
+    "missing": "required but missing",
+    "extra_forbidden": "unknown field",
+    "too_short": "has {actual_length} entries, needs at least {min_length}",
+    "string_too_short": "must not be empty",
+    "string_too_long": "{shown} is longer than {max_length} characters",
+    "enum": "{shown} is not {expected}",
+    "greater_than": "{shown} must be more than {gt}",
+    "bool_type": "{shown} is not true or false",
+    "bool_parsing": "{shown} is not true or false",
+    "int_type": "{shown} is not a whole number",
+    "int_parsing": "{shown} is not a whole number",
+    "int_from_float": "{shown} is not a whole number",
+    "string_type": "{shown} is not text",
+    "list_type": "{shown} is not a list",
+    "model_type": "{shown} is not a mapping of fields",
+    "dict_type": "{shown} is not a mapping of fields",
+}
+
+
+def _say(err: Any) -> str:
+    """A pydantic error in our own words, with the bad value."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    shown = _show(err.get("input"))
+    loc = err["loc"]
+    if loc and loc[-1] in _UNION_TAGS:
+        return f"{shown} is not true, false, a whole number or text"
+    if kind in _WORDING:
+        return _WORDING[kind].format(shown=shown, **ctx)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if "reason" in ctx and message.startswith("value is not a valid email address"):
+        return f"{shown} is not a valid email address: {ctx['reason']}"
+    if isinstance(err.get("input"), str | int | float) and shown not in message:
+        return f"{message} (got {shown})"
+    return message
+
+
+def _field_problems(raw: Any, exc: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for err in exc.errors(include_url=False):
+        where = _locate(raw, tuple(err["loc"]))
+        for line in _say(err).splitlines():
+            # Model-level rules already name their profile and field.
+            text = line if line.startswith("profile ") else f"{where}: {line}"
+            if text not in problems:  # a union's members each report the same value
+                problems.append(text)
+    return problems
+
+
+def _lenient_duration(value: Any, fallback: timedelta | None) -> timedelta | None:
+    if value is None:
+        return fallback
+    try:
+        parsed = _duration(value)
+    except ValueError:
+        return None
+    return parsed if parsed > timedelta(0) else None
+
+
+def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
+    """Facts and per-profile approver problems read from the file as written, for the
+    cross-field rules to run even where some fields are invalid."""
+    defaults = raw.get("defaults")
+    defaults = defaults if isinstance(defaults, dict) else {}
+    default_max = _lenient_duration(defaults.get("max_duration"), Defaults().max_duration)
+    entries = raw.get("profiles")
+    entries = entries if isinstance(entries, list) else []
+    facts: list[_Facts] = []
+    problems: list[str] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        name = _profile_name(raw, index)
+        max_d = _lenient_duration(entry.get("max_duration"), default_max)
+        total = _lenient_duration(entry.get("max_total_duration"), max_d and 2 * max_d)
+        auto = entry.get("auto_approve")
+        auto_max = auto.get("max_duration") if isinstance(auto, dict) else None
+        approvers = entry.get("approvers", {})
+        emails = approvers.get("emails", []) if isinstance(approvers, dict) else None
+        required = entry.get("approvals_required", 1)
+        break_glass = entry.get("break_glass", False)
+        problems.extend(
+            f"profile {name}: {line}"
+            for line in approver_problems(
+                approvers=len(emails) if isinstance(emails, list) else None,
+                approvals_required=required if type(required) is int else None,
+                break_glass=break_glass if isinstance(break_glass, bool) else None,
+                auto_approve=auto is not None,
+            )
+        )
+        facts.append(
+            _Facts(
+                name=name,
+                id=entry.get("id") if isinstance(entry.get("id"), str) else None,
+                attribute=entry["attribute"] if isinstance(entry.get("attribute"), str) else None,
+                max_duration=max_d,
+                max_total_duration=total,
+                auto_max_duration=_lenient_duration(auto_max, None),
+            )
+        )
+    return facts, problems
 
 
 def parse_profiles(raw: Any, path: Path) -> ProfilesConfig:
-    """Validate already-parsed YAML, or raise ProfilesError naming every problem."""
+    """Validate already-parsed YAML, or raise ProfilesError naming every problem: field
+    problems and cross-field ones together, so one run of `profiles check` shows them all."""
     if not isinstance(raw, dict):
         raise ProfilesError(path, ["the file must be a mapping with a 'profiles' list"])
     try:
         return ProfilesConfig.model_validate(raw)
     except ValidationError as exc:
-        problems: list[str] = []
-        for err in exc.errors(include_url=False):
-            where = _locate(raw, tuple(err["loc"]))
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            # Cross-profile checks already name their profile and field.
-            problems.extend(
-                line if line.startswith("profile ") else f"{where}: {line}"
-                for line in msg.splitlines()
-            )
-        raise ProfilesError(path, problems) from None
+        problems = _field_problems(raw, exc)
+    facts, approver_lines = _raw_facts(raw)
+    for line in [*approver_lines, *cross_profile_problems(facts)]:
+        if line not in problems:
+            problems.append(line)
+    raise ProfilesError(path, problems)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`line 3, column 7: not valid YAML: ...` (the file name is added by ProfilesError)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        what = "; ".join(p for p in (exc.context, exc.problem) if p)
+        return f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what}"
+    return f"not valid YAML: {' '.join(str(exc).split())}"
 
 
 def load_profiles(path: Path) -> ProfilesConfig:
     """Read and validate profiles.yaml."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ProfilesError(path, [f"cannot read: {exc.strerror}"]) from None
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise ProfilesError(path, [f"line {line}: not UTF-8 text (byte 0x{bad})"]) from None
+    try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProfilesError(path, [f"not valid YAML: {exc}"]) from None
+        raise ProfilesError(path, [_yaml_problem(exc)]) from None
     return parse_profiles(raw, path)

@@ -17,6 +17,8 @@ which `subscribe_events` / `subscribe_timers` also consume with the same handler
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,6 +44,7 @@ from shared.deadletter import (
 )
 from shared.deadlettering import fetch_original, record_dead_letter
 from shared.events import Event
+from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
 from shared.pull_timeouts import tolerate_idle_fetch
 from shared.retry import RetryLaterError
@@ -51,6 +54,11 @@ E = TypeVar("E", bound=Event)
 M = TypeVar("M", bound=BaseModel)
 
 ACK_WAIT_SECONDS = 30.0
+# A handler still working (waiting its turn behind the same request, or waiting out a
+# Tailscale or Slack retry) tells JetStream so every third of the ack wait, so the message
+# is not redelivered to another worker meanwhile; for at most this long, after which the
+# ack wait runs out as usual and the delivery counts against max_deliver.
+MAX_IN_PROGRESS_SECONDS = 600.0
 SCHEDULER_HEADER = "Nats-Scheduler"  # set by the server on a fired schedule
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -178,6 +186,28 @@ async def _dead_letter(
     await msg.reject()
 
 
+async def _keep_in_progress(msg: NatsMessage) -> None:
+    """Extend the ack wait while the handler runs (bounded by MAX_IN_PROGRESS_SECONDS)."""
+    interval = ACK_WAIT_SECONDS / 3
+    for _ in range(int(MAX_IN_PROGRESS_SECONDS / interval)):
+        await asyncio.sleep(interval)
+        try:
+            await msg.in_progress()
+        except Exception as exc:  # noqa: BLE001 - a lost heartbeat only risks a redelivery
+            log.warning("event.in_progress_failed", error=describe_error(exc))
+            return
+
+
+async def _run_in_progress(msg: NatsMessage, run: Callable[[], Awaitable[None]]) -> None:
+    heartbeat = asyncio.create_task(_keep_in_progress(msg))
+    try:
+        await run()
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
+
 async def _finish(
     broker: NatsBroker,
     msg: NatsMessage,
@@ -191,7 +221,7 @@ async def _finish(
     delivered = msg.raw_message.metadata.num_delivered
     last = delivered >= max_deliver
     try:
-        await run()
+        await _run_in_progress(msg, run)
     except RetryLaterError as later:
         if not last:
             log.info("event.deferred", **fields, reason=str(later), retry_in_s=later.delay)
@@ -316,17 +346,20 @@ def subscribe_events(
     *,
     batch: int = 16,
     max_workers: int = 1,
+    per_request: KeyedLocks | None = None,
 ) -> None:
     """Consume `spec` durably, decode each message as `model`, and delegate to `handler`.
 
     `max_workers` > 1 handles that many messages at once (the handler must then be safe
-    to run concurrently, e.g. serialising per request), so one slow message (a Slack
-    rate limit being waited out) does not hold up the others.
+    to run concurrently), so one slow message (a Slack rate limit or a Tailscale retry
+    being waited out) does not hold up the others. `per_request` (shared by a service's
+    subscribers) runs the messages of one request one at a time, in the order received.
     """
 
     def decoder(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Prepared:
         envelope = decode_as(model, subject, headers, body)
-        return (lambda: handler(envelope)), envelope.event.request_id, envelope.meta.id
+        request_id = envelope.event.request_id
+        return _serialised(per_request, request_id, handler, envelope), request_id, envelope.meta.id
 
     _register(
         broker,
@@ -337,6 +370,21 @@ def subscribe_events(
         batch=batch,
         max_workers=max_workers,
     )
+
+
+def _serialised(
+    locks: KeyedLocks | None, key: str, handler: Callable[[Any], Awaitable[None]], arg: object
+) -> Callable[[], Awaitable[None]]:
+    """`handler(arg)`, run while holding `key` in `locks` when given."""
+
+    async def run() -> None:
+        if locks is None:
+            await handler(arg)
+            return
+        async with locks.hold(key):
+            await handler(arg)
+
+    return run
 
 
 def _timer_provenance_problem(
@@ -366,8 +414,14 @@ def subscribe_timers(
     spec: ConsumerSpec,
     model: type[M],
     handler: Callable[[M], Awaitable[None]],
+    *,
+    max_workers: int = 1,
+    per_request: KeyedLocks | None = None,
 ) -> None:
-    """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired)."""
+    """Consume due timers of `spec`; the body is validated as `model` (e.g. TimerFired).
+
+    `max_workers` and `per_request` work as for `subscribe_events`.
+    """
 
     def decoder(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Prepared:
         try:
@@ -378,10 +432,16 @@ def subscribe_timers(
         problem = _timer_provenance_problem(subject, dict(headers or {}), request_id)
         if problem is not None:
             raise ValueError(problem)
-        return (lambda: handler(fired)), request_id, None
+        return _serialised(per_request, request_id, handler, fired), request_id, None
 
     _register(
-        broker, spec, decoder, kind="timer", type_name=model.__name__, batch=16, max_workers=1
+        broker,
+        spec,
+        decoder,
+        kind="timer",
+        type_name=model.__name__,
+        batch=16,
+        max_workers=max_workers,
     )
 
 

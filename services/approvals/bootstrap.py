@@ -18,6 +18,7 @@ from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
+from shared.startup import build_or_exit, settings_or_exit
 from shared.subjects import Bucket, TimerPurpose
 from shared.timers import schedule
 
@@ -58,6 +59,6 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
 
 def main() -> None:
     """Run approvals with settings from the environment until SIGINT/SIGTERM."""
-    settings = ApprovalsSettings()
+    settings = settings_or_exit(SERVICE, ApprovalsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build(settings)))
+    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))

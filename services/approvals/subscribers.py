@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from faststream.nats import NatsBroker
 
 from services.approvals import SERVICE
 from services.approvals.app import Approvals
+from shared.cloudevents import Envelope
 from shared.consumers import ConsumerSpec, consumer
 from shared.events import (
     CancelRequested,
     DecisionSubmitted,
+    Event,
     ExtendSubmitted,
     GrantApplied,
     GrantExpired,
@@ -18,22 +23,43 @@ from shared.events import (
     GrantRevoked,
     RequestSubmitted,
 )
+from shared.keyed_locks import KeyedLocks
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired
+
+# Messages handled at once per consumer, so one request's slow handling (a KV write
+# retried, a NATS hiccup) does not hold up others; one request's run one at a time.
+WORKERS = 8
+
+E = TypeVar("E", bound=Event)
 
 
 def register(broker: NatsBroker, app: Approvals) -> None:
     """Subscribe every consumer of `shared.consumers` that approvals owns."""
-    subscribe_events(broker, _spec("submitted"), RequestSubmitted, app.on_submitted)
-    subscribe_events(broker, _spec("decision"), DecisionSubmitted, app.on_decision)
-    subscribe_events(broker, _spec("cancel"), CancelRequested, app.on_cancel)
-    subscribe_events(broker, _spec("extend"), ExtendSubmitted, app.on_extend)
-    subscribe_events(broker, _spec("grant_applied"), GrantApplied, app.on_grant)
-    subscribe_events(broker, _spec("grant_extended"), GrantExtended, app.on_grant)
-    subscribe_events(broker, _spec("grant_ended"), GrantExpired, app.on_grant)
-    subscribe_events(broker, _spec("grant_revoked"), GrantRevoked, app.on_grant)
-    subscribe_events(broker, _spec("grant_failed"), GrantFailed, app.on_grant)
-    subscribe_timers(broker, _spec("timer_request"), TimerFired, app.on_timer)
+    locks = KeyedLocks()
+
+    def sub(name: str, model: type[E], handler: Callable[[Envelope[E]], Awaitable[None]]) -> None:
+        subscribe_events(
+            broker, _spec(name), model, handler, max_workers=WORKERS, per_request=locks
+        )
+
+    sub("submitted", RequestSubmitted, app.on_submitted)
+    sub("decision", DecisionSubmitted, app.on_decision)
+    sub("cancel", CancelRequested, app.on_cancel)
+    sub("extend", ExtendSubmitted, app.on_extend)
+    sub("grant_applied", GrantApplied, app.on_grant)
+    sub("grant_extended", GrantExtended, app.on_grant)
+    sub("grant_ended", GrantExpired, app.on_grant)
+    sub("grant_revoked", GrantRevoked, app.on_grant)
+    sub("grant_failed", GrantFailed, app.on_grant)
+    subscribe_timers(
+        broker,
+        _spec("timer_request"),
+        TimerFired,
+        app.on_timer,
+        max_workers=WORKERS,
+        per_request=locks,
+    )
 
 
 def _spec(name: str) -> ConsumerSpec:

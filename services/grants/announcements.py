@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from services.grants.holders import Holder
 from services.grants.records import Failure, GrantRecord
 from shared.events import (
     GrantApplied,
@@ -44,6 +46,7 @@ def grant_failed(
         error_code=failure.error_code,
         message=failure.message,
         status_code=failure.status_code,
+        retryable=failure.retryable,
         extension_id=extension_id,
     )
 
@@ -65,9 +68,14 @@ def grant_extended(
 
 
 def grant_revoked(
-    record: GrantRecord, *, actor: Person, reason: str | None, revoked_at: datetime
+    record: GrantRecord,
+    *,
+    actor: Person,
+    reason: str | None,
+    revoked_at: datetime,
+    continues: Holder | None = None,
 ) -> GrantRevoked:
-    """The attribute was removed early."""
+    """The grant ended early (its attribute removed, or kept by `continues`)."""
     return GrantRevoked(
         request_id=record.request_id,
         requester=record.requester,
@@ -77,11 +85,14 @@ def grant_revoked(
         revoked_by=actor,
         reason=reason,
         revoked_at=revoked_at,
+        **_continuation(continues),
     )
 
 
-def grant_expired(record: GrantRecord, expired_at: datetime) -> GrantExpired:
-    """The grant's time is over and the attribute is gone."""
+def grant_expired(
+    record: GrantRecord, expired_at: datetime, *, continues: Holder | None = None
+) -> GrantExpired:
+    """The grant's time is over (its attribute removed, or kept by `continues`)."""
     return GrantExpired(
         request_id=record.request_id,
         requester=record.requester,
@@ -89,7 +100,14 @@ def grant_expired(record: GrantRecord, expired_at: datetime) -> GrantExpired:
         device_id=record.device_id,
         attribute=record.attribute,
         expired_at=expired_at,
+        **_continuation(continues),
     )
+
+
+def _continuation(continues: Holder | None) -> dict[str, Any]:
+    if continues is None:
+        return {}
+    return {"continues_under": continues.request_id, "continues_until": continues.expires_at}
 
 
 def revoke_refused(

@@ -10,13 +10,12 @@ from typing import TypedDict, Unpack
 import httpx
 import structlog
 from nats.js import JetStreamContext
-from pydantic import ValidationError
 
 from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
 from services.grants.recovery import resume_unfinished
 from services.grants.settings import GrantsSettings
-from services.grants.store import GrantStore
+from services.grants.store import GrantStore, HoldersStore
 from services.grants.subscribers import SERVICE, register
 from services.grants.tailscale.client import TailscaleClient
 from services.grants.tailscale.errors import TailscaleError
@@ -24,9 +23,10 @@ from services.grants.tailscale.retry import RetryPolicy
 from services.grants.workflow import GrantWorkflow
 from shared.connection import make_broker
 from shared.logging import configure_logging
-from shared.profiles import ProfilesError, load_profiles
+from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
+from shared.startup import build_or_exit, settings_or_exit
 from shared.subjects import Bucket, TimerPurpose
 from shared.timers import schedule
 
@@ -84,10 +84,12 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         async def schedule_expiry(request_id: str, due_at: datetime, generation: int) -> None:
             await schedule(js, TimerPurpose.GRANT_EXPIRY, request_id, due_at, generation=generation)
 
-        store = GrantStore(await js.key_value(Bucket.GRANTS.value))
+        grants_kv = await js.key_value(Bucket.GRANTS.value)
+        store = GrantStore(grants_kv)
         parts.store = store
         parts.workflow = GrantWorkflow(
             store=store,
+            holders=HoldersStore(grants_kv),
             tailscale=tailscale,
             outbox=Outbox(store, publisher, schedule_expiry),
             announcer=publisher,
@@ -136,24 +138,8 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
     )
 
 
-def _settings_from_env() -> GrantsSettings:
-    """Settings from the environment, or exit naming each bad variable (never its value)."""
-    try:
-        return GrantsSettings()  # required fields come from the environment
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise SystemExit(f"grants: invalid settings:\n{problems}") from None
-
-
 def main() -> None:
     """Entry point of `accessbot serve grants` and `python -m services.grants`."""
-    settings = _settings_from_env()
+    settings = settings_or_exit(SERVICE, GrantsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    try:
-        service = build(settings)
-    except ProfilesError as exc:
-        raise SystemExit(f"grants: {exc}") from None
-    asyncio.run(run_service(service))
+    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))

@@ -14,15 +14,12 @@ from datetime import UTC, datetime
 import structlog
 
 from services.grants import transitions
-from services.grants.attribute_changes import (
-    AttributeApi,
-    failure_from,
-    remove_if_ours,
-    set_once,
-)
+from services.grants.attribute_changes import AttributeApi, failure_from
+from services.grants.holders import Holder, TooManyHoldersError
 from services.grants.outbox import Outbox
-from services.grants.records import ApplyOp, ExpireOp, ExtendOp, GrantRecord, RevokeOp
-from services.grants.store import GrantConflictError, GrantStore, Stored
+from services.grants.records import ApplyOp, ExpireOp, ExtendOp, Failure, GrantRecord, RevokeOp
+from services.grants.shared_attribute import SharedAttribute
+from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.tailscale.errors import TailscaleError
 from shared.retry import RetryLaterError
 
@@ -59,6 +56,7 @@ class OperationRunner:
         self,
         *,
         store: GrantStore,
+        holders: HoldersStore,
         tailscale: AttributeApi,
         outbox: Outbox,
         lease_seconds: float,
@@ -67,6 +65,7 @@ class OperationRunner:
     ) -> None:
         self._store = store
         self._api = tailscale
+        self._shared = SharedAttribute(holders, tailscale, now=now)
         self._outbox = outbox
         self._lease = lease_seconds
         self._now = now
@@ -83,9 +82,11 @@ class OperationRunner:
             elif isinstance(op, ExtendOp):
                 outcome = await self._extend(claimed, op, resumed=resumed, deadline=deadline)
             elif isinstance(op, RevokeOp | ExpireOp):
-                await remove_if_ours(self._api, record, deadline=deadline)
+                keeper = await self._shared.leave(
+                    record.device_id, record.attribute, _holder(record), deadline=deadline
+                )
                 finish = transitions.revoked if isinstance(op, RevokeOp) else transitions.expired
-                outcome = claimed, finish(record, now=self._now())
+                outcome = claimed, finish(record, now=self._now(), continues=keeper)
             else:
                 return
         except Exception:
@@ -112,7 +113,10 @@ class OperationRunner:
             if resumed:
                 # The previous owner may or may not have set it: look; if not, count from now.
                 found = await self._api.get_attributes(record.device_id, deadline=deadline)
-                if found.holds(record.attribute, record.value, record.expires_at):
+                expected = await self._shared.expected_expiry(
+                    record.device_id, record.attribute, _holder(record)
+                )
+                if found.holds(record.attribute, record.value, expected):
                     log.info("grant.attribute_already_set", device_id=record.device_id)
                     return claimed, transitions.applied(record, now=self._now())
                 fresher = await try_update(
@@ -121,16 +125,20 @@ class OperationRunner:
                 if fresher is None:
                     raise GrantBusyError(record.request_id, "the operation was taken over")
                 claimed, record = fresher, fresher.record
-            await set_once(
-                self._api,
-                record,
-                expiry=record.expires_at,
-                comment=record.comment,
+            await self._shared.join(
+                record.device_id,
+                record.attribute,
+                _holder(record),
+                previous=None,
                 check_first=False,
                 deadline=deadline,
             )
         except TailscaleError as exc:
             failure = failure_from(exc)
+            log.warning("grant.apply_failed", error_code=failure.error_code, reason=str(exc))
+            return claimed, transitions.apply_failed(record, failure, now=self._now())
+        except TooManyHoldersError as exc:
+            failure = Failure(error_code="too_many_overlapping_grants", message=str(exc))
             log.warning("grant.apply_failed", error_code=failure.error_code, reason=str(exc))
             return claimed, transitions.apply_failed(record, failure, now=self._now())
         return claimed, transitions.applied(record, now=self._now())
@@ -140,11 +148,11 @@ class OperationRunner:
     ) -> tuple[Stored, GrantRecord]:
         record = claimed.record
         try:
-            await set_once(
-                self._api,
-                record,
-                expiry=op.new_expires_at,
-                comment=op.comment,
+            await self._shared.join(
+                record.device_id,
+                record.attribute,
+                _holder(record, expires_at=op.new_expires_at, comment=op.comment),
+                previous=_holder(record),
                 check_first=resumed,
                 deadline=deadline,
             )
@@ -164,3 +172,15 @@ class OperationRunner:
             return self._clock() + self._lease - LEASE_SAFETY_SECONDS
         left = (lease_until - self._now()).total_seconds() - LEASE_SAFETY_SECONDS
         return self._clock() + max(0.0, left)
+
+
+def _holder(
+    record: GrantRecord, *, expires_at: datetime | None = None, comment: str | None = None
+) -> Holder:
+    """The grant's claim on its attribute (an extension moves its end)."""
+    return Holder(
+        request_id=record.request_id,
+        value=record.value,
+        expires_at=expires_at or record.expires_at,
+        comment=comment or record.comment,
+    )

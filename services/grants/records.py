@@ -106,6 +106,7 @@ class Failure(_Frozen):
     error_code: str
     message: str
     status_code: int | None = None
+    retryable: bool = Field(default=True, description="Whether asking again later may work.")
 
 
 class ExtensionOutcome(_Frozen):

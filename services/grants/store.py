@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from services.grants.holders import AttributeHolders, holders_key, is_holders_key
 from services.grants.records import GrantRecord
 
 WATCH_IDLE_SECONDS = 5.0
@@ -68,9 +69,49 @@ class GrantStore:
                 entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
                 if entry is None:  # the marker after the last stored value
                     break
+                if is_holders_key(entry.key):
+                    continue  # the shared state of a device's attribute, not a grant
                 if entry.value is not None and entry.revision is not None:
                     record = GrantRecord.model_validate_json(entry.value)
                     found.append(Stored(record, entry.revision))
         finally:
             await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHolders:
+    """A holders record and the revision it was read (or written) at; 0: not stored yet."""
+
+    holders: AttributeHolders
+    revision: int
+
+
+class HoldersStore:
+    """Holders records (services.grants.holders) in the same bucket, by compare-and-set."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def get(self, device_id: str, attribute: str) -> StoredHolders:
+        """The pair's record; an empty one at revision 0 when nobody ever held it."""
+        try:
+            entry = await self._kv.get(holders_key(device_id, attribute))
+        except KeyNotFoundError:
+            entry = None
+        if entry is None or entry.value is None or entry.revision is None:
+            return StoredHolders(AttributeHolders.empty(device_id, attribute), 0)
+        return StoredHolders(AttributeHolders.model_validate_json(entry.value), entry.revision)
+
+    async def put(self, holders: AttributeHolders, revision: int) -> StoredHolders:
+        """Write over the record read at `revision` (0: create); GrantConflictError if it moved."""
+        key = holders_key(holders.device_id, holders.attribute)
+        data = holders.model_dump_json().encode()
+        try:
+            if revision == 0:
+                new_revision = await self._kv.create(key, data)
+            else:
+                new_revision = await self._kv.update(key, data, last=revision)
+        except KeyWrongLastSequenceError:
+            raise GrantConflictError(key) from None
+        return StoredHolders(holders, new_revision)

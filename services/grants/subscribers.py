@@ -10,10 +10,14 @@ from services.grants.workflow import GrantWorkflow
 from shared.cloudevents import Envelope
 from shared.consumers import consumer
 from shared.events import ExtensionApproved, RequestApproved, RevokeRequested
+from shared.keyed_locks import KeyedLocks
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired
 
 SERVICE = "grants"
+# Messages handled at once per consumer: a grant waiting out Tailscale's retries must not
+# hold up other requests' grants. One request's messages still run one at a time.
+WORKERS = 8
 
 
 def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
@@ -31,7 +35,36 @@ def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
     async def expiry(fired: TimerFired) -> None:
         await workflow().on_expiry_timer(fired)
 
-    subscribe_events(broker, consumer(SERVICE, "grants_approved"), RequestApproved, approved)
-    subscribe_events(broker, consumer(SERVICE, "grants_extension"), ExtensionApproved, extension)
-    subscribe_events(broker, consumer(SERVICE, "grants_revoke"), RevokeRequested, revoke)
-    subscribe_timers(broker, consumer(SERVICE, "grants_timer_grant"), TimerFired, expiry)
+    locks = KeyedLocks()
+    subscribe_events(
+        broker,
+        consumer(SERVICE, "grants_approved"),
+        RequestApproved,
+        approved,
+        max_workers=WORKERS,
+        per_request=locks,
+    )
+    subscribe_events(
+        broker,
+        consumer(SERVICE, "grants_extension"),
+        ExtensionApproved,
+        extension,
+        max_workers=WORKERS,
+        per_request=locks,
+    )
+    subscribe_events(
+        broker,
+        consumer(SERVICE, "grants_revoke"),
+        RevokeRequested,
+        revoke,
+        max_workers=WORKERS,
+        per_request=locks,
+    )
+    subscribe_timers(
+        broker,
+        consumer(SERVICE, "grants_timer_grant"),
+        TimerFired,
+        expiry,
+        max_workers=WORKERS,
+        per_request=locks,
+    )

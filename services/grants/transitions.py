@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from services.grants import announcements
+from services.grants.holders import Holder
 from services.grants.records import (
     ApplyOp,
     ExpireOp,
@@ -308,12 +309,14 @@ def begin_revoke(
     return _move(record, GrantStatus.REVOKING, now, op=op, revoke_source_event_id=source_event_id)
 
 
-def revoked(record: GrantRecord, *, now: datetime) -> GrantRecord:
-    """The attribute is gone: revoked, with who and why announced."""
+def revoked(record: GrantRecord, *, now: datetime, continues: Holder | None = None) -> GrantRecord:
+    """The grant is over early: revoked, with who, why and which grant keeps the attribute."""
     op = record.op
     if not isinstance(op, RevokeOp):
         raise InvalidTransitionError(f"grant {record.request_id}: no revoke in flight")
-    event = announcements.grant_revoked(record, actor=op.actor, reason=op.reason, revoked_at=now)
+    event = announcements.grant_revoked(
+        record, actor=op.actor, reason=op.reason, revoked_at=now, continues=continues
+    )
     return _move(
         record,
         GrantStatus.REVOKED,
@@ -331,15 +334,16 @@ def begin_expiry(record: GrantRecord, *, now: datetime, lease_seconds: float) ->
     return _move(record, GrantStatus.EXPIRING, now, op=op)
 
 
-def expired(record: GrantRecord, *, now: datetime) -> GrantRecord:
-    """The attribute is gone and the time is over: expired, announced once."""
+def expired(record: GrantRecord, *, now: datetime, continues: Holder | None = None) -> GrantRecord:
+    """The time is over: expired, announced once (with the grant that keeps the attribute)."""
+    event = announcements.grant_expired(record, now, continues=continues)
     return _move(
         record,
         GrantStatus.EXPIRED,
         now,
         op=None,
         ended_at=now,
-        **_announce(record, "expired", announcements.grant_expired(record, now), now)[1],
+        **_announce(record, "expired", event, now)[1],
     )
 
 

@@ -22,7 +22,7 @@ from services.grants.operations import GrantBusyError, OperationRunner, try_upda
 from services.grants.outbox import Announcer, Outbox
 from services.grants.records import Failure, GrantRecord
 from services.grants.revoke_policy import may_revoke, refusal_message
-from services.grants.store import GrantConflictError, GrantStore, Stored
+from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
 from shared.cloudevents import Envelope
 from shared.durations import format_duration
@@ -58,6 +58,7 @@ class GrantWorkflow:
         self,
         *,
         store: GrantStore,
+        holders: HoldersStore,
         tailscale: AttributeApi,
         outbox: Outbox,
         announcer: Announcer,
@@ -70,6 +71,7 @@ class GrantWorkflow:
         self._outbox = outbox
         self._operations = OperationRunner(
             store=store,
+            holders=holders,
             tailscale=tailscale,
             outbox=outbox,
             lease_seconds=lease_seconds,
@@ -268,6 +270,7 @@ class GrantWorkflow:
             failure = Failure(
                 error_code=RefusalReason.NOT_ACTIVE.value,
                 message=f"The grant is {status}, so it cannot be extended.",
+                retryable=False,
             )
             changed = transitions.extension_failed(
                 stored.record, event.extension_id, failure, now=self._now()
@@ -286,6 +289,7 @@ class GrantWorkflow:
             attribute=profile.attribute if profile is not None else "custom:unknown",
             error_code="unknown_grant",
             message="Grants has no record of this access, so it cannot be extended.",
+            retryable=False,
             extension_id=event.extension_id,
         )
         event_id = deterministic_id(envelope.meta.time, f"grants:extension:{event.extension_id}")

@@ -28,6 +28,7 @@ from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
 from shared.slack_web import PooledSlackSession, web_client
+from shared.startup import build_or_exit, settings_or_exit
 
 SERVICE = "intake"
 SOURCE = "accessbot/intake"
@@ -114,6 +115,6 @@ def build(
 
 def main() -> None:
     """Run intake with settings from the environment until SIGINT/SIGTERM."""
-    settings = IntakeSettings()  # required fields come from the environment
+    settings = settings_or_exit(SERVICE, IntakeSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build(settings)))
+    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from services.notifier.context import NotifyContext
 from services.notifier.formatting import duration, name, people, person, slack_date
+from services.notifier.grant_outcome import access_continues
 from services.notifier.message_parts import (
     device_label,
     line,
@@ -168,9 +169,14 @@ def _step_parts(event: Event, view: RequestView) -> tuple[Part, ...] | None:  # 
             )
         case GrantRevoked():
             why = (": ", quote(event.reason)) if event.reason else (".",)
-            return (f":lock: Revoked by {person(event.revoked_by)}", *why)
+            kept = access_continues(view)
+            continues = (f"\n{kept}",) if kept else ()
+            return (f":lock: Revoked by {person(event.revoked_by)}", *why, *continues)
         case GrantExpired():
-            return (f":lock: Grant expired {slack_date(event.expired_at)}; attribute removed.",)
+            when = slack_date(event.expired_at)
+            if (kept := access_continues(view)) is not None:
+                return (f":lock: Grant expired {when}. {kept}",)
+            return (f":lock: Grant expired {when}; attribute removed.",)
         case RevokeRefused():
             return (
                 f":no_entry_sign: {person(event.actor)} pressed revoke; it did not count "

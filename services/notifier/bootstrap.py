@@ -22,6 +22,7 @@ from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.runtime import Service, run_service
 from shared.slack_web import PooledSlackSession, web_client
+from shared.startup import build_or_exit, settings_or_exit
 
 # A 429 burst is waited out inside the call (Retry-After honoured) this many times
 # before the event is handed back to JetStream for a later retry.
@@ -81,6 +82,6 @@ def build(
 
 def main() -> None:
     """Run the notifier with settings from the environment until SIGINT/SIGTERM."""
-    settings = NotifierSettings()
+    settings = settings_or_exit(SERVICE, NotifierSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build(settings)))
+    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))

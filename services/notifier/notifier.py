@@ -21,7 +21,6 @@ from __future__ import annotations
 import structlog
 
 from services.notifier.context import NotifyContext
-from services.notifier.keyed_locks import KeyedLocks
 from services.notifier.plan import (
     Destination,
     Operation,
@@ -40,6 +39,7 @@ from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
 from shared.cloudevents import Envelope
 from shared.events import Event
+from shared.keyed_locks import KeyedLocks
 from shared.profiles import ProfilesConfig
 
 log = structlog.get_logger("accessbot.notifier")

@@ -126,10 +126,13 @@ class RequestView(_Frozen):
     problems: list[Problem] = Field(default_factory=list)
     failure: str | None = None
     failure_code: str | None = None
+    failure_retryable: bool = True
     grant_expires_at: datetime | None = None
     ended_at: datetime | None = None
     ended_by: Person | None = None
     end_reason: str | None = None
+    continues_under: str | None = None  # another grant keeps the attribute on the device
+    continues_until: datetime | None = None
     extensions: dict[str, ExtensionView] = Field(default_factory=dict)
 
     @property
@@ -291,7 +294,11 @@ def fold(view: RequestView, event: Event) -> RequestView:  # noqa: PLR0911 - one
             return _advance(view, Phase.REJECTED, problems=event.problems)
         case GrantFailed():
             return _advance(
-                view, Phase.FAILED, failure=event.message, failure_code=event.error_code
+                view,
+                Phase.FAILED,
+                failure=event.message,
+                failure_code=event.error_code,
+                failure_retryable=event.retryable,
             )
         case GrantRevoked():
             return _advance(
@@ -300,7 +307,15 @@ def fold(view: RequestView, event: Event) -> RequestView:  # noqa: PLR0911 - one
                 ended_at=event.revoked_at,
                 ended_by=event.revoked_by,
                 end_reason=event.reason,
+                continues_under=event.continues_under,
+                continues_until=event.continues_until,
             )
         case GrantExpired():
-            return _advance(view, Phase.ENDED, ended_at=event.expired_at)
+            return _advance(
+                view,
+                Phase.ENDED,
+                ended_at=event.expired_at,
+                continues_under=event.continues_under,
+                continues_until=event.continues_until,
+            )
     return view  # refusals change nothing about the request itself

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 
 from services.notifier.context import NotifyContext
 from services.notifier.formatting import duration, people, person, slack_date
+from services.notifier.grant_outcome import access_continues, after_failure
 from services.notifier.message_parts import (
     button,
     line,
@@ -93,6 +94,12 @@ def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:
             )
 
 
+def _continues(view: RequestView) -> tuple[str, ...]:
+    """A last line naming the grant the device keeps this access under, if any."""
+    more = access_continues(view)
+    return (f"\n{more}",) if more else ()
+
+
 def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
     """Where the request stands, addressed to the requester."""
     match view.phase:
@@ -139,17 +146,17 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
                 *code,
                 ": ",
                 user_text(view.failure or "unknown error"),
-                "\nNothing was granted. Try again in a few minutes; if it keeps failing, "
-                "ask an admin, quoting the request id below.",
+                f"\n{after_failure(view)}",
             )
         case Phase.REVOKED:
             by = f" by {person(view.ended_by)}" if view.ended_by else ""
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
             why = (": ", quote(view.end_reason)) if view.end_reason else (".",)
-            return line(f":lock: *Access revoked*{by}{when}", *why)
+            return line(f":lock: *Access revoked*{by}{when}", *why, *_continues(view))
         case Phase.ENDED:
             when = f" {slack_date(view.ended_at)}" if view.ended_at else ""
-            return f":lock: *Access ended*{when}: the time you asked for is over."
+            ended = f":lock: *Access ended*{when}: the time you asked for is over."
+            return line(ended, *_continues(view))
 
 
 def _actions(view: RequestView) -> ActionsBlock | None:

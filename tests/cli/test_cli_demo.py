@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,16 @@ from tests.conftest import REPO_ROOT
 
 def test_demo_runs_a_request_to_expiry_and_prints_what_happened(tmp_path: Path) -> None:
     result = subprocess.run(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "accessbot", "demo", "--duration", "2", "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "accessbot",
+            "demo",
+            "--duration",
+            "2s",
+            "--data-dir",
+            str(tmp_path),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -37,3 +47,12 @@ def test_demo_runs_a_request_to_expiry_and_prints_what_happened(tmp_path: Path) 
     assert "bob@example.com (DM)" in slack
     assert "Access granted" in slack
     assert "#access-audit" in slack
+    # Readable by a person: names, local times, JSON spellings, the device by its name.
+    assert "@Dana asks for *Demo production*" in slack
+    assert "Approved* by @Bob" in slack
+    for raw in ("<@", "<!date", "{time}", "True", "False"):
+        assert raw not in out, raw
+    assert "custom:demoAccess=true on dana-framework" in out
+    assert re.search(r"until (yesterday|today|tomorrow) \d\d:\d\d", slack), slack
+    assert "on dana-framework" in stream
+    assert "CNTRL" not in out, "a device shown by its node id"

@@ -144,7 +144,7 @@ def test_dev_refuses_invalid_profiles(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert f"{bad}: profiles: List should have at least 1 item" in result.stderr
+    assert result.stderr == f"accessbot dev: {bad}: profiles: has 0 entries, needs at least 1\n"
 
 
 @pytest.mark.slow

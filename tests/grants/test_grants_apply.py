@@ -127,9 +127,11 @@ async def test_a_permanent_rejection_is_announced_as_failed_with_the_reason(
     assert isinstance(bad.event, GrantFailed)
     assert (bad.event.error_code, bad.event.status_code) == ("tailscale_rejected", 400)
     assert "boolean" in bad.event.message
+    assert bad.event.retryable is False, "asking again cannot fix a type clash"
     assert isinstance(missing.event, GrantFailed)
     assert (missing.event.error_code, missing.event.status_code) == ("tailscale_rejected", 404)
     assert "nGONE404CNTRL" in missing.event.message
+    assert missing.event.retryable is False
     # A 4xx is not retried.
     assert len(emulator.calls_to("POST", r"/device/nGONE404CNTRL/")) == 1
     record = await grant_record(admin_js, wrong_type.request_id)
@@ -151,6 +153,7 @@ async def test_retries_exhausted_is_announced_as_failed(
     assert isinstance(failed.event, GrantFailed)
     assert failed.event.error_code == "retries_exhausted"
     assert failed.event.status_code == 504
+    assert failed.event.retryable is True, "Tailscale may recover: asking again may work"
     assert "gateway timeout" in failed.event.message
     assert len(emulator.calls_to("POST", ATTRIBUTE_PATH)) >= 2
     assert tap.of(Subject.GRANT_APPLIED) == []

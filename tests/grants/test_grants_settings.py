@@ -64,8 +64,9 @@ def test_the_process_exits_naming_what_is_missing_without_a_traceback():
         timeout=60,
         check=False,
     )
-    assert done.returncode == 1
-    assert "TAILSCALE_OAUTH_CLIENT_ID: Field required" in done.stderr
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "grants: invalid settings: TAILSCALE_OAUTH_CLIENT_ID is not set" in done.stderr
     assert "TAILSCALE_API_URL" in done.stderr
     assert "Traceback" not in done.stderr
     assert SECRET not in done.stderr

@@ -84,7 +84,7 @@ BROKEN = {
     "bad_enum_and_channel": (
         BASE + "    self_approval: sometimes\n    notify_channels: [general]\n",
         [
-            "profile 'prod': self_approval: Input should be 'never', 'allowed' or 'confirm'",
+            "profile 'prod': self_approval: 'sometimes' is not 'never', 'allowed' or 'confirm'",
             "profile 'prod': notify_channels: 'general' is not a Slack channel id",
         ],
     ),
@@ -92,8 +92,30 @@ BROKEN = {
         BASE + "    colour: blue\n",
         ["profile 'prod': colour: unknown field"],
     ),
-    "not_yaml": ("profiles: [\n", ["not valid YAML"]),
-    "no_profiles": ("admins: []\n", ["profiles: Field required"]),
+    "not_yaml": ("profiles: [\n", ["line 2, column 1: not valid YAML: while parsing"]),
+    "no_profiles": ("admins: []\n", ["profiles: required but missing"]),
+    "empty_profiles": ("profiles: []\n", ["profiles: has 0 entries, needs at least 1"]),
+    "positions_one_based_with_value": (
+        BASE.replace("[secops@example.com]", "[secops@example.com, 'bob@']").replace(
+            "bob@example.com]", "bob@example.com, carol]"
+        ),
+        [
+            "admins #2: 'bob@' is not a valid email address",
+            "profile 'prod': approvers.emails #3: 'carol' is not a valid email address",
+        ],
+    ),
+    "value_of_no_type": (
+        BASE.replace("value: true", "value: [1, 2]"),
+        ["profile 'prod': value: [1, 2] is not true, false, a whole number or text"],
+    ),
+    "zero_duration_shows_the_value": (
+        BASE.replace("max_duration: 8h", "max_duration: 0"),
+        ["profile 'prod': max_duration: must be longer than zero (got 0)"],
+    ),
+    "entry_not_a_mapping_by_position": (
+        BASE + "  - just-a-name\n",
+        ["profile #2: 'just-a-name' is not a mapping of fields"],
+    ),
 }
 
 
@@ -131,3 +153,61 @@ def test_more_profiles_than_a_slack_list_holds_pass_with_a_note(tmp_path: Path) 
     assert "search" in note
     path.write_text(f"profiles:\n{entries.split('  - id: p100')[0]}", encoding="utf-8")
     assert len(run_check(path).stdout.strip().splitlines()) == 1, "100 are listed: no note"
+
+
+# Field problems and cross-field ones in the same file: one run names them all.
+EVERYTHING_WRONG = """\
+profiles:
+  - id: prod
+    description: ""
+    attribute: custom:prodAccess
+    max_duration: 8h
+    max_total_duration: 2h
+    approvals_required: 3
+    self_approval: sometimes
+    approvers: {emails: [alice@example.com, bob@example.com]}
+  - id: prod
+    description: Again
+    attribute: custom:PRODACCESS
+    max_duration: 1h
+    auto_approve: {max_duration: 2h, requesters: []}
+"""
+
+
+def test_one_run_reports_field_and_cross_field_problems_together(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(EVERYTHING_WRONG, encoding="utf-8")
+    result = run_check(path)
+    assert result.returncode == 2
+    expected = [
+        "profile 'prod': description: must not be empty",
+        "profile 'prod': self_approval: 'sometimes' is not",
+        "profile 'prod': auto_approve.requesters: has 0 entries, needs at least 1",
+        "profile 'prod': approvals_required: 3 exceeds the 2 approvers listed",
+        "profile 'prod': max_total_duration: 2h is shorter than max_duration 8h",
+        "profile 'prod': id: duplicate id",
+        "profile 'prod': attribute: 'custom:PRODACCESS' is already used by profile 'prod'",
+        "profile 'prod': auto_approve.max_duration: 2h exceeds max_duration 1h",
+    ]
+    for message in expected:
+        assert f"{path}: {message}" in result.stderr, result.stderr
+    assert f"{path}: {len(expected)} problem(s)" in result.stderr
+
+
+def test_messages_are_our_own_words(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(EVERYTHING_WRONG.replace("profiles:", "admins: [x]\nprofiles:"), "utf-8")
+    result = run_check(path)
+    for pydantic_wording in ("should", "Input", "Field required", "Value error", "<unicode"):
+        assert pydantic_wording not in result.stderr, result.stderr
+
+
+def test_yaml_errors_name_the_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(BASE + "    approvers: [unclosed\n", encoding="utf-8")
+    result = run_check(path)
+    assert result.returncode == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{path}: line "), first
+    assert "column" in first
+    assert "<unicode string>" not in result.stderr

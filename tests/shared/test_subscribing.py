@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pytest
 import structlog
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
+from shared import subscribing
 from shared.cloudevents import Envelope, encode
 from shared.connection import connect, make_broker
 from shared.consumers import consumer
 from shared.events import GrantExpired, Person
 from shared.ids import new_id
+from shared.keyed_locks import KeyedLocks
 from shared.permissions import ADMIN_USER
 from shared.publishing import EventPublisher
 from shared.retry import RetryLaterError
@@ -216,3 +219,65 @@ async def test_workers_let_a_slow_message_not_hold_up_the_next(
                 break
             await asyncio.sleep(0.05)
     assert handled == [ids[1], ids[0]]
+
+
+async def test_per_request_runs_one_requests_messages_in_order_and_others_alongside(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    slow, fast = new_id(), new_id()
+    first_may_finish = asyncio.Event()
+    handled: list[tuple[str, int]] = []
+    seen: dict[str, int] = {}
+
+    async def handler(env: Envelope[GrantExpired]) -> None:
+        request_id = env.event.request_id
+        seen[request_id] = seen.get(request_id, 0) + 1
+        number = seen[request_id]
+        if request_id == slow and number == 1:
+            await asyncio.wait_for(first_may_finish.wait(), timeout=10)
+        if request_id == fast:
+            first_may_finish.set()  # reached only while slow's first message still waits
+        handled.append((request_id, number))
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, handler, max_workers=4, per_request=KeyedLocks())
+    publisher = EventPublisher(admin_js, source="test")
+    for request_id in (slow, slow, slow, fast):
+        await publisher.publish(_expired(request_id))
+    async with broker:
+        await broker.start()
+        for _ in range(200):
+            if len(handled) == 4:
+                break
+            await asyncio.sleep(0.05)
+    # The other request went first; the slow one's messages ran one at a time, in order.
+    assert handled == [(fast, 1), (slow, 1), (slow, 2), (slow, 3)]
+
+
+async def test_a_handler_working_past_the_ack_wait_is_not_redelivered_meanwhile(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request waiting its turn or a Tailscale retry being waited out can outlast the ack
+    wait: the subscriber says the message is in progress, so no second worker gets it."""
+    monkeypatch.setattr(subscribing, "ACK_WAIT_SECONDS", 1.5)  # consumer created with it
+    attempts: list[str] = []
+    done = asyncio.Event()
+
+    async def slow(env: Envelope[GrantExpired]) -> None:
+        attempts.append(env.meta.id)
+        await asyncio.sleep(4.0)
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, slow, max_workers=4)
+    await EventPublisher(admin_js, source="test").publish(_expired(new_id()))
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(done.wait(), timeout=15)
+        await asyncio.sleep(2.0)  # a redelivery after the handler ended would show here
+    assert len(attempts) == 1
+    info = await admin_js.consumer_info("ACCESS", spec.durable)
+    assert info.config.ack_wait == 1.5
+    assert (info.num_ack_pending, info.num_redelivered) == (0, 0)

@@ -13,6 +13,7 @@ class TailscaleError(Exception):
     """A Tailscale API call failed; `status_code` is the last HTTP status, if any."""
 
     error_code = "tailscale_error"
+    retryable = False  # whether the same call may succeed later, unchanged
 
     def __init__(self, method: str, path: str, status_code: int | None, message: str) -> None:
         self.method = method
@@ -39,6 +40,7 @@ class TailscaleUnavailableError(TailscaleError):
     """429, 5xx or timeouts until the retry budget ran out; `attempts` were made."""
 
     error_code = "retries_exhausted"
+    retryable = True
 
     def __init__(
         self, method: str, path: str, status_code: int | None, message: str, *, attempts: int
