@@ -18,6 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 import structlog
+from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -37,6 +38,7 @@ from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
 STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
+CLOSE_SECONDS = 1.0
 EXIT_REFUSED = 2
 log = structlog.get_logger("accessbot.runtime")
 
@@ -133,10 +135,14 @@ class Service:
         except (NatsError, OSError) as exc:
             # Reconnecting: nothing to drain into; unacked messages are redelivered.
             log.warning("service.stopped_without_drain", reason=describe_failure(exc))
-            with suppress(NatsError, OSError):
-                await self.broker.connection.close()
+            await self.close_without_drain()
         self._started = False
         log.info("service.stopped")
+
+    async def close_without_drain(self) -> None:
+        """Close the connection now; what was not acked is redelivered to the next run."""
+        with suppress(IncorrectState, NatsError, OSError, TimeoutError):
+            await asyncio.wait_for(self.broker.connection.close(), timeout=CLOSE_SECONDS)
 
 
 async def run_service(service: Service) -> None:
@@ -168,7 +174,9 @@ async def run_service(service: Service) -> None:
 
 async def _stop_within(service: Service, seconds: float) -> None:
     """Stop, giving in-flight handlers until the deadline (unacked messages come back)."""
+    budget = seconds - CLOSE_SECONDS - 0.5  # the rest: closing, and the process's exit
     try:
-        await asyncio.wait_for(service.stop(), timeout=seconds - 1.0)
+        await asyncio.wait_for(service.stop(), timeout=budget)
     except TimeoutError:
-        log.warning("service.stop_timed_out", seconds=seconds - 1.0)
+        log.warning("service.stop_timed_out", seconds=budget, hint="unacked messages come back")
+        await service.close_without_drain()

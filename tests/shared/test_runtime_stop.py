@@ -50,6 +50,7 @@ async def test_sigterm_while_a_handler_hangs_stops_within_the_budget(
     os.kill(os.getpid(), signal.SIGTERM)  # a real signal, caught by run_service's handler
     await asyncio.wait_for(running, timeout=STOP_SECONDS + 5)
     assert time.monotonic() - started < STOP_SECONDS
+    assert broker.connection.is_closed  # not left open for the garbage collector
     # The message was not acked: JetStream redelivers it to the next run.
     info = await admin_js.consumer_info("ACCESS", "notifier_grant_expired")
     assert info.num_ack_pending + info.num_redelivered + info.num_pending >= 1
