@@ -1,5 +1,10 @@
 """Reading the ACCESS stream as the read-only `siem` user: one CloudEvents JSON per line.
 
+The `siem` user reads stored messages by sequence (`$JS.API.STREAM.MSG.GET.ACCESS`) and
+creates no consumer: a consumer-create request carries its delivery subject in the body,
+out of reach of subject permissions, so a user allowed to create consumers could have the
+server push the stream into another user's inbox (docs/design-notes.md).
+
 A message that is not a valid event is never skipped silently: it is reported on
 stderr with its stream sequence and reason, and the export exits non-zero.
 """
@@ -8,20 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
+from nats.js.errors import NotFoundError
 
 from shared.cloudevents import InvalidEventError, to_structured_json
 from shared.subjects import ACCESS_STREAM, ACCESS_SUBJECTS
 
-BATCH = 256
+WINDOW = 64  # messages asked for at once
+TAIL_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -32,26 +38,47 @@ class AuditCounts:
     invalid: int = 0
 
 
-def _consumer_config(since: datetime | None) -> ConsumerConfig:
-    if since is None:
-        return ConsumerConfig(
-            deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, inactive_threshold=60
-        )
-    return ConsumerConfig(
-        deliver_policy=DeliverPolicy.BY_START_TIME,
-        opt_start_time=since.astimezone(UTC),
-        ack_policy=AckPolicy.NONE,
-        inactive_threshold=60,
-    )
-
-
-def _emit(msg: Msg, out: TextIO, err: TextIO, counts: AuditCounts) -> None:
+async def _get(js: JetStreamContext, seq: int, *, at_or_after: bool = False) -> RawStreamMsg | None:
+    """The message at `seq` (or the first one after it); None when there is none."""
     try:
-        line = to_structured_json(msg.subject, msg.headers, msg.data)
+        if at_or_after:
+            return await js.get_msg(ACCESS_STREAM, seq=seq, subject=ACCESS_SUBJECTS, next=True)
+        return await js.get_msg(ACCESS_STREAM, seq=seq)
+    except NotFoundError:  # deleted, aged out, or past the end
+        return None
+
+
+async def _read(js: JetStreamContext, first: int, last: int) -> AsyncIterator[RawStreamMsg]:
+    """Stored messages `first`..`last` in order, WINDOW requests in flight."""
+    seq = first
+    while seq <= last:
+        window = range(seq, min(last, seq + WINDOW - 1) + 1)
+        for msg in await asyncio.gather(*(_get(js, n) for n in window)):
+            if msg is not None:
+                yield msg
+        seq = window[-1] + 1
+
+
+async def _first_seq_since(js: JetStreamContext, since: datetime, first: int, last: int) -> int:
+    """The first sequence stored at or after `since` (binary search: ACCESS is in time order)."""
+    low, high = first, last + 1
+    while low < high:
+        middle = (low + high) // 2
+        msg = await _get(js, middle, at_or_after=True)
+        if msg is None or msg.seq is None or msg.time is None or msg.time >= since:
+            high = middle
+        else:
+            low = msg.seq + 1
+    return low
+
+
+def _emit(msg: RawStreamMsg, out: TextIO, err: TextIO, counts: AuditCounts) -> None:
+    subject = msg.subject or ""
+    try:
+        line = to_structured_json(subject, msg.headers, msg.data or b"")
     except InvalidEventError as exc:
         counts.invalid += 1
-        seq = msg.metadata.sequence.stream if msg.reply else "?"
-        print(f"stream seq {seq} on {msg.subject}: not a valid event: {exc}", file=err)
+        print(f"stream seq {msg.seq} on {subject}: not a valid event: {exc}", file=err)
         return
     out.write(line + "\n")
     counts.written += 1
@@ -67,29 +94,18 @@ async def export(
 ) -> AuditCounts:
     """Every event stored between `since` and `until` (stream time), oldest first."""
     js = nc.jetstream()
-    info = await js.stream_info(ACCESS_STREAM)
-    last = info.state.last_seq
+    state = (await js.stream_info(ACCESS_STREAM)).state
     counts = AuditCounts()
-    if info.state.messages == 0:
+    if state.messages == 0:
         return counts
-    sub = await js.pull_subscribe(
-        ACCESS_SUBJECTS, stream=ACCESS_STREAM, config=_consumer_config(since)
-    )
-    try:
-        while True:
-            try:
-                msgs = await sub.fetch(BATCH, timeout=2)
-            except (NatsTimeoutError, TimeoutError):  # nats-py raises either
-                return counts
-            for msg in msgs:
-                meta = msg.metadata
-                if until is not None and meta.timestamp > until:
-                    return counts
-                _emit(msg, out, err, counts)
-                if meta.sequence.stream >= last:
-                    return counts
-    finally:
-        await sub.unsubscribe()
+    first = state.first_seq
+    if since is not None:
+        first = await _first_seq_since(js, since, first, state.last_seq)
+    async for msg in _read(js, first, state.last_seq):
+        if until is not None and msg.time is not None and msg.time > until:
+            break
+        _emit(msg, out, err, counts)
+    return counts
 
 
 async def tail(
@@ -102,21 +118,16 @@ async def tail(
 ) -> AuditCounts:
     """New events as they arrive (from `since` when given) until `stop()` is true."""
     js = nc.jetstream()
-    config = _consumer_config(since)
-    if since is None:
-        config.deliver_policy = DeliverPolicy.NEW
-    sub = await js.pull_subscribe(ACCESS_SUBJECTS, stream=ACCESS_STREAM, config=config)
+    state = (await js.stream_info(ACCESS_STREAM)).state
+    following = state.last_seq + 1
+    if since is not None:
+        following = await _first_seq_since(js, since, state.first_seq, state.last_seq)
     counts = AuditCounts()
-    try:
-        while not stop():
-            try:
-                msgs = await sub.fetch(BATCH, timeout=0.5)
-            except (NatsTimeoutError, TimeoutError):  # nats-py raises either
-                continue
-            for msg in msgs:
-                _emit(msg, out, err, counts)
-            out.flush()
-            await asyncio.sleep(0)
-    finally:
-        await sub.unsubscribe()
+    while not stop():
+        last = (await js.stream_info(ACCESS_STREAM)).state.last_seq
+        async for msg in _read(js, following, last):
+            _emit(msg, out, err, counts)
+        out.flush()
+        following = max(following, last + 1)
+        await asyncio.sleep(TAIL_POLL_SECONDS)
     return counts

@@ -128,6 +128,13 @@ class EmbeddedNats:
             proc.kill()
             proc.wait(timeout=timeout)
 
+    def kill(self) -> None:
+        """Kill the server as a crash would (SIGKILL); `start` brings it back on the same data."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
     def env_for(self, user: str) -> dict[str, str]:
         """Environment variables that make a service connect as `user`."""
         return {"NATS_URL": self.url, "NATS_USER": user, "NATS_PASSWORD": self.passwords[user]}

@@ -88,6 +88,13 @@ def encode(
     )
 
 
+# nats-server stamps it on every direct-get answer, and never on a published message.
+# Permissions cannot check a request's reply subject, so any user allowed a direct get
+# could have the answer (a copy of a message it stored, headers included) land on an
+# ACCESS subject; this header tells such a copy from an event its publisher sent.
+STREAM_HEADER = "Nats-Stream"
+
+
 def _require(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name)
     if not value:
@@ -102,6 +109,12 @@ def decode(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Enve
     except ValueError:
         raise InvalidEventError(f"unknown subject {subject!r}") from None
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    if STREAM_HEADER.lower() in hdrs:
+        raise InvalidEventError(
+            f"carries {STREAM_HEADER} {hdrs[STREAM_HEADER.lower()]!r}: a stored message "
+            "answered into the stream (a direct get with this subject as its reply), not "
+            "a publication"
+        )
     specversion = _require(hdrs, "ce-specversion")
     if specversion != SPECVERSION:
         raise InvalidEventError(f"unsupported ce-specversion {specversion!r}")

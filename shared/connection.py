@@ -8,6 +8,7 @@ password as `NatsRefusedError` instead of endless tracebacks.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
@@ -20,9 +21,14 @@ from shared.permissions import inbox_prefix
 from shared.reachability import NatsReachability, connection_extras
 from shared.settings import ServiceSettings
 
+# nats-py waits this long between two attempts on one server (its default is 2 s): once
+# nats-server is back, a service is connected again within about this time.
+RECONNECT_WAIT_SECONDS = 0.5
+
 _BROKER_REACHABILITY: weakref.WeakKeyDictionary[NatsBroker, NatsReachability] = (
     weakref.WeakKeyDictionary()
 )
+Callback = Callable[..., Awaitable[None]]
 
 
 def connect_options(settings: ServiceSettings, *, name: str) -> dict[str, Any]:
@@ -31,6 +37,7 @@ def connect_options(settings: ServiceSettings, *, name: str) -> dict[str, Any]:
         "servers": [s.strip() for s in settings.nats_url.split(",") if s.strip()],
         "name": f"accessbot-{name}",
         "max_reconnect_attempts": -1,
+        "reconnect_time_wait": RECONNECT_WAIT_SECONDS,
         **connection_extras(),
     }
     if settings.nats_user:
@@ -39,6 +46,28 @@ def connect_options(settings: ServiceSettings, *, name: str) -> dict[str, Any]:
         if settings.nats_password is not None:
             options["password"] = settings.nats_password.get_secret_value()
     return options
+
+
+def _chain(first: Callback, then: Callback) -> Callback:
+    async def both(*args: Any) -> None:
+        await first(*args)
+        await then(*args)
+
+    return both
+
+
+def with_callbacks(reach: NatsReachability, extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` plus the reporter's callbacks; a caller's callback of the same name runs
+    after ours, except `error_cb`, which replaces ours (the caller decides what a failed
+    attempt means, e.g. `deadletter` gives up at once)."""
+    merged = dict(extra)
+    for key, ours in reach.callbacks().items():
+        theirs = extra.get(key)
+        if theirs is None:
+            merged[key] = ours
+        elif key != "error_cb":
+            merged[key] = _chain(ours, theirs)
+    return merged
 
 
 def reachability_for(settings: ServiceSettings) -> NatsReachability:
@@ -55,8 +84,9 @@ async def connect(
 ) -> Client:
     """A nats-py client connected as the settings' user (`extra` overrides options)."""
     reach = reachability or reachability_for(settings)
-    options = {**connect_options(settings, name=name), **reach.callbacks(), **extra}
-    client = await nats.connect(**options)
+    client = await nats.connect(
+        **{**connect_options(settings, name=name), **with_callbacks(reach, extra)}
+    )
     await reach.on_connected()
     return client
 
@@ -64,10 +94,10 @@ async def connect(
 def make_broker(settings: ServiceSettings, *, name: str, **extra: Any) -> NatsBroker:
     """A FastStream NatsBroker that connects as the settings' user."""
     reach = reachability_for(settings)
-    options = {**connect_options(settings, name=name), **reach.callbacks()}
+    options = {**connect_options(settings, name=name), **with_callbacks(reach, extra)}
     user, password = options.pop("user", None), options.pop("password", None)
     security = SASLPlaintext(username=user, password=password or "") if user is not None else None
-    broker = NatsBroker(**options, security=security, logger=library_logger(), **extra)
+    broker = NatsBroker(**options, security=security, logger=library_logger())
     _BROKER_REACHABILITY[broker] = reach
     return broker
 

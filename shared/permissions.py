@@ -127,17 +127,14 @@ def _consumer_ops(spec: ConsumerSpec) -> list[str]:
 
 
 def _kv_read(bucket: Bucket) -> list[str]:
+    # No consumers: a create request names its delivery subject in the body, where
+    # permissions cannot see it, so any consumer could push into another user's inbox.
+    # Buckets are read with (batched) direct gets instead (shared.kv_reading).
     stream = f"KV_{bucket.value}"
     return [
         f"{JS_API}.STREAM.MSG.GET.{stream}",
         f"{JS_API}.DIRECT.GET.{stream}",
         f"{JS_API}.DIRECT.GET.{stream}.>",
-        # watch / keys use ephemeral ordered consumers with flow control
-        f"{JS_API}.CONSUMER.CREATE.{stream}",
-        f"{JS_API}.CONSUMER.CREATE.{stream}.>",
-        f"{JS_API}.CONSUMER.DELETE.{stream}.>",
-        f"{JS_API}.CONSUMER.INFO.{stream}.>",
-        f"$JS.FC.{stream}.>",
     ]
 
 
@@ -191,43 +188,20 @@ def service_permissions(service: str) -> Permissions:
 
 
 def siem_permissions() -> Permissions:
-    """Read-only: its own ephemeral consumers on ACCESS, nothing else.
+    """Read-only: stored ACCESS messages by sequence (`STREAM.MSG.GET`), nothing else.
 
-    Consumers are created by name only (`CONSUMER.CREATE.ACCESS.<name>[.<filter>]`):
-    the unnamed endpoint takes the name from the request body, which permissions
-    cannot see, and would let the siem user redefine a service's durable consumer
-    (e.g. point `grants_revoke` at nothing). The services' durables are denied by name,
-    so the siem user can neither redefine, drain, ack nor delete them.
+    No consumers at all: a consumer-create request carries its delivery subject in the
+    body, out of reach of permissions, so the siem user could have the server push
+    ACCESS into any other user's inbox (and the unnamed endpoint takes the consumer's
+    name from the body too, which would let it redefine a service's durable).
     """
     s = ACCESS_STREAM
     pub = [
         f"{JS_API}.INFO",
         f"{JS_API}.STREAM.INFO.{s}",
         f"{JS_API}.STREAM.MSG.GET.{s}",
-        f"{JS_API}.CONSUMER.CREATE.{s}.>",
-        f"{JS_API}.CONSUMER.DELETE.{s}.>",
-        f"{JS_API}.CONSUMER.INFO.{s}.>",
-        f"{JS_API}.CONSUMER.MSG.NEXT.{s}.>",
-        f"$JS.ACK.{s}.>",
-        f"$JS.FC.{s}.>",
     ]
-    deny: list[str] = []
-    for spec in CONSUMERS:
-        if spec.stream == s:
-            d = spec.durable
-            deny += [
-                f"{JS_API}.CONSUMER.CREATE.{s}.{d}",
-                f"{JS_API}.CONSUMER.CREATE.{s}.{d}.>",
-                f"{JS_API}.CONSUMER.DELETE.{s}.{d}",
-                f"{JS_API}.CONSUMER.MSG.NEXT.{s}.{d}",
-                f"$JS.ACK.{s}.{d}.>",
-                f"$JS.FC.{s}.{d}.>",
-            ]
-    return Permissions(
-        publish=tuple(pub),
-        subscribe=(f"{inbox_prefix(SIEM_USER)}.>",),
-        publish_deny=tuple(deny),
-    )
+    return Permissions(publish=tuple(pub), subscribe=(f"{inbox_prefix(SIEM_USER)}.>",))
 
 
 def admin_permissions() -> Permissions:

@@ -10,6 +10,7 @@ from nats.js import JetStreamContext
 from services.approvals import SERVICE, SOURCE
 from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
+from services.approvals.expiry_sweep import expire_due
 from services.approvals.settings import ApprovalsSettings
 from services.approvals.store import RequestStore
 from services.approvals.subscribers import register
@@ -27,7 +28,28 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     """Load profiles (an invalid file stops here, naming every problem) and wire the service."""
     profiles = load_profiles(settings.profiles_path)
     app = Approvals(profiles, clock=clock)
-    broker = make_broker(settings, name=SERVICE)
+    requests: list[RequestStore] = []  # once connected
+    sweeps: set[asyncio.Task[None]] = set()
+
+    def sweep() -> None:
+        # Expiries that fell due while their timers were out of reach (expiry_sweep).
+        if requests:
+            task = asyncio.create_task(expire_due(requests[0], app.on_timer), name="expiry-sweep")
+            sweeps.add(task)
+            task.add_done_callback(sweeps.discard)
+
+    async def on_reconnected() -> None:
+        sweep()
+
+    async def on_started() -> None:
+        sweep()
+
+    async def on_stop() -> None:
+        for task in list(sweeps):
+            task.cancel()
+        await asyncio.gather(*sweeps, return_exceptions=True)
+
+    broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
     register(broker, app)
 
     async def bind(js: JetStreamContext) -> None:
@@ -36,9 +58,10 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
                 js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
             )
 
+        requests[:] = [RequestStore(await js.key_value(Bucket.REQUESTS.value))]
         app.bind(
             Ports(
-                store=RequestStore(await js.key_value(Bucket.REQUESTS.value)),
+                store=requests[0],
                 devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
                 publisher=EventPublisher(js, source=SOURCE),
                 schedule_expiry=schedule_expiry,
@@ -53,6 +76,8 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
         settings=settings,
         broker=broker,
         on_connected=[bind],
+        on_started=[on_started],
+        on_stop=[on_stop],
         ready_checks={"requests": bound},
     )
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import structlog
-from nats.js.errors import InvalidKeyError, KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from shared.events import DeviceSnapshot
+from shared.kv_reading import ForgedEntryError, get_checked
 
 log = structlog.get_logger("accessbot.approvals.devices")
 
@@ -21,13 +21,15 @@ class DeviceDirectory:
     async def get(self, device_id: str) -> DeviceSnapshot | None:
         """The device's snapshot, or None when `devices` does not hold a valid one."""
         try:
-            entry = await self._kv.get(device_id)
-        except (KeyNotFoundError, InvalidKeyError):
+            found = await get_checked(self._kv, device_id)
+        except ForgedEntryError as exc:
+            # Treated as unknown (the request is rejected, saying so); someone forged it.
+            log.error("device.forged_snapshot", device_id=device_id, error=str(exc))
             return None
-        if entry.value is None:
+        if found is None:
             return None
         try:
-            return DeviceSnapshot.model_validate_json(entry.value)
+            return DeviceSnapshot.model_validate_json(found[0])
         except ValidationError as exc:
             # Treated as unknown (the request is rejected, saying so); grants must fix it.
             log.error("device.invalid_snapshot", device_id=device_id, error=str(exc))

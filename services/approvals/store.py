@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.approvals.record import RequestRecord
+from shared.kv_reading import get_checked, latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +26,12 @@ class RequestStore:
         self._kv = kv
 
     async def load(self, request_id: str) -> Stored | None:
-        """The record and its revision, or None when there is none."""
-        try:
-            entry = await self._kv.get(request_id)
-        except KeyNotFoundError:
+        """The record and its revision, or None when there is none (ForgedEntryError: forged)."""
+        found = await get_checked(self._kv, request_id)
+        if found is None:
             return None
-        if entry.value is None or entry.revision is None:
-            return None
-        return Stored(RequestRecord.model_validate_json(entry.value), entry.revision)
+        value, revision = found
+        return Stored(RequestRecord.model_validate_json(value), revision)
 
     async def create(self, record: RequestRecord) -> Stored | None:
         """Store a new record; None when one already exists under its id."""
@@ -49,6 +48,15 @@ class RequestStore:
         except KeyWrongLastSequenceError:
             return None
         return Stored(record, new_revision)
+
+    async def all(self) -> list[RequestRecord]:
+        """Every record, read without a consumer (for the expiry sweep)."""
+        current, _ = await latest(self._kv)
+        return [
+            RequestRecord.model_validate_json(change.value)
+            for change in current.values()
+            if change.value is not None
+        ]
 
 
 def _encode(record: RequestRecord) -> bytes:

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 
 from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
-from services.grants.recovery import resume_unfinished
+from services.grants.recovery import expire_due, resume_unfinished
 from services.grants.settings import GrantsSettings
 from services.grants.store import GrantStore, HoldersStore
 from services.grants.subscribers import SERVICE, register
@@ -40,7 +40,7 @@ class GrantsOverrides(TypedDict, total=False):
     """What tests may swap in (nothing here replaces a client by a fake)."""
 
     run_inventory: bool  # False: no background sync (tests that count API calls)
-    run_recovery: bool  # False: no start-up sweep
+    run_recovery: bool  # False: no start-up or reconnect sweep
 
 
 @dataclass
@@ -56,7 +56,18 @@ class _Parts:
 def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Service:
     """Wire the grants service; nothing connects until the Service starts."""
     profiles = load_profiles(settings.profiles_path)
-    broker = make_broker(settings, name=SERVICE)
+    parts = _Parts()
+    recover = overrides.get("run_recovery", True)
+
+    async def on_reconnected() -> None:
+        # Grants that fell due while NATS was away: their timers may sit unacked with a
+        # dead pull for an ack wait; the records say what is due (recovery.expire_due).
+        if recover and parts.store is not None and parts.workflow is not None:
+            sweep = expire_due(parts.store, parts.workflow)
+            parts.tasks.append(asyncio.create_task(sweep, name="expiry-after-reconnect"))
+            parts.tasks[:] = [t for t in parts.tasks if not t.done()]
+
+    broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
     tailscale = TailscaleClient(
         api_url=settings.tailscale_api_url,
         tailnet=settings.tailscale_tailnet,
@@ -69,7 +80,6 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         ),
         request_timeout=settings.tailscale_request_timeout_seconds,
     )
-    parts = _Parts()
 
     def workflow() -> GrantWorkflow:
         if parts.workflow is None:
@@ -106,9 +116,14 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
     async def on_started() -> None:
         if parts.inventory is not None and overrides.get("run_inventory", True):
             parts.tasks.append(asyncio.create_task(parts.inventory.run(), name="inventory"))
-        if parts.store is not None and overrides.get("run_recovery", True):
-            sweep = resume_unfinished(parts.store, workflow())
-            parts.tasks.append(asyncio.create_task(sweep, name="recovery"))
+        if parts.store is not None and recover:
+            store = parts.store
+
+            async def sweep() -> None:
+                await expire_due(store, workflow())  # due timers a dead process held
+                await resume_unfinished(store, workflow())
+
+            parts.tasks.append(asyncio.create_task(sweep(), name="recovery"))
 
     async def on_stop() -> None:
         for task in parts.tasks:

@@ -18,10 +18,9 @@ import structlog
 from nats.js.kv import KeyValue
 
 from services.grants.inventory import digest, plan
+from shared.kv_reading import latest
 
 log = structlog.get_logger("accessbot.grants.inventory")
-
-WATCH_IDLE_SECONDS = 5.0
 
 
 class DeviceSource(Protocol):
@@ -140,17 +139,8 @@ class InventorySync:
         return report
 
     async def _load_digests(self) -> dict[str, bytes]:
-        """Digests of what KV holds now, read with one watcher."""
-        digests: dict[str, bytes] = {}
-        watcher = await self._kv.watchall(ignore_deletes=True)
-        try:
-            while True:
-                # nats-py's watcher methods carry no annotations
-                entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
-                if entry is None:  # the marker after the last stored value
-                    break
-                if entry.value is not None:
-                    digests[entry.key] = digest(entry.value)
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
-        return digests
+        """Digests of what KV holds now, read without a consumer."""
+        current, _ = await latest(self._kv)
+        return {
+            key: digest(change.value) for key, change in current.items() if change.value is not None
+        }

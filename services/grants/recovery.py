@@ -4,6 +4,14 @@ A process killed between calling Tailscale and announcing the outcome leaves a
 record with an operation in flight (or events in its outbox). Its message would
 come back after the consumer's ack wait anyway; this sweep finishes it as soon
 as the dead owner's lease runs out, so a restart settles quickly.
+
+Expiry is re-checked from the records too (`expire_due`), at start and whenever
+the NATS connection comes back: a due timer delivered to a process that died, or
+lost with a restarting nats-server, is otherwise redelivered only after the
+consumer's ack wait (30 s). The records say which grants are due; the timer stays
+the normal path and a repeated expiry changes nothing. (A pull request lost with
+the server is replaced when its fetch times out, 5 s after the disconnect, so a
+timer firing after the restart is delivered within that bound.)
 """
 
 from __future__ import annotations
@@ -15,8 +23,11 @@ from datetime import UTC, datetime
 import structlog
 
 from services.grants.operations import GrantBusyError
-from services.grants.store import GrantStore
+from services.grants.records import GrantStatus
+from services.grants.store import GrantStore, Stored
 from services.grants.workflow import GrantWorkflow
+from shared.subjects import TimerPurpose
+from shared.timers import TimerFired
 
 log = structlog.get_logger("accessbot.grants.recovery")
 
@@ -68,3 +79,38 @@ async def resume_unfinished(
             await asyncio.sleep(max(MIN_WAIT_SECONDS, delay))
     if todo:
         log.info("recovery.left_to_redelivery", grants=len(todo))
+
+
+def due_timers(records: list[Stored], *, now: datetime) -> list[TimerFired]:
+    """The expiry timer each active grant past its end would have fired."""
+    return [
+        TimerFired(
+            request_id=r.request_id,
+            purpose=TimerPurpose.GRANT_EXPIRY,
+            due_at=r.expires_at,
+            generation=r.generation,
+        )
+        for r in (stored.record for stored in records)
+        if r.status is GrantStatus.ACTIVE and r.op is None and r.expires_at <= now
+    ]
+
+
+async def expire_due(
+    store: GrantStore,
+    workflow: GrantWorkflow,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Expire every active grant whose end has passed (their timers remain the fallback)."""
+    try:
+        due = due_timers(await store.all(), now=now())
+    except Exception as exc:  # noqa: BLE001 - e.g. the connection dropped again
+        log.warning("recovery.expiry_sweep_failed", error=str(exc))
+        return
+    if due:
+        log.info("recovery.expiry_due", grants=len(due))
+    for fired in due:
+        try:
+            await workflow.on_expiry_timer(fired)
+        except Exception as exc:  # noqa: BLE001 - its timer is still there to retry
+            log.warning("recovery.expiry_failed", request_id=fired.request_id, error=str(exc))

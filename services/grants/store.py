@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.grants.holders import AttributeHolders, holders_key, is_holders_key
 from services.grants.records import GrantRecord
-
-WATCH_IDLE_SECONDS = 5.0
+from shared.kv_reading import get_checked, latest
 
 
 class GrantConflictError(Exception):
@@ -32,14 +31,12 @@ class GrantStore:
         self._kv = kv
 
     async def get(self, request_id: str) -> Stored | None:
-        """The record, or None when grants never saw this request."""
-        try:
-            entry = await self._kv.get(request_id)
-        except KeyNotFoundError:  # also a deleted key
+        """The record, or None when grants never saw this request (ForgedEntryError: forged)."""
+        found = await get_checked(self._kv, request_id)
+        if found is None:
             return None
-        if entry.value is None or entry.revision is None:
-            return None
-        return Stored(GrantRecord.model_validate_json(entry.value), entry.revision)
+        value, revision = found
+        return Stored(GrantRecord.model_validate_json(value), revision)
 
     async def create(self, record: GrantRecord) -> Stored:
         """Write a new record; GrantConflictError when it exists already."""
@@ -60,23 +57,13 @@ class GrantStore:
         return Stored(record, new_revision)
 
     async def all(self) -> list[Stored]:
-        """Every record, read with one watcher (for the start-up sweep)."""
-        found: list[Stored] = []
-        watcher = await self._kv.watchall(ignore_deletes=True)
-        try:
-            while True:
-                # nats-py's watcher methods carry no annotations
-                entry = await watcher.updates(timeout=WATCH_IDLE_SECONDS)  # type: ignore[no-untyped-call]
-                if entry is None:  # the marker after the last stored value
-                    break
-                if is_holders_key(entry.key):
-                    continue  # the shared state of a device's attribute, not a grant
-                if entry.value is not None and entry.revision is not None:
-                    record = GrantRecord.model_validate_json(entry.value)
-                    found.append(Stored(record, entry.revision))
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]  # unannotated in nats-py
-        return found
+        """Every grant record, read without a consumer (for the recovery sweeps)."""
+        current, _ = await latest(self._kv)
+        return [
+            Stored(GrantRecord.model_validate_json(change.value), change.revision)
+            for key, change in current.items()
+            if change.value is not None and not is_holders_key(key)  # holders: shared state
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +82,11 @@ class HoldersStore:
 
     async def get(self, device_id: str, attribute: str) -> StoredHolders:
         """The pair's record; an empty one at revision 0 when nobody ever held it."""
-        try:
-            entry = await self._kv.get(holders_key(device_id, attribute))
-        except KeyNotFoundError:
-            entry = None
-        if entry is None or entry.value is None or entry.revision is None:
+        found = await get_checked(self._kv, holders_key(device_id, attribute))
+        if found is None:
             return StoredHolders(AttributeHolders.empty(device_id, attribute), 0)
-        return StoredHolders(AttributeHolders.model_validate_json(entry.value), entry.revision)
+        value, revision = found
+        return StoredHolders(AttributeHolders.model_validate_json(value), revision)
 
     async def put(self, holders: AttributeHolders, revision: int) -> StoredHolders:
         """Write over the record read at `revision` (0: create); GrantConflictError if it moved."""

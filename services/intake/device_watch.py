@@ -1,8 +1,9 @@
 """Keeps the device index current from KV `devices` (grants writes it; intake only reads).
 
-A KV watch replays the bucket's latest values, then streams every put and delete.
-If the watch breaks it is re-established, and devices that vanished meanwhile are
-dropped once the replay is complete.
+It reads the bucket's latest values, then polls for every put and delete since
+(`shared.kv_reading`: direct gets, no consumer, because a user allowed to create
+consumers could aim one at another user's inbox). If reading fails it starts over,
+and devices that vanished meanwhile are dropped once the new snapshot is complete.
 """
 
 from __future__ import annotations
@@ -12,24 +13,33 @@ import contextlib
 
 import structlog
 from nats.js import JetStreamContext
-from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from services.intake.device_index import DeviceIndex
 from shared.events import DeviceSnapshot
+from shared.kv_reading import changes, latest
 from shared.subjects import Bucket
 
 log = structlog.get_logger("accessbot.intake.devices")
 
 RETRY_SECONDS = 2.0
+POLL_SECONDS = 0.25  # a device grants just wrote is searchable a moment later
 
 
 class DeviceWatch:
     """Runs the watch in a background task; `loaded` is set after the first replay."""
 
-    def __init__(self, index: DeviceIndex, *, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(
+        self,
+        index: DeviceIndex,
+        *,
+        retry_seconds: float = RETRY_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
         self._index = index
         self._retry = retry_seconds
+        self._poll = poll_seconds
         self._task: asyncio.Task[None] | None = None
         self.loaded = asyncio.Event()
 
@@ -58,21 +68,15 @@ class DeviceWatch:
             await asyncio.sleep(self._retry)
 
     async def _follow(self, kv: KeyValue) -> None:
-        watcher = await kv.watchall()
-        replayed: set[str] | None = set()  # keys seen until the replay is complete
-        try:
-            async for entry in watcher:
-                if entry is None:  # the replay is complete
-                    if replayed is not None:
-                        self._finish_replay(replayed)
-                        replayed = None
-                    continue
-                if replayed is not None:
-                    replayed.add(entry.key)
-                self._apply(entry.key, entry.operation, entry.value)
-        finally:
-            with contextlib.suppress(Exception):
-                await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py: unannotated
+        current, last = await latest(kv)
+        for key, change in current.items():
+            self._apply(key, change.value)
+        self._finish_replay(set(current))
+        while True:
+            await asyncio.sleep(self._poll)
+            found, last = await changes(kv, after=last)
+            for change in found:
+                self._apply(change.key, change.value)
 
     def _finish_replay(self, replayed: set[str]) -> None:
         for gone in self._index.node_ids() - replayed:
@@ -81,12 +85,12 @@ class DeviceWatch:
         self.loaded.set()
         log.info("devices.loaded", devices=len(self._index))
 
-    def _apply(self, key: str, operation: str | None, value: bytes | None) -> None:
-        if operation in (KV_DEL, KV_PURGE):
+    def _apply(self, key: str, value: bytes | None) -> None:
+        if value is None:  # deleted or purged
             self._index.remove(key)
             return
         try:
-            device = DeviceSnapshot.model_validate_json(value or b"")
+            device = DeviceSnapshot.model_validate_json(value)
         except ValidationError as exc:
             log.warning("devices.bad_snapshot", key=key, error=str(exc)[:300])
             return

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from nats.js import JetStreamContext
 
+from accessbot import audit
 from accessbot.audit import export, tail
 from accessbot.natsserver import EmbeddedNats
 from shared.connection import connect
@@ -111,3 +113,26 @@ async def test_export_command_uses_siem_user(
     lines = stdout.decode().splitlines()
     assert [json.loads(x)["type"] for x in lines] == ["io.accessbot.access.grant.expired"]
     assert "exported 1 events" in stderr.decode()
+
+
+async def test_export_reads_by_sequence_across_windows_and_gaps(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "WINDOW", 2)
+    publisher = EventPublisher(admin_js, source="t")
+    subjects = [Subject.REQUEST_SUBMITTED, Subject.REQUEST_APPROVED, Subject.GRANT_APPLIED]
+    subjects += [Subject.GRANT_EXTENDED, Subject.GRANT_EXPIRED]
+    for subject in subjects:
+        await publisher.publish(EXAMPLES[subject])
+    await admin_js.delete_msg("ACCESS", 3)  # a gap, as a deleted message leaves
+    nc = await connect(settings_for(nats_server, "siem"), name="t")
+    out = io.StringIO()
+    try:
+        counts = await export(nc, since=None, until=None, out=out, err=io.StringIO())
+    finally:
+        await nc.close()
+    expected = [s for s in subjects if s is not Subject.GRANT_APPLIED]
+    assert [json.loads(x)["type"] for x in out.getvalue().splitlines()] == [
+        f"io.accessbot.{s.value}" for s in expected
+    ]
+    assert counts.written == 4

@@ -118,11 +118,10 @@ async def test_service_cannot_use_another_services_consumer(
 async def test_siem_reads_access_and_publishes_nothing(
     nats_server: EmbeddedNats, admin_js: JetStreamContext
 ) -> None:
-    await admin_js.publish(Subject.GRANT_EXPIRED.value, b'{"probe": true}')
+    ack = await admin_js.publish(Subject.GRANT_EXPIRED.value, b'{"probe": true}')
     async with connected(nats_server, SIEM_USER) as (nc, errors):
-        sub = await nc.jetstream().pull_subscribe("access.>", stream="ACCESS")
-        msgs = await sub.fetch(1, timeout=3)
-        assert msgs[0].data == b'{"probe": true}'
+        stored = await nc.jetstream().get_msg("ACCESS", seq=ack.seq)
+        assert stored.data == b'{"probe": true}'
         for subject in [s.value for s in Subject] + ["$KV.devices.x", "timers.schedule.grant.x"]:
             await assert_publish_refused(nc, errors, subject)
     assert (await admin_js.stream_info("ACCESS")).state.messages == 1
@@ -186,7 +185,6 @@ async def test_siem_cannot_redefine_drain_or_delete_a_service_consumer(
         await grants_consumer_intact()
         await _attempt(nc, f"{api % 'DELETE'}.{spec.durable}")
         await grants_consumer_intact()
-        # Its own ephemeral consumers still work (see test_siem_reads_access_...).
-        sub = await nc.jetstream().pull_subscribe(spec.filter_subject, stream=spec.stream)
-        [msg] = await sub.fetch(1, timeout=3)
-        assert msg.data == b'{"probe": true}'
+        # It reads stored messages by sequence instead (see test_siem_reads_access_...).
+        stored = await nc.jetstream().get_msg(spec.stream, subject=spec.filter_subject)
+        assert stored.data == b'{"probe": true}'
