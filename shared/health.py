@@ -1,4 +1,9 @@
-"""A tiny HTTP endpoint: `/healthz` (alive), `/readyz` (ready to work), `/metrics` (Prometheus)."""
+"""A tiny HTTP endpoint: `/healthz` (alive), `/readyz` (ready to work), `/metrics` (Prometheus).
+
+It listens before the service connects, so while NATS is unreachable both health paths
+answer with the reason (`/healthz` stays 200: the process is alive and retrying; `/readyz`
+is 503).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from aiohttp import web
 from shared.metrics.exposition import MetricsExposition
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+NotReadyReason = Callable[[], str | None]
 
 
 class HealthServer:
@@ -22,6 +28,7 @@ class HealthServer:
         self._host = host
         self._port = port
         self._checks: dict[str, ReadyCheck] = {}
+        self._reasons: list[NotReadyReason] = []
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -29,21 +36,34 @@ class HealthServer:
         """Readiness requires every check to pass."""
         self._checks[name] = check
 
-    async def _healthz(self, _: web.Request) -> web.Response:
-        return web.json_response({"service": self._service, "alive": True})
+    def add_reason(self, reason: NotReadyReason) -> None:
+        """A source of "why not ready" (None when it has nothing to say), shown by both."""
+        self._reasons.append(reason)
 
-    async def _readyz(self, _: web.Request) -> web.Response:
+    async def _state(self) -> tuple[bool, dict[str, bool], str | None]:
         results: dict[str, bool] = {}
         for name, check in self._checks.items():
             try:
                 results[name] = await check()
             except Exception:  # noqa: BLE001 - a failing check means not ready
                 results[name] = False
-        ready = bool(results) and all(results.values())
-        return web.json_response(
-            {"service": self._service, "ready": ready, "checks": results},
-            status=200 if ready else 503,
-        )
+        reason = next((r for r in (source() for source in self._reasons) if r), None)
+        ready = bool(results) and all(results.values()) and reason is None
+        return ready, results, reason
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        ready, _results, reason = await self._state()
+        body: dict[str, object] = {"service": self._service, "alive": True, "ready": ready}
+        if reason is not None:
+            body["reason"] = reason
+        return web.json_response(body)
+
+    async def _readyz(self, _: web.Request) -> web.Response:
+        ready, results, reason = await self._state()
+        body: dict[str, object] = {"service": self._service, "ready": ready, "checks": results}
+        if reason is not None:
+            body["reason"] = reason
+        return web.json_response(body, status=200 if ready else 503)
 
     async def _metrics_text(self, _: web.Request) -> web.Response:
         body = await self._metrics.render()

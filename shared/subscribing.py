@@ -48,6 +48,7 @@ from shared.events import Event
 from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
 from shared.metrics import events as metrics
+from shared.pull_timeouts import tolerate_idle_fetch
 from shared.retry import RetryLaterError
 from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
@@ -319,6 +320,17 @@ def _consume(
     return consume, consume_replay
 
 
+def _subscribe(
+    broker: NatsBroker,
+    subject: str,
+    kwargs: dict[str, Any],
+    handler: Callable[..., Awaitable[None]],
+) -> None:
+    subscriber = broker.subscriber(subject, **kwargs)
+    tolerate_idle_fetch(subscriber)  # see shared.pull_timeouts
+    subscriber(handler)
+
+
 def _register(
     broker: NatsBroker,
     spec: ConsumerSpec,
@@ -334,12 +346,12 @@ def _register(
     kwargs = _subscriber_kwargs(spec, batch=batch, inbox_prefix=prefix)
     if max_workers > 1:
         kwargs["max_workers"] = max_workers
-    broker.subscriber(spec.filter_subject, **kwargs)(consume)
+    _subscribe(broker, spec.filter_subject, kwargs, consume)
     # Replays are rare and handled one at a time. A consumer made after replays were sent
     # takes them all (nothing lost); handlers are idempotent, so one handled before is a no-op.
     replay = replay_consumer(spec)
     replay_kwargs = _subscriber_kwargs(replay, batch=1, inbox_prefix=prefix)
-    broker.subscriber(replay.filter_subject, **replay_kwargs)(consume_replay)
+    _subscribe(broker, replay.filter_subject, replay_kwargs, consume_replay)
     _subscribe_advisories_once(broker, spec.service)
 
 
@@ -519,7 +531,7 @@ def subscribe_advisories(broker: NatsBroker, service: str) -> None:
         await msg.ack()
 
     kwargs = _subscriber_kwargs(spec, batch=16, inbox_prefix=_pull_inbox_prefix(broker))
-    broker.subscriber(spec.filter_subject, **kwargs)(consume)
+    _subscribe(broker, spec.filter_subject, kwargs, consume)
 
 
 async def _advisory_letter(
