@@ -147,6 +147,7 @@ async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, 
     profiles.write_text(demo_profiles(duration_seconds), encoding="utf-8")
     print("Starting NATS, the Slack and Tailscale emulators, and the four services…", file=out)
     harness = await start_harness(base, profiles_path=profiles, devices=30)
+    print(f"NATS at {harness.nats.url}; logs in {base / 'logs'}", file=out, flush=True)
     start = time.time()
     try:
         await _script(harness, start, say, duration_seconds)

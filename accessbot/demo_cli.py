@@ -4,27 +4,47 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+from collections.abc import Coroutine
 from datetime import timedelta
 
 from accessbot.cli_args import duration, folder
+from shared.logging import configure_from_env
+from shared.reachability import StoppedError, until_stopped
 
 # The demo waits for the grant to expire: long enough to watch, short enough to wait for.
 DEMO_DURATION_MIN = timedelta(seconds=1)
 DEMO_DURATION_MAX = timedelta(hours=1)
+STOP_SECONDS = 8.0  # services stop within 5 s, then the emulators and NATS
+EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
 
 
 def _run(args: argparse.Namespace) -> int:
     from accessbot.demo import run_demo
 
     seconds = int(args.duration.total_seconds())
+    configure_from_env("demo")
     try:
         return asyncio.run(
-            run_demo(duration_seconds=seconds, data_dir=args.data_dir, out=sys.stdout)
+            _stoppable(run_demo(duration_seconds=seconds, data_dir=args.data_dir, out=sys.stdout))
         )
     except (TimeoutError, RuntimeError) as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
+
+
+async def _stoppable(demo: Coroutine[None, None, int]) -> int:
+    """Ctrl-C or SIGTERM stops the demo and everything it started (its `finally`)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        return await until_stopped(demo, stopping, grace=STOP_SECONDS)
+    except StoppedError:
+        print("accessbot demo: stopped, and so is everything it started", file=sys.stderr)
+        return EXIT_STOPPED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

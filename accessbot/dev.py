@@ -152,6 +152,11 @@ def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> 
     return env
 
 
+def metrics_lines(children: list[Child]) -> list[str]:
+    """Where each service serves Prometheus metrics (its health port)."""
+    return [f"metrics of {c.name}: http://127.0.0.1:{c.health_port}/metrics" for c in children]
+
+
 def _start_services(run: DevRun, profiles: Path, logs: Path) -> None:
     for service in SERVICES:
         port = free_port()
@@ -228,12 +233,9 @@ def _start_infrastructure(
 
 
 def service_url_lines(children: list[Child]) -> list[str]:
-    """Each service's health (and metrics) endpoint, on its health port."""
-    return [
-        f"{child.name}: health http://127.0.0.1:{child.health_port}/healthz, "
-        f"metrics http://127.0.0.1:{child.health_port}/metrics"
-        for child in children
-    ]
+    """Each service's health endpoint (its metrics are on the same port, see
+    `metrics_lines`)."""
+    return [f"health of {c.name}: http://127.0.0.1:{c.health_port}/healthz" for c in children]
 
 
 def audit_line(data_dir: Path) -> str:
@@ -290,6 +292,8 @@ def run_dev(options: DevOptions) -> int:
         if not _wait_ready(run, logs):
             return 0 if run.stopping else 1
         _say_where_things_are(run, data_dir)
+        for line in metrics_lines(run.children):
+            say(line)
         say("all four services are ready. Logs: " + str(logs) + ". Press Ctrl-C to stop.")
         for line in run.sandbox.try_it() if run.sandbox else []:
             say(line)

@@ -52,6 +52,12 @@ def _headers_schema(subject: Subject) -> dict[str, Any]:
             "ce-type": {"type": "string", "const": ce_type(subject)},
             "ce-time": {"type": "string", "format": "date-time"},
             "ce-subject": {"type": "string", "description": "The request id."},
+            "ce-traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "W3C trace context (CloudEvents distributed-tracing extension); "
+                "one trace per request, carried by every event it causes.",
+            },
             "content-type": {"type": "string", "const": CONTENT_TYPE},
             MSG_ID_HEADER: {
                 "type": "string",

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from shared.events import EVENT_TYPES, Event
 from shared.ids import is_valid_id, new_id
 from shared.subjects import Subject
+from shared.tracecontext import TRACEPARENT_HEADER, from_headers
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -39,6 +40,7 @@ class CloudEventMeta:
     time: datetime
     subject: str
     specversion: str = SPECVERSION
+    traceparent: str | None = None  # the distributed-tracing extension, when valid
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,12 @@ def encode(
     source: str,
     event_id: str | None = None,
     time: datetime | None = None,
+    traceparent: str | None = None,
 ) -> EncodedMessage:
-    """Build a binary-mode CloudEvent; `Nats-Msg-Id` = `ce-id` so JetStream dedupes."""
+    """Build a binary-mode CloudEvent; `Nats-Msg-Id` = `ce-id` so JetStream dedupes.
+
+    `traceparent` (W3C) travels as the distributed-tracing extension `ce-traceparent`.
+    """
     eid = event_id or new_id()
     moment = (time or datetime.now(UTC)).astimezone(UTC)
     headers = {
@@ -83,6 +89,8 @@ def encode(
         "content-type": CONTENT_TYPE,
         MSG_ID_HEADER: eid,
     }
+    if traceparent is not None:
+        headers[TRACEPARENT_HEADER] = traceparent
     return EncodedMessage(
         subject=event.SUBJECT.value, headers=headers, body=event.model_dump_json().encode()
     )
@@ -146,7 +154,15 @@ def decode(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Enve
         raise InvalidEventError(
             f"ce-subject {ce_subject!r} differs from body request_id {event.request_id!r}"
         )
-    meta = CloudEventMeta(id=eid, source=source, type=etype, time=moment, subject=ce_subject)
+    trace = from_headers(hdrs)  # malformed: ignored, as W3C says, never a rejection
+    meta = CloudEventMeta(
+        id=eid,
+        source=source,
+        type=etype,
+        time=moment,
+        subject=ce_subject,
+        traceparent=trace.traceparent if trace is not None else None,
+    )
     return Envelope(meta=meta, event=event)
 
 
@@ -176,6 +192,8 @@ def to_structured_json(subject: str, headers: Mapping[str, str] | None, body: by
         "datacontenttype": CONTENT_TYPE,
         "data": envelope.event.model_dump(mode="json"),
     }
+    if meta.traceparent is not None:
+        doc["traceparent"] = meta.traceparent
     import json
 
     return json.dumps(doc, separators=(",", ":"), sort_keys=False)

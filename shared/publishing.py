@@ -10,6 +10,7 @@ from nats.js.api import PubAck
 from shared.cloudevents import encode
 from shared.events import Event
 from shared.subjects import ACCESS_STREAM
+from shared.tracecontext import outgoing
 
 
 class EventPublisher:
@@ -31,8 +32,12 @@ class EventPublisher:
         """Publish and wait for the stream's ack (raises on failure: nothing is lost silently).
 
         Pass a stable `event_id` when re-publishing after a crash so JetStream dedupes it.
+        The event carries the trace it was caused in (`shared.tracecontext`).
         """
-        msg = encode(event, source=self._source, event_id=event_id, time=time)
+        trace = outgoing(event.request_id)  # the handler's span, or the request's trace
+        msg = encode(
+            event, source=self._source, event_id=event_id, time=time, traceparent=trace.traceparent
+        )
         return await self._js.publish(
             msg.subject,
             msg.body,

@@ -3,6 +3,10 @@
 Each service's `bootstrap.py` builds a `Service` (settings, clients, broker, hooks);
 `run_service` runs it until SIGINT/SIGTERM. Tests build the same `Service` with
 emulator URLs and drive `start`/`stop` themselves.
+
+`run_service` says at once where it connects, serves health before connecting (so
+`/healthz` tells why it is not ready while NATS is unreachable), and a signal ends it
+within `STOP_SECONDS` in any state: connecting, running or draining.
 """
 
 from __future__ import annotations
@@ -10,18 +14,34 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import structlog
+from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
+from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthServer
+from shared.metrics.exposition import MetricsExposition, Refresh
+from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import bound_deliveries, provision
+from shared.reachability import (
+    NatsReachability,
+    NatsRefusedError,
+    StoppedError,
+    describe_failure,
+    until_stopped,
+)
 from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
+STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
+CLOSE_SECONDS = 1.0
+EXIT_REFUSED = 2
 log = structlog.get_logger("accessbot.runtime")
 
 
@@ -39,8 +59,18 @@ class Service:
     # Run on stop, in reverse order.
     on_stop: list[Hook] = field(default_factory=list)
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    # Run before a `/metrics` answer (at most every few seconds): set gauges from state.
+    metrics_refreshes: list[Refresh] = field(default_factory=list)
     health: HealthServer | None = None
     _started: bool = False
+    _reachability: NatsReachability | None = None
+
+    @property
+    def reachability(self) -> NatsReachability:
+        """Where the broker connects, and why it is not connected (see shared.reachability)."""
+        if self._reachability is None:
+            self._reachability = broker_reachability(self.broker, self.settings)
+        return self._reachability
 
     @property
     def js(self) -> JetStreamContext:
@@ -49,7 +79,9 @@ class Service:
 
     async def start(self) -> None:
         """Connect, provision, run hooks, start subscribers, serve health."""
+        configure_tracing(self.name)  # OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set
         await self.broker.connect()
+        await self.reachability.on_connected()
         js = self.js
         report = await provision(
             js,
@@ -75,15 +107,24 @@ class Service:
         for started in self.on_started:
             await started()
         self._started = True
-        if self.settings.health_port is not None:
-            self.health = HealthServer(
-                self.name, self.settings.health_host, self.settings.health_port
-            )
-            self.health.add_check("nats", self._nats_ok)
-            for name, check in self.ready_checks.items():
-                self.health.add_check(name, check)
-            await self.health.start()
+        await self.serve_health()
         log.info("service.ready", nats_user=self.settings.nats_user)
+
+    async def serve_health(self) -> None:
+        """Listen on the health port, if one is set (once; before connecting is fine)."""
+        if self.settings.health_port is None or self.health is not None:
+            return
+        self.health = HealthServer(
+            self.name,
+            self.settings.health_host,
+            self.settings.health_port,
+            MetricsExposition(self.metrics_refreshes),
+        )
+        self.health.add_check("nats", self._nats_ok)
+        for name, check in self.ready_checks.items():
+            self.health.add_check(name, check)
+        self.health.add_reason(lambda: self.reachability.reason)
+        await self.health.start()
 
     async def _nats_ok(self) -> bool:
         return self._started and self.broker.connection.is_connected
@@ -92,24 +133,61 @@ class Service:
         """Stop health, hooks (reverse order) and the broker."""
         if self.health is not None:
             await self.health.stop()
+            self.health = None
         for hook in reversed(self.on_stop):
             try:
                 await hook()
             except Exception:
                 log.exception("service.stop_hook_failed")
-        await self.broker.stop()
+        self.reachability.closing()
+        try:
+            await self.broker.stop()  # drains: in-flight handlers finish, then close
+        except (NatsError, OSError) as exc:
+            # Reconnecting: nothing to drain into; unacked messages are redelivered.
+            log.warning("service.stopped_without_drain", reason=describe_failure(exc))
+            await self.close_without_drain()
+        await asyncio.to_thread(shutdown_tracing)  # a no-op unless exporting
         self._started = False
         log.info("service.stopped")
 
+    async def close_without_drain(self) -> None:
+        """Close the connection now; what was not acked is redelivered to the next run."""
+        with suppress(IncorrectState, NatsError, OSError, TimeoutError):
+            await asyncio.wait_for(self.broker.connection.close(), timeout=CLOSE_SECONDS)
+
 
 async def run_service(service: Service) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`.
+
+    A refused NATS password ends the process with exit code 2 and one line.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
+    service.reachability.announce()
     try:
+        await service.serve_health()
+        await until_stopped(service.start(), stop)
         await stop.wait()
+        log.info("service.stopping", state="running")
+    except StoppedError:
+        log.info("service.stopping", state="connecting")
+    except NatsRefusedError as exc:
+        log.error("%s", exc, hint="check NATS_USER and NATS_PASSWORD")
+        await _stop_within(service, STOP_SECONDS)
+        raise SystemExit(EXIT_REFUSED) from None
     finally:
-        await service.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    await _stop_within(service, STOP_SECONDS)
+
+
+async def _stop_within(service: Service, seconds: float) -> None:
+    """Stop, giving in-flight handlers until the deadline (unacked messages come back)."""
+    budget = seconds - CLOSE_SECONDS - 0.5  # the rest: closing, and the process's exit
+    try:
+        await asyncio.wait_for(service.stop(), timeout=budget)
+    except TimeoutError:
+        log.warning("service.stop_timed_out", seconds=budget, hint="unacked messages come back")
+        await service.close_without_drain()

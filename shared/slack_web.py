@@ -17,6 +17,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from shared.metrics.slack import observed
+
 
 class PooledSlackSession:
     """Gives `client` a session for the service's lifetime (unless it already has one)."""
@@ -48,7 +50,8 @@ def web_client(
     rate_limit_retries: int,
     server_error_retries: int,
 ) -> AsyncWebClient:
-    """slack_sdk's client with its own retry handlers (429 waits out Retry-After).
+    """slack_sdk's client with its own retry handlers (429 waits out Retry-After),
+    counted in `shared.metrics.slack`.
 
     Each service picks its budgets: intake answers people inside Slack's 3-second window,
     the notifier can wait out a rate limit.
@@ -57,9 +60,20 @@ def web_client(
         token=token.get_secret_value(),
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-            AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
-        ],
+        retry_handlers=observed(
+            [
+                (
+                    "connection",
+                    AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries),
+                ),
+                (
+                    "rate_limited",
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+                ),
+                (
+                    "server_error",
+                    AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
+                ),
+            ]
+        ),
     )

@@ -33,6 +33,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
+from shared import tracecontext
 from shared.cloudevents import Envelope, decode_as
 from shared.consumers import ConsumerSpec, advisory_consumer, deadletter_sources, replay_consumer
 from shared.deadletter import (
@@ -46,6 +47,8 @@ from shared.deadlettering import fetch_original, record_dead_letter
 from shared.events import Event
 from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
+from shared.metrics import events as metrics
+from shared.pull_timeouts import tolerate_idle_fetch
 from shared.retry import RetryLaterError
 from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
@@ -172,8 +175,11 @@ async def _dead_letter(
     """
     record = letter.record(deliveries=delivered, error=error, source="handler")
     try:
-        await record_dead_letter(broker.connection.jetstream(), record, on_top_of=letter.on_top_of)
+        stored = await record_dead_letter(
+            broker.connection.jetstream(), record, on_top_of=letter.on_top_of
+        )
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the advisory path records it
+        metrics.finished(letter.owner, metrics.Outcome.FAILED)
         log.warning(
             "deadletter.record_failed",
             consumer=letter.owner.durable,
@@ -182,6 +188,9 @@ async def _dead_letter(
         )
         await msg.nack(delay=retry_delay(delivered))
         return
+    metrics.finished(letter.owner, metrics.Outcome.DEAD_LETTERED)
+    if stored:  # not when the advisory path recorded it first
+        metrics.dead_lettered(letter.owner.durable, "handler")
     await msg.reject()
 
 
@@ -218,11 +227,13 @@ async def _finish(
 ) -> None:
     started = time.perf_counter()
     delivered = msg.raw_message.metadata.num_delivered
+    metrics.received(letter.owner, delivered)
     last = delivered >= max_deliver
     try:
         await _run_in_progress(msg, run)
     except RetryLaterError as later:
         if not last:
+            metrics.finished(letter.owner, metrics.Outcome.DEFERRED, time.perf_counter() - started)
             log.info("event.deferred", **fields, reason=str(later), retry_in_s=later.delay)
             await msg.nack(delay=later.delay)
             return
@@ -230,6 +241,7 @@ async def _finish(
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
         error = describe_error(exc)
         if not last:
+            metrics.finished(letter.owner, metrics.Outcome.FAILED, time.perf_counter() - started)
             delay = retry_delay(delivered)
             # One traceback per message (its first failure); retries say one line each.
             failed = log.error if delivered == 1 else log.warning
@@ -246,9 +258,9 @@ async def _finish(
             return
     else:
         await msg.ack()
-        log.info(
-            "event.handled", **fields, duration_ms=round(1000 * (time.perf_counter() - started), 2)
-        )
+        seconds = time.perf_counter() - started
+        metrics.finished(letter.owner, metrics.Outcome.HANDLED, seconds)
+        log.info("event.handled", **fields, duration_ms=round(1000 * seconds, 2))
         return
     await _dead_letter(broker, msg, letter, delivered, error)
 
@@ -278,10 +290,15 @@ def _consume(
                 ce_id=(headers or {}).get("ce-id"),
                 reason=str(exc),
             )
+            metrics.finished(spec, metrics.Outcome.REJECTED)
             await msg.reject()
             return
         fields = {"consumer": spec.durable, "subject": subject, "type": type_name}
-        with bound_event(request_id, event_id):
+        incoming = tracecontext.from_headers(headers)
+        with (
+            tracecontext.handling(incoming, request_id, spec.filter_subject) as span,
+            bound_event(request_id, event_id, trace_id=span.trace_id),
+        ):
             await _finish(broker, msg, run, fields, letter=letter, max_deliver=spec.max_deliver)
 
     async def consume(msg: NatsMessage) -> None:
@@ -294,12 +311,24 @@ def _consume(
             origin = ReplayOrigin.of(raw.headers)
         except ValueError as exc:
             log.error(rejected, consumer=spec.durable, subject=raw.subject, reason=str(exc))
+            metrics.finished(spec, metrics.Outcome.REJECTED)
             await msg.reject()
             return
         log.info("event.replayed", consumer=spec.durable, subject=origin.subject)
         await handle(msg, origin.subject, origin.headers, _replayed_letter(spec, origin, raw.data))
 
     return consume, consume_replay
+
+
+def _subscribe(
+    broker: NatsBroker,
+    subject: str,
+    kwargs: dict[str, Any],
+    handler: Callable[..., Awaitable[None]],
+) -> None:
+    subscriber = broker.subscriber(subject, **kwargs)
+    tolerate_idle_fetch(subscriber)  # see shared.pull_timeouts
+    subscriber(handler)
 
 
 def _register(
@@ -317,12 +346,12 @@ def _register(
     kwargs = _subscriber_kwargs(spec, batch=batch, inbox_prefix=prefix)
     if max_workers > 1:
         kwargs["max_workers"] = max_workers
-    broker.subscriber(spec.filter_subject, **kwargs)(consume)
+    _subscribe(broker, spec.filter_subject, kwargs, consume)
     # Replays are rare and handled one at a time. A consumer made after replays were sent
     # takes them all (nothing lost); handlers are idempotent, so one handled before is a no-op.
     replay = replay_consumer(spec)
     replay_kwargs = _subscriber_kwargs(replay, batch=1, inbox_prefix=prefix)
-    broker.subscriber(replay.filter_subject, **replay_kwargs)(consume_replay)
+    _subscribe(broker, replay.filter_subject, replay_kwargs, consume_replay)
     _subscribe_advisories_once(broker, spec.service)
 
 
@@ -484,9 +513,10 @@ def subscribe_advisories(broker: NatsBroker, service: str) -> None:
                 record = letter.record(
                     deliveries=advisory.deliveries, error=ADVISORY_ERROR, source="advisory"
                 )
-                await record_dead_letter(
+                if await record_dead_letter(
                     broker.connection.jetstream(), record, on_top_of=letter.on_top_of
-                )
+                ):
+                    metrics.dead_lettered(letter.owner.durable, "advisory")
         except Exception as exc:  # noqa: BLE001 - retried like any handler failure
             delivered = raw.metadata.num_delivered
             log.warning(
@@ -501,7 +531,7 @@ def subscribe_advisories(broker: NatsBroker, service: str) -> None:
         await msg.ack()
 
     kwargs = _subscriber_kwargs(spec, batch=16, inbox_prefix=_pull_inbox_prefix(broker))
-    broker.subscriber(spec.filter_subject, **kwargs)(consume)
+    _subscribe(broker, spec.filter_subject, kwargs, consume)
 
 
 async def _advisory_letter(

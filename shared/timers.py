@@ -20,6 +20,7 @@ from shared.subjects import (
     timer_due_subject,
     timer_schedule_subject,
 )
+from shared.tracecontext import TRACEPARENT_HEADER, outgoing
 
 SCHEDULE_HEADER = "Nats-Schedule"
 TARGET_HEADER = "Nats-Schedule-Target"
@@ -68,5 +69,7 @@ async def schedule(
         headers={
             SCHEDULE_HEADER: f"@at {rfc3339(due_at)}",
             TARGET_HEADER: timer_due_subject(purpose, request_id),
+            # The server copies it onto the fired message: the firing continues the trace.
+            TRACEPARENT_HEADER: outgoing(request_id).traceparent,
         },
     )

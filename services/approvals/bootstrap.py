@@ -7,7 +7,7 @@ from datetime import datetime
 
 from nats.js import JetStreamContext
 
-from services.approvals import SERVICE, SOURCE
+from services.approvals import SERVICE, SOURCE, metrics
 from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
 from services.approvals.expiry_sweep import expire_due
@@ -71,6 +71,10 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     async def bound() -> bool:
         return app.ready
 
+    async def refresh_metrics() -> None:
+        if requests:
+            await metrics.refresh_pending(requests[0])
+
     return Service(
         name=SERVICE,
         settings=settings,
@@ -79,6 +83,7 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
         on_started=[on_started],
         on_stop=[on_stop],
         ready_checks={"requests": bound},
+        metrics_refreshes=[refresh_metrics],
     )
 
 

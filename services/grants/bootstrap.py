@@ -11,6 +11,7 @@ import httpx
 import structlog
 from nats.js import JetStreamContext
 
+from services.grants import metrics
 from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
 from services.grants.recovery import expire_due, resume_unfinished
@@ -132,6 +133,10 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         parts.tasks.clear()
         await tailscale.aclose()
 
+    async def refresh_metrics() -> None:
+        if parts.store is not None:
+            await metrics.refresh_active(parts.store)
+
     async def tailscale_ready() -> bool:
         if parts.inventory is not None and parts.inventory.healthy():
             return True
@@ -150,6 +155,7 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         on_started=[on_started],
         on_stop=[on_stop],
         ready_checks={"tailscale": tailscale_ready},
+        metrics_refreshes=[refresh_metrics],
     )
 
 

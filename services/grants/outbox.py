@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from services.grants import metrics
 from services.grants.records import GrantRecord
 from services.grants.store import GrantConflictError, GrantStore, Stored
 from services.grants.transitions import published
@@ -55,7 +56,9 @@ class Outbox:
             await self._schedule(record.request_id, record.expires_at, record.generation)
             scheduled = record.generation
         for entry in record.outbox:
-            await self._announcer.publish(entry.event(), event_id=entry.event_id, time=entry.time)
+            event = entry.event()
+            await self._announcer.publish(event, event_id=entry.event_id, time=entry.time)
+            metrics.announced(record, event)
         done = {entry.event_id for entry in record.outbox}
         await self._clear(stored, done, scheduled)
 

@@ -132,6 +132,9 @@ class GrantRecord(_Frozen):
     expires_at: AwareDatetime = Field(description="Computed when applied; moved by extensions.")
     generation: int = Field(default=0, description="Expiry timer generation.")
     applied_at: AwareDatetime | None = None
+    approved_at: AwareDatetime | None = Field(
+        default=None, description="When approvals approved it (approved -> applied latency)."
+    )
     ended_at: AwareDatetime | None = Field(default=None, description="Revoked or expired at.")
     op: Op | None = None
     failure: Failure | None = None

@@ -180,6 +180,7 @@ def new_grant(
         status=GrantStatus.APPLYING,
         expires_at=whole_second_ceiling(now) + timedelta(seconds=event.duration_seconds),
         op=ApplyOp(lease_until=_lease(now, lease_seconds)),
+        approved_at=event.approved_at,
         updated_at=now,
     )
 

@@ -123,7 +123,7 @@ class Dispatcher:
                 request_id=trace.request_id,
                 **trace.details,
             )
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "trace_id")
 
     def _settle(self, key: str | None, body: AckBody) -> None:
         if key is not None:

@@ -18,6 +18,7 @@ from services.intake.validation import FieldErrors
 from shared.events import Event
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
+from shared.tracecontext import request_trace_id
 
 T = TypeVar("T")
 
@@ -67,9 +68,12 @@ class Trace:
     details: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, request_id: str) -> None:
-        """Every log line of this interaction carries the request id from here on."""
+        """Every log line of this interaction carries the request id (and its trace id,
+        which the events it publishes carry too) from here on."""
         self.request_id = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, trace_id=request_trace_id(request_id)
+        )
 
 
 class Acker:

@@ -12,6 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from accessbot.dev import DEV_OWNED, DevRun, service_env, setting_names, settings_model
@@ -55,24 +56,31 @@ def _processes_with(marker: str) -> list[int]:
 
 
 def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
-    """Lines up to the one holding `text`. Reads the pipe's fd directly: dev prints
-    several lines at once, and select() does not see lines a file object buffered."""
+    """Lines up to the one containing `text`.
+
+    Reads the pipe's descriptor directly: select() on a buffered reader misses lines
+    that an earlier readline() already pulled into its buffer (dev prints bursts).
+    """
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     lines: list[str] = []
     pending = b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
+    while True:
+        while b"\n" in pending:
+            raw, pending = pending.split(b"\n", 1)
+            lines.append(raw.decode(errors="replace"))
+            if text in lines[-1]:
+                return lines
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
         if ready:
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
-            *complete, pending = (pending + chunk).split(b"\n")
-            for raw in complete:
-                lines.append(raw.decode(errors="replace"))
-                if text in lines[-1]:
-                    return lines
+            pending += chunk
         elif proc.poll() is not None:
             break
     pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
@@ -103,6 +111,11 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
         for service in ("intake", "approvals", "grants", "notifier"):
             assert any(line.endswith(f"{service} ready") for line in lines), service
         assert (tmp_path / "data" / "nats" / "jetstream").is_dir()
+        for service in ("intake", "approvals", "grants", "notifier"):
+            [url] = [line.split(": ", 2)[-1] for line in lines if f"metrics of {service}:" in line]
+            scraped = httpx.get(url, timeout=5.0)
+            assert scraped.status_code == 200, url
+            assert "# TYPE accessbot_" in scraped.text, url
         started = _processes_with(marker)
         # nats-server, two emulators, four services (the dev process itself too)
         assert len(started) >= 8, started

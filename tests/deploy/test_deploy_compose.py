@@ -19,6 +19,7 @@ from tests.conftest import REPO_ROOT
 DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
 SERVICES = ("intake", "approvals", "grants", "notifier")
+MONITORING = ("prometheus", "grafana")
 
 
 def _docker_compose() -> str:
@@ -46,7 +47,11 @@ def _env_file(tmp_path: Path) -> Path:
 
 def _config(tmp_path: Path, compose: Path = COMPOSE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed tool, our files
-        [_docker_compose(), "--env-file", str(_env_file(tmp_path)), "-f", str(compose), "config"],
+        [
+            _docker_compose(),
+            *("--env-file", str(_env_file(tmp_path)), "-f", str(compose)),
+            *("--profile", "monitoring", "config"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -67,8 +72,8 @@ def _env(config: dict[str, Any], service: str) -> dict[str, str]:
 
 
 def test_compose_file_validates(resolved: dict[str, Any]) -> None:
-    assert set(resolved["services"]) == {"nats", *SERVICES, "cli"}
-    assert "nats-data" in resolved["volumes"]
+    assert set(resolved["services"]) == {"nats", *SERVICES, *MONITORING, "cli"}
+    assert {"nats-data", "prometheus-data", "grafana-data"} <= set(resolved["volumes"])
 
 
 def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
@@ -113,7 +118,7 @@ def test_each_service_connects_as_its_own_nats_user(resolved: dict[str, Any]) ->
 
 
 def test_services_have_healthchecks_and_restart_policies(resolved: dict[str, Any]) -> None:
-    for service in ("nats", *SERVICES):
+    for service in ("nats", *SERVICES, *MONITORING):
         spec = resolved["services"][service]
         assert spec["restart"] == "unless-stopped"
         assert spec["healthcheck"]["test"][0] == "CMD"
@@ -190,14 +195,16 @@ def test_the_cli_service_runs_only_on_demand_as_the_read_only_siem_user(
 
 def test_only_intake_publishes_a_port_and_only_on_loopback(resolved: dict[str, Any]) -> None:
     """HTTP mode: Slack reaches /slack/events through an HTTPS proxy on the host, never
-    the plain-HTTP port directly."""
-    published = {
-        name: spec.get("ports", []) for name, spec in resolved["services"].items() if name != "nats"
-    }
-    assert {name for name, ports in published.items() if ports} == {"intake"}
+    the plain-HTTP port directly. (NATS and the monitoring profile publish on loopback.)"""
+    published = {name: spec.get("ports", []) for name, spec in resolved["services"].items()}
+    ours = {name for name, ports in published.items() if ports and name in (*SERVICES, "cli")}
+    assert ours == {"intake"}
     [port] = published["intake"]
     assert port in ("127.0.0.1:3000:3000/tcp", "127.0.0.1:3000:3000"), port
     assert _env(resolved, "intake")["SLACK_HTTP_PORT"] == "3000"
+    for name, ports in published.items():
+        for entry in ports:
+            assert str(entry).startswith("127.0.0.1:"), (name, entry)
 
 
 def test_the_committed_nats_conf_is_accepted_by_nats_server(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
+from services.grants.tailscale import metrics
 from services.grants.tailscale.attributes import AttributeValue, DeviceAttributes, format_expiry
 from services.grants.tailscale.errors import (
     TailscaleAuthError,
@@ -222,10 +223,13 @@ class TailscaleClient:
                     timeout=max(0.01, min(self._timeout, remaining)),
                 )
             except httpx.TimeoutException:
+                metrics.attempted(method, path, "timeout")
                 last = _Retry(None, "no answer in time", None)
             except httpx.TransportError as exc:
+                metrics.attempted(method, path, "error")
                 last = _Retry(None, f"connection failed ({type(exc).__name__})", None)
             else:
+                metrics.attempted(method, path, response.status_code)
                 if response.is_success or response.status_code in accept:
                     return response
                 verdict = _judge(method, path, response, token=token)
@@ -241,6 +245,7 @@ class TailscaleClient:
             delay = self._policy.next_delay(attempts - 1, remaining, last.retry_after, self._rand())
             if delay is None:
                 break
+            metrics.retrying(method, path, last.status)
             log.warning(
                 "tailscale.retrying",
                 method=method,

@@ -1,0 +1,70 @@
+"""Ctrl-C (or SIGTERM) during `accessbot demo` stops it and everything it started, promptly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli_dev import _dev_env, _processes_with
+from tests.conftest import REPO_ROOT
+
+PROMPTLY_SECONDS = 8.0
+
+
+def _wait_for_text(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if text in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} not seen:\n{path.read_text(encoding='utf-8', errors='replace')}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ctrl_c", [True, False], ids=["ctrl-c to the group", "sigterm"])
+def test_a_signal_mid_demo_stops_the_demo_and_its_processes(
+    tmp_path: Path, *, ctrl_c: bool
+) -> None:
+    marker = uuid.uuid4().hex
+    output = tmp_path / "demo.out"
+    data = str(tmp_path / "data")
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "accessbot", "demo", "--duration", "60", "--data-dir", data],
+            cwd=REPO_ROOT,
+            env=_dev_env(marker),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as a terminal's foreground job
+        )
+    try:
+        _wait_for_text(output, "waiting for the 60s grant to expire", proc, timeout=120)
+        # nats-server and four services (the emulators run inside the demo process)
+        assert len(_processes_with(marker)) >= 6
+        started = time.monotonic()
+        if ctrl_c:
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        else:
+            proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        took = time.monotonic() - started
+        while _processes_with(marker) and time.monotonic() - started < 60:
+            time.sleep(0.1)
+        all_gone = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = output.read_text(encoding="utf-8")
+    assert code == 130, said
+    assert took < PROMPTLY_SECONDS, (took, said)
+    assert all_gone < PROMPTLY_SECONDS, _processes_with(marker)
+    assert "stopped, and so is everything it started" in said
+    assert "Traceback" not in said

@@ -1,0 +1,70 @@
+"""Every log line of a dev run is one JSON object with our keys, and an idle, healthy
+system logs no ERROR (FastStream's pull loop used to, about 5 s after every start)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from accessbot.natsserver import free_port
+from shared.permissions import SERVICES
+from tests.cli.test_cli_dev import READY_LINE, _dev_env
+from tests.conftest import PROFILES_PATH, REPO_ROOT
+
+IDLE_SECONDS = 12.0  # more than two of the subscribers' 5 s fetch timeouts
+KEYS = {"event", "level", "logger", "service", "timestamp"}
+
+
+@pytest.mark.slow
+def test_a_dev_run_logs_only_json_lines_and_no_error_while_idle(tmp_path: Path) -> None:
+    output = tmp_path / "dev.out"
+    data = tmp_path / "data"
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+            [
+                sys.executable, "-m", "accessbot", "dev",
+                "--nats-port", str(free_port()),
+                "--data-dir", str(data),
+                "--profiles", str(PROFILES_PATH),
+                "--devices", "20",
+            ],
+            cwd=REPO_ROOT,
+            env=_dev_env(uuid.uuid4().hex),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while READY_LINE not in output.read_text(encoding="utf-8"):
+            assert proc.poll() is None, output.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, output.read_text(encoding="utf-8")
+            time.sleep(0.3)
+        time.sleep(IDLE_SECONDS)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert code == 0, output.read_text(encoding="utf-8")
+    logs = sorted((data / "logs").glob("*.log"))
+    assert {f"{s}.log" for s in SERVICES} <= {p.name for p in logs}
+    for path in logs:
+        text = path.read_text(encoding="utf-8")
+        assert "\x1b[" not in text, path  # no colour codes
+        service = path.name.removesuffix(".log")
+        lines = [json.loads(line) for line in text.splitlines()]  # each one JSON object
+        for line in lines:
+            assert line.keys() >= KEYS, (path.name, line)
+            assert line["level"] not in ("error", "critical"), (path.name, line)
+        if service in SERVICES:
+            assert lines, path
+            assert {line["service"] for line in lines} == {service}
+            events = [line["event"] for line in lines]
+            assert "service.ready" in events
+            assert events[-1] == "service.stopped", events[-5:]
+            assert not any("callback for Task" in str(event) for event in events)
