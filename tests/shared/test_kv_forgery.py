@@ -9,10 +9,12 @@ device snapshots read with STREAM.MSG.GET, see the answer's `Nats-Stream`, and r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
 from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.devices import DeviceDirectory
@@ -45,10 +47,12 @@ async def forge(
     finally:
         await nc.close()
     kv = await js.key_value(bucket.value)
-    for _ in range(50):  # the answer is stored asynchronously
-        if (await kv.get(key)).value == value:
-            return
+    for _ in range(100):  # the answer is stored asynchronously
+        with contextlib.suppress(KeyNotFoundError):  # not stored yet
+            if (await kv.get(key)).value == value:
+                return
         await asyncio.sleep(0.05)
+    pytest.fail(f"the forged answer was never stored in {bucket.value}/{key}")
 
 
 def record(request_id: str) -> GrantRecord:
