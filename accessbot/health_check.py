@@ -49,5 +49,10 @@ def check_health(service: str, *, url: str | None, timeout: float) -> int:
         print(f"{service}: ready")
         return 0
     failing = [k for k, ok in (body.get("checks") or {}).items() if not ok]
-    print(f"{service}: not ready ({', '.join(failing) or response.status_code})", file=sys.stderr)
+    reason = body.get("reason")
+    why = f": {reason}" if isinstance(reason, str) and reason else ""
+    print(
+        f"{service}: not ready ({', '.join(failing) or response.status_code}){why}",
+        file=sys.stderr,
+    )
     return 1

@@ -17,6 +17,10 @@ ReadyCheck = Callable[[], Awaitable[bool]]
 NotReadyReason = Callable[[], str | None]
 
 
+class HealthPortError(RuntimeError):
+    """The health endpoint cannot listen where HEALTH_HOST/HEALTH_PORT say (taken, say)."""
+
+
 class HealthServer:
     """Serves readiness from checks registered by the service's composition root."""
 
@@ -78,7 +82,15 @@ class HealthServer:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            reason = exc.strerror or str(exc)
+            raise HealthPortError(
+                f"cannot serve health on {self._host}:{self._port}: {reason}"
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self._port

@@ -25,7 +25,7 @@ from nats.js import JetStreamContext
 
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
-from shared.health import HealthServer
+from shared.health import HealthPortError, HealthServer
 from shared.metrics.exposition import MetricsExposition, Refresh
 from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import bound_deliveries, provision
@@ -175,6 +175,10 @@ async def run_service(service: Service) -> None:
         log.info("service.stopping", state="connecting")
     except NatsRefusedError as exc:
         log.error("%s", exc, hint="check NATS_USER and NATS_PASSWORD")
+        await _stop_within(service, STOP_SECONDS)
+        raise SystemExit(EXIT_REFUSED) from None
+    except HealthPortError as exc:
+        log.error("%s", exc, hint="set HEALTH_PORT to a free port")
         await _stop_within(service, STOP_SECONDS)
         raise SystemExit(EXIT_REFUSED) from None
     finally:

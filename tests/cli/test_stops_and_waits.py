@@ -11,6 +11,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -163,6 +164,9 @@ def test_unreachable_nats_is_said_at_once_then_every_few_seconds_and_a_signal_en
             ready = _health(health_port, "/readyz")
             assert ready.status_code == 503
             assert ready.json()["reason"] == wanted.removesuffix("; retrying")
+            asked = _accessbot("health", "approvals", "--url", f"http://127.0.0.1:{health_port}")
+            assert asked.returncode == 1
+            assert asked.stderr.strip().endswith(wanted.removesuffix("; retrying")), asked.stderr
         code, took = proc.signal_and_wait(sig)
     assert took < STOP_WITHIN_SECONDS, took
     assert code == 0
@@ -247,3 +251,32 @@ def test_a_refused_password_ends_with_exit_2_and_one_line(
         f"NATS at {nats_server.url} refused the password of {user}"
     ]
     assert len(lines) <= 3, result.stderr  # where, why, (serve: stopped)
+
+
+def _accessbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "accessbot", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_a_taken_health_port_ends_serve_with_exit_2_and_one_line(nats_server: EmbeddedNats) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(
+            nats_server.url, "approvals", nats_server.passwords["approvals"], HEALTH_PORT=str(port)
+        )
+        result = _accessbot("serve", "approvals", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [json.loads(text) for text in result.stderr.splitlines()]
+    errors = [line for line in lines if line["level"] == "error"]
+    assert len(errors) == 1, result.stderr
+    assert errors[0]["event"].startswith(f"cannot serve health on 127.0.0.1:{port}: ")
