@@ -43,8 +43,10 @@ async def test_an_approval_answered_into_access_by_the_notifier_grants_nothing(
     notifier = await connect(settings_for(nats_server, "notifier"), name="test-notifier")
     try:
         bucket = Bucket.SLACK_MESSAGES.value
-        await notifier.publish(f"$KV.{bucket}.copy", stored.data or b"", headers=ce_headers)
-        await notifier.flush()
+        # Stored (acknowledged) before the direct get asks for it.
+        await notifier.jetstream().publish(
+            f"$KV.{bucket}.copy", stored.data or b"", headers=ce_headers
+        )
         await notifier.publish(
             f"$JS.API.DIRECT.GET.KV_{bucket}",
             f'{{"last_by_subj": "$KV.{bucket}.copy"}}'.encode(),
