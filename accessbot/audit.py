@@ -59,8 +59,11 @@ async def _read(js: JetStreamContext, first: int, last: int) -> AsyncIterator[Ra
 
 
 async def _first_seq_since(js: JetStreamContext, since: datetime, first: int, last: int) -> int:
-    """The first sequence stored at or after `since` (binary search: ACCESS is in time order)."""
-    low, high = first, last + 1
+    """The first sequence stored at or after `since` (binary search: ACCESS is in time order).
+
+    An empty stream reports `first` as `last + 1` (or 0): there is nothing to search.
+    """
+    low, high = max(first, 1), last + 1
     while low < high:
         middle = (low + high) // 2
         msg = await _get(js, middle, at_or_after=True)

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from pydantic import ValidationError
 
 from accessbot.cli_args import moment, usage_error
 from accessbot.dev_credentials import read_login
@@ -27,6 +28,7 @@ from shared.reachability import (
     until_stopped,
 )
 from shared.settings import ServiceSettings
+from shared.startup import describe_settings_error, exit_invalid
 
 EXIT_REFUSED = 2
 CLOSE_SECONDS = 2.0
@@ -38,7 +40,10 @@ def _settings() -> ServiceSettings:
     if not os.environ.get("NATS_USER"):
         overrides["nats_user"] = SIEM_USER
     overrides.update(_dev_login())
-    return ServiceSettings.model_validate(overrides)
+    try:
+        return ServiceSettings.model_validate(overrides)
+    except ValidationError as exc:
+        exit_invalid("accessbot audit", describe_settings_error(exc))
 
 
 def _dev_login() -> dict[str, object]:
@@ -61,9 +66,10 @@ async def _export(args: argparse.Namespace) -> int:
             f"--since {args.since:%Y-%m-%dT%H:%M:%SZ} is after --until "
             f"{args.until:%Y-%m-%dT%H:%M:%SZ}: no event could match",
         )
+    settings = _settings()
     stopping = _on_signal()
-    reach = reachability_for(_settings())
-    nc = await _connect_or_stop("audit-export", reach, stopping)
+    reach = reachability_for(settings)
+    nc = await _connect_or_stop("audit-export", settings, reach, stopping)
     if isinstance(nc, int):
         return nc
     try:
@@ -85,9 +91,10 @@ async def _export(args: argparse.Namespace) -> int:
 async def _tail(args: argparse.Namespace) -> int:
     from accessbot.audit import tail
 
+    settings = _settings()
     stopping = _on_signal()
-    reach = reachability_for(_settings())
-    nc = await _connect_or_stop("audit-tail", reach, stopping)
+    reach = reachability_for(settings)
+    nc = await _connect_or_stop("audit-tail", settings, reach, stopping)
     if isinstance(nc, int):
         return nc
     try:
@@ -122,11 +129,10 @@ def _on_signal() -> asyncio.Event:
 
 
 async def _connect_or_stop(
-    name: str, reach: NatsReachability, stopping: asyncio.Event
+    name: str, settings: ServiceSettings, reach: NatsReachability, stopping: asyncio.Event
 ) -> Client | int:
     """Connect as siem, saying where at once and why not every few seconds; an exit
     code instead when a signal came first (0) or the password was refused (2)."""
-    settings = _settings()
     reach.announce()
     try:
         return await until_stopped(connect(settings, name=name, reachability=reach), stopping)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,3 +32,11 @@ class ServiceSettings(BaseSettings):
         default=400, gt=0, description="How long the ACCESS stream keeps events."
     )
     stream_replicas: int = Field(default=1, ge=1, le=5, description="JetStream replicas.")
+
+    @field_validator("nats_url")
+    @classmethod
+    def _names_a_server(cls, value: str) -> str:
+        # An empty or blank NATS_URL would have nats-py retry "no server" for ever.
+        if not [part for part in value.split(",") if part.strip()]:
+            raise ValueError("names no server (e.g. nats://127.0.0.1:4222)")
+        return value

@@ -138,3 +138,27 @@ async def test_export_reads_by_sequence_across_windows_and_gaps(
         f"io.accessbot.{s.value}" for s in expected
     ]
     assert counts.written == 4
+
+
+async def test_tail_since_on_an_empty_stream_waits_for_the_first_event(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    """An empty stream reports first sequence 0, which a by-sequence get refuses (400)."""
+    nc = await connect(settings_for(nats_server, "siem"), name="t")
+    out = io.StringIO()
+    stop = asyncio.Event()
+    since = datetime.now(UTC) - timedelta(hours=1)
+    task = asyncio.create_task(tail(nc, since=since, stop=stop.is_set, out=out))
+    await asyncio.sleep(0.5)
+    assert not task.done()  # still following, not failed
+    await EventPublisher(admin_js, source="t").publish(EXAMPLES[Subject.GRANT_REVOKED])
+    for _ in range(100):
+        if out.getvalue():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    await nc.close()
+    assert [json.loads(x)["type"] for x in out.getvalue().splitlines()] == [
+        "io.accessbot.access.grant.revoked"
+    ]

@@ -81,6 +81,16 @@ MISUSES: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
         {"HEALTH_PORT": "eighty"},
         ["approvals: invalid settings: HEALTH_PORT"],
     ),
+    "serve_with_an_empty_nats_url": (
+        ["serve", "approvals"],
+        {"NATS_URL": " , "},
+        ["approvals: invalid settings: NATS_URL: names no server"],
+    ),
+    "audit_tail_with_an_empty_nats_url": (
+        ["audit", "tail"],
+        {"NATS_URL": ""},
+        ["accessbot audit: invalid settings: NATS_URL: names no server"],
+    ),
     "serve_without_profiles": (
         ["serve", "approvals"],
         {"PROFILES_PATH": "absent.yaml"},
