@@ -7,8 +7,8 @@ from typing import Any
 from slack_sdk.models.blocks import Option, OptionGroup
 
 from services.intake.device_index import DeviceSearch
-from services.intake.request_modal import clip
 from shared.events import DeviceSnapshot
+from shared.slack_limits import OPTION_TEXT, clip_plain
 
 YOUR_DEVICES = "Your devices"
 ALL_DEVICES = "All devices"
@@ -30,7 +30,7 @@ def device_label(device: DeviceSnapshot, *, show_owner: bool) -> str:
         parts.append(device.os)
     if device.connected_to_control is False:
         parts.append("offline")
-    return clip(" · ".join(parts))
+    return clip_plain(" · ".join(parts), OPTION_TEXT)
 
 
 def device_option(device: DeviceSnapshot, *, show_owner: bool) -> Option:

@@ -46,13 +46,8 @@ from shared.slack_limits import (
 )
 
 
-def clip(text: str, limit: int = OPTION_TEXT) -> str:
-    """Shorten to Slack's limit for an option's text, with an ellipsis."""
-    return clip_plain(text, limit)
-
-
 def _profile_option(profile: Profile) -> Option:
-    return Option(value=profile.id, text=clip(profile.description))
+    return Option(value=profile.id, text=clip_plain(profile.description, OPTION_TEXT))
 
 
 def profiles_fit_a_list(profiles: ProfilesConfig) -> bool:
@@ -144,10 +139,10 @@ def _approver_option(candidate: ApproverCandidate) -> Option:
     if candidate.name:
         return Option(
             value=value,
-            text=clip(candidate.name),
-            description=clip(candidate.email, OPTION_DESCRIPTION),
+            text=clip_plain(candidate.name, OPTION_TEXT),
+            description=clip_plain(candidate.email, OPTION_DESCRIPTION),
         )
-    return Option(value=value, text=clip(candidate.email))
+    return Option(value=value, text=clip_plain(candidate.email, OPTION_TEXT))
 
 
 def _approver_block(approvers: Sequence[ApproverCandidate]) -> InputBlock:
