@@ -24,12 +24,12 @@ from accessbot.scenario import file_request, press_in_dm
 from shared.cloudevents import Envelope
 from shared.events import (
     ApprovalRequested,
-    DecisionSubmitted,
-    Event,
+    DecideRequest,
     GrantApplied,
     GrantExpired,
+    Message,
     RequestApproved,
-    RequestSubmitted,
+    SubmitRequest,
 )
 from shared.slack_ids import ActionId
 
@@ -55,10 +55,10 @@ profiles:
 """
 
 
-def describe(event: Event, names: Names) -> str:  # noqa: PLR0911 - one case per event type
+def describe(event: Message, names: Names) -> str:  # noqa: PLR0911 - one case per event type
     """One line about an event, for the timeline (devices by name, values as JSON)."""
     match event:
-        case RequestSubmitted():
+        case SubmitRequest():
             return (
                 f"{event.requester.email} asks for {event.profile_id} on "
                 f"{names.device(event.device_id)} "
@@ -66,7 +66,7 @@ def describe(event: Event, names: Names) -> str:  # noqa: PLR0911 - one case per
             )
         case ApprovalRequested():
             return "asking " + ", ".join(p.email for p in event.approvers)
-        case DecisionSubmitted():
+        case DecideRequest():
             return f"{event.decider.email} pressed {event.decision.value}"
         case RequestApproved():
             return f"approved ({event.mode.value}) by " + (
@@ -98,7 +98,7 @@ def demo_names(harness: Harness) -> Names:
 
 
 def print_events(
-    events: list[Envelope[Event]], start: float, out: TextIO, names: Names | None = None
+    events: list[Envelope[Message]], start: float, out: TextIO, names: Names | None = None
 ) -> None:
     """The ACCESS stream: time since start, subject, publisher, summary."""
     print("\nEvent stream (JetStream ACCESS, as a SIEM reads it):", file=out)

@@ -31,7 +31,7 @@ from emulators.slack import SlackEmulator, Workspace
 from emulators.tailscale import TailscaleEmulator, generate_devices
 from shared.cloudevents import Envelope, InvalidEventError, decode
 from shared.connection import connect
-from shared.events import Event
+from shared.events import Message
 from shared.permissions import ADMIN_USER, SERVICES
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.provisioning import provision
@@ -137,12 +137,12 @@ class Harness:
         """Stop one service (SIGKILL to simulate a crash)."""
         await self.services[name].stop(sig)
 
-    async def events(self, subject: str = ACCESS_SUBJECTS) -> list[Envelope[Event]]:
+    async def events(self, subject: str = ACCESS_SUBJECTS) -> list[Envelope[Message]]:
         """Every valid event stored on ACCESS so far (oldest first)."""
         info = await self.js.stream_info(ACCESS_STREAM)
         if info.state.messages == 0:
             return []
-        result: list[Envelope[Event]] = []
+        result: list[Envelope[Message]] = []
         seq = info.state.first_seq
         while seq <= info.state.last_seq:
             try:
@@ -161,10 +161,10 @@ class Harness:
 
     async def wait_for_event(
         self, subject: str, request_id: str | None = None, *, timeout: float = 20.0, count: int = 1
-    ) -> list[Envelope[Event]]:
+    ) -> list[Envelope[Message]]:
         """Wait until `count` events on `subject` (for `request_id`) are stored."""
         deadline = time.monotonic() + timeout
-        found: list[Envelope[Event]] = []
+        found: list[Envelope[Message]] = []
         while time.monotonic() < deadline:
             found = [
                 e

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.cloudevents import CONTENT_TYPE, MSG_ID_HEADER, SPECVERSION, ce_type
-from shared.events import EVENT_TYPES
+from shared.events import MESSAGE_TYPES, Command
 from shared.examples import EXAMPLES
 from shared.permissions import publishers_of
 from shared.subjects import ACCESS_STREAM, Subject
@@ -68,14 +68,19 @@ def _headers_schema(subject: Subject) -> dict[str, Any]:
 
 
 def _message_name(subject: Subject) -> str:
-    return EVENT_TYPES[subject].__name__
+    return MESSAGE_TYPES[subject].__name__
+
+
+def _kind(subject: Subject) -> str:
+    """`command` (asks its consumer to act, may be refused) or `event` (what happened)."""
+    return "command" if issubclass(MESSAGE_TYPES[subject], Command) else "event"
 
 
 def build_document() -> dict[str, Any]:
     """The whole AsyncAPI document as plain data (deterministic)."""
     mode: Literal["validation"] = "validation"
     models: list[tuple[type[BaseModel], Literal["validation"]]] = [
-        (m, mode) for m in EVENT_TYPES.values()
+        (m, mode) for m in MESSAGE_TYPES.values()
     ]
     _, top = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(sorted(top.get("$defs", {}).items()))
@@ -83,7 +88,7 @@ def build_document() -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     for subject in Subject:
-        model = EVENT_TYPES[subject]
+        model = MESSAGE_TYPES[subject]
         name = _message_name(subject)
         key = subject.value.replace(".", "_")
         publisher = _publisher_of(subject)
@@ -92,6 +97,7 @@ def build_document() -> dict[str, Any]:
             "name": name,
             "title": name,
             "summary": (model.__doc__ or "").strip().splitlines()[0],
+            "tags": [{"name": _kind(subject)}],
             "contentType": CONTENT_TYPE,
             "headers": _headers_schema(subject),
             "payload": {"$ref": REF.format(model=name)},
@@ -127,9 +133,20 @@ def build_document() -> dict[str, Any]:
         "info": {
             "title": TITLE,
             "version": VERSION,
-            "description": "Every event of Accessbot's ACCESS stream: the transport between "
-            "services and the audit log a SIEM reads (read-only NATS user `siem`). Generated "
+            "description": "Every message of Accessbot's ACCESS stream: the transport between "
+            "services and the audit log a SIEM reads (read-only NATS user `siem`). Messages "
+            "tagged `command` (imperative names) ask their consumer to act and may be refused; "
+            "those tagged `event` (past tense) say what happened. Generated "
             "from shared/events.py by `accessbot asyncapi`.",
+            "tags": [
+                {
+                    "name": "command",
+                    "description": "Asks the one service that owns the decision to act "
+                    "(imperative name); it may refuse. Its subject and ce-type keep their "
+                    "first names.",
+                },
+                {"name": "event", "description": "Says what happened (past-tense name)."},
+            ],
         },
         "defaultContentType": CONTENT_TYPE,
         "servers": {

@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
-from shared.events import EVENT_TYPES, Event
+from shared.events import MESSAGE_TYPES, Message
 from shared.ids import is_valid_id, new_id
 from shared.subjects import Subject
 from shared.tracecontext import TRACEPARENT_HEADER, from_headers
@@ -23,7 +23,7 @@ CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "io.accessbot."
 MSG_ID_HEADER = "Nats-Msg-Id"
 
-E = TypeVar("E", bound=Event)
+E = TypeVar("E", bound=Message)
 
 
 class InvalidEventError(ValueError):
@@ -66,7 +66,7 @@ def ce_type(subject: Subject) -> str:
 
 
 def encode(
-    event: Event,
+    event: Message,
     *,
     source: str,
     event_id: str | None = None,
@@ -110,7 +110,7 @@ def _require(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
-def decode(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Envelope[Event]:
+def decode(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Envelope[Message]:
     """Validate headers and body against the subject's model, or raise InvalidEventError."""
     try:
         subj = Subject(subject)
@@ -141,7 +141,7 @@ def decode(subject: str, headers: Mapping[str, str] | None, body: bytes) -> Enve
     if moment.tzinfo is None:
         raise InvalidEventError(f"ce-time {raw_time!r} has no offset")
     ce_subject = _require(hdrs, "ce-subject")
-    model = EVENT_TYPES[subj]
+    model = MESSAGE_TYPES[subj]
     try:
         event = model.model_validate_json(body)
     except ValidationError as exc:

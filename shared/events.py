@@ -1,5 +1,8 @@
 """One pydantic model per subject of the ACCESS stream (DESIGN.md, Messages).
 
+Commands (`Command`, imperative: `SubmitRequest`) ask the owning service to act; events
+(`Event`, past tense: `RequestApproved`) say what happened. The subjects and CloudEvents
+types of the commands keep their first, past-tense names: SIEM rules match on them.
 Each body carries `schema_version` and `request_id`. The event id, source and time
 travel in the CloudEvents headers (see `shared.cloudevents`), not in the body.
 The AsyncAPI document is generated from these models.
@@ -156,8 +159,8 @@ class Problem(BaseModel):
     )
 
 
-class Event(BaseModel):
-    """Base of every ACCESS event body."""
+class Message(BaseModel):
+    """Base of every ACCESS body: a `Command` or an `Event`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -171,6 +174,18 @@ class Event(BaseModel):
     request_id: RequestId
 
 
+class Command(Message):
+    """Asks the one service that owns the decision to act (imperative name); it may refuse.
+
+    Intake publishes commands for what people clicked or submitted. The owner checks
+    them again and answers with events, a refusal included.
+    """
+
+
+class Event(Message):
+    """Says what happened (past-tense name); the service that decided publishes it."""
+
+
 class RequestEvent(Event):
     """An event about a request whose requester and profile are known."""
 
@@ -178,13 +193,16 @@ class RequestEvent(Event):
     profile_id: ProfileId
 
 
-# --- commands published by intake -------------------------------------------------
+# --- commands published by intake --------------------------------------------------
 
 
-class RequestSubmitted(RequestEvent):
+class SubmitRequest(Command):
     """A user submitted the request form (intake validated it; approvals re-validates)."""
 
     SUBJECT: ClassVar[Subject] = Subject.REQUEST_SUBMITTED
+
+    requester: Person = Field(description="Who asked for access.")
+    profile_id: ProfileId
 
     device_id: DeviceId
     duration_seconds: DurationSeconds
@@ -204,7 +222,7 @@ class Decision(StrEnum):
     DENY = "deny"
 
 
-class DecisionSubmitted(Event):
+class DecideRequest(Command):
     """Someone pressed Approve or Deny (approvals decides whether it counts)."""
 
     SUBJECT: ClassVar[Subject] = Subject.DECISION_SUBMITTED
@@ -219,7 +237,7 @@ class DecisionSubmitted(Event):
     )
 
 
-class RevokeRequested(Event):
+class RevokeGrant(Command):
     """Someone pressed Revoke on an active grant (grants decides whether it counts)."""
 
     SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
@@ -228,7 +246,7 @@ class RevokeRequested(Event):
     reason: str | None = Field(default=None, description="Optional reason.", max_length=MAX_REASON)
 
 
-class ExtendSubmitted(Event):
+class ExtendGrant(Command):
     """The requester asked for more time on an active grant."""
 
     SUBJECT: ClassVar[Subject] = Subject.EXTEND_SUBMITTED
@@ -239,7 +257,7 @@ class ExtendSubmitted(Event):
     reason: Reason
 
 
-class CancelRequested(Event):
+class CancelRequest(Command):
     """The requester pressed Cancel on a pending request."""
 
     SUBJECT: ClassVar[Subject] = Subject.CANCEL_REQUESTED
@@ -546,14 +564,15 @@ class DeliveryDeadLettered(Event):
     )
 
 
+COMMAND_TYPES: dict[Subject, type[Command]] = {
+    model.SUBJECT: model
+    for model in (SubmitRequest, DecideRequest, RevokeGrant, ExtendGrant, CancelRequest)
+}
+"""Subject -> command model: what intake asks of approvals and grants."""
+
 EVENT_TYPES: dict[Subject, type[Event]] = {
     model.SUBJECT: model
     for model in (
-        RequestSubmitted,
-        DecisionSubmitted,
-        RevokeRequested,
-        ExtendSubmitted,
-        CancelRequested,
         ApprovalRequested,
         RequestApproved,
         RequestDenied,
@@ -572,4 +591,7 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
         DeliveryDeadLettered,
     )
 }
-"""Subject -> model; a test checks it covers every Subject exactly once."""
+"""Subject -> event model: what the services say happened."""
+
+MESSAGE_TYPES: dict[Subject, type[Message]] = {**COMMAND_TYPES, **EVENT_TYPES}
+"""Subject -> body model of the whole ACCESS stream; a test checks it covers every Subject once."""

@@ -9,14 +9,13 @@ from shared.events import (
     EXAMPLE_REQUEST_ID,
     ApprovalMode,
     ApprovalRequested,
-    CancelRequested,
+    CancelRequest,
+    DecideRequest,
     Decision,
     DecisionRefused,
-    DecisionSubmitted,
     DeliveryDeadLettered,
     DeviceSnapshot,
-    Event,
-    ExtendSubmitted,
+    ExtendGrant,
     ExtensionApproved,
     ExtensionDenied,
     GrantApplied,
@@ -24,6 +23,7 @@ from shared.events import (
     GrantExtended,
     GrantFailed,
     GrantRevoked,
+    Message,
     Person,
     Problem,
     RefusalReason,
@@ -32,9 +32,9 @@ from shared.events import (
     RequestDenied,
     RequestExpired,
     RequestRejected,
-    RequestSubmitted,
+    RevokeGrant,
     RevokeRefused,
-    RevokeRequested,
+    SubmitRequest,
 )
 from shared.subjects import Subject
 
@@ -66,10 +66,10 @@ _GRANT: dict[str, object] = {
 }
 REASON = "Investigating INC-4211"
 
-EXAMPLES: dict[Subject, Event] = {
+EXAMPLES: dict[Subject, Message] = {
     e.SUBJECT: e
     for e in (
-        RequestSubmitted.model_validate(
+        SubmitRequest.model_validate(
             {
                 **_COMMON,
                 "device_id": DEVICE.node_id,
@@ -79,12 +79,12 @@ EXAMPLES: dict[Subject, Event] = {
                 "submitted_at": T0,
             }
         ),
-        DecisionSubmitted(request_id=_R, decider=BOB, decision=Decision.APPROVE),
-        RevokeRequested(request_id=_R, actor=ALICE, reason="Done"),
-        ExtendSubmitted(
+        DecideRequest(request_id=_R, decider=BOB, decision=Decision.APPROVE),
+        RevokeGrant(request_id=_R, actor=ALICE, reason="Done"),
+        ExtendGrant(
             request_id=_R, extension_id=_X, actor=ALICE, additional_seconds=3600, reason=REASON
         ),
-        CancelRequested(request_id=_R, actor=ALICE),
+        CancelRequest(request_id=_R, actor=ALICE),
         ApprovalRequested.model_validate(
             {
                 **_COMMON,

@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from shared.cloudevents import encode
-from shared.events import Event
+from shared.events import Message
 from shared.subjects import ACCESS_STREAM
 from shared.tracecontext import outgoing
 
@@ -27,7 +27,7 @@ class EventPublisher:
         return self._source
 
     async def publish(
-        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+        self, event: Message, *, event_id: str | None = None, time: datetime | None = None
     ) -> PubAck:
         """Publish and wait for the stream's ack (raises on failure: nothing is lost silently).
 

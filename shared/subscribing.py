@@ -44,7 +44,7 @@ from shared.deadletter import (
     identify,
 )
 from shared.deadlettering import fetch_original, record_dead_letter
-from shared.events import Event
+from shared.events import Message
 from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
 from shared.metrics import events as metrics
@@ -52,7 +52,7 @@ from shared.pull_timeouts import tolerate_idle_fetch
 from shared.retry import RetryLaterError
 from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
-E = TypeVar("E", bound=Event)
+E = TypeVar("E", bound=Message)
 M = TypeVar("M", bound=BaseModel)
 
 ACK_WAIT_SECONDS = 30.0

@@ -23,12 +23,12 @@ from services.approvals.step import Step
 from services.approvals.store import RequestStore, Stored
 from shared.cloudevents import Envelope
 from shared.events import (
-    CancelRequested,
-    DecisionSubmitted,
-    Event,
-    ExtendSubmitted,
+    CancelRequest,
+    DecideRequest,
+    ExtendGrant,
     GrantEvent,
-    RequestSubmitted,
+    Message,
+    SubmitRequest,
 )
 from shared.profiles import ProfilesConfig
 from shared.publishing import EventPublisher
@@ -37,7 +37,7 @@ from shared.timers import TimerFired
 
 MAX_ATTEMPTS = 10
 
-E = TypeVar("E", bound=Event)
+E = TypeVar("E", bound=Message)
 G = TypeVar("G", bound=GrantEvent)
 Clock = Callable[[], datetime]
 Decide = Callable[[RequestRecord | None, datetime], Step]
@@ -94,7 +94,7 @@ class Approvals:
             raise RuntimeError("approvals used before bind(): NATS is not connected yet")
         return self._ports
 
-    async def on_submitted(self, env: Envelope[RequestSubmitted]) -> None:
+    async def on_submitted(self, env: Envelope[SubmitRequest]) -> None:
         """Open the request (once per request id), or re-publish what opening it decided."""
         sub = env.event
         stored = await self._p.store.load(sub.request_id)
@@ -115,17 +115,17 @@ class Approvals:
             log.info("request.duplicate_submission", status=stored.record.status.value)
         await self._settle(stored, reschedule=True)
 
-    async def on_decision(self, env: Envelope[DecisionSubmitted]) -> None:
+    async def on_decision(self, env: Envelope[DecideRequest]) -> None:
         """An Approve or Deny click."""
         cmd = env.event
         await self._apply(env, lambda record, now: machine.decide(record, cmd, now))
 
-    async def on_cancel(self, env: Envelope[CancelRequested]) -> None:
+    async def on_cancel(self, env: Envelope[CancelRequest]) -> None:
         """The requester withdraws a pending request."""
         cmd = env.event
         await self._apply(env, lambda record, now: machine.cancel(record, cmd, now))
 
-    async def on_extend(self, env: Envelope[ExtendSubmitted]) -> None:
+    async def on_extend(self, env: Envelope[ExtendGrant]) -> None:
         """The requester asks for more time on an active grant."""
         cmd = env.event
         profiles = self._profiles

@@ -19,10 +19,10 @@ from shared.durations import format_duration
 from shared.events import (
     ApprovalMode,
     ApprovalRequested,
+    DecideRequest,
     Decision,
-    DecisionSubmitted,
     Event,
-    ExtendSubmitted,
+    ExtendGrant,
     ExtensionApproved,
     ExtensionDenied,
     Person,
@@ -56,7 +56,7 @@ def with_extension(record: RequestRecord, ext: ExtensionRecord) -> RequestRecord
 
 
 def request(
-    record: RequestRecord | None, cmd: ExtendSubmitted, config: ProfilesConfig, now: datetime
+    record: RequestRecord | None, cmd: ExtendGrant, config: ProfilesConfig, now: datetime
 ) -> Step:
     """The requester asks for more time on an active grant."""
     if record is None:
@@ -74,13 +74,13 @@ def request(
     return _open(record, cmd, profile, config, now)
 
 
-def _refuse_extend(cmd: ExtendSubmitted, code: RefusalReason, message: str) -> Step:
+def _refuse_extend(cmd: ExtendGrant, code: RefusalReason, message: str) -> Step:
     return refuse(cmd.request_id, cmd.actor, "extend", code, message, extension_id=cmd.extension_id)
 
 
 def _extend_refusals(
     record: RequestRecord,
-    cmd: ExtendSubmitted,
+    cmd: ExtendGrant,
     profile: Profile,
     config: ProfilesConfig,
     now: datetime,
@@ -112,7 +112,7 @@ def _extend_refusals(
 
 def _open(
     record: RequestRecord,
-    cmd: ExtendSubmitted,
+    cmd: ExtendGrant,
     profile: Profile,
     config: ProfilesConfig,
     now: datetime,
@@ -160,7 +160,7 @@ def _open(
     return Step(record=with_extension(record, pending), events=(event,))
 
 
-def decide(record: RequestRecord, cmd: DecisionSubmitted, now: datetime) -> Step:
+def decide(record: RequestRecord, cmd: DecideRequest, now: datetime) -> Step:
     """An Approve or Deny click on an extension."""
     action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
     ext = record.extensions.get(cmd.extension_id or "")
@@ -183,7 +183,7 @@ def decide(record: RequestRecord, cmd: DecisionSubmitted, now: datetime) -> Step
 
 
 def _decision_refusals(
-    record: RequestRecord, ext: ExtensionRecord, cmd: DecisionSubmitted, now: datetime
+    record: RequestRecord, ext: ExtensionRecord, cmd: DecideRequest, now: datetime
 ) -> Iterator[tuple[RefusalReason, str]]:
     """Why a click on an extension does not count, first reason first (lazily)."""
     if ext.status is not ExtensionStatus.PENDING:
@@ -206,9 +206,7 @@ def _decision_refusals(
         yield refusal
 
 
-def _count(
-    record: RequestRecord, ext: ExtensionRecord, cmd: DecisionSubmitted, now: datetime
-) -> Step:
+def _count(record: RequestRecord, ext: ExtensionRecord, cmd: DecideRequest, now: datetime) -> Step:
     """Record a counted vote; deny or approve when it decides."""
     vote = Vote(approver=cmd.decider, decision=cmd.decision, reason=cmd.reason, at=now)
     voted = ext.model_copy(update={"votes": [*ext.votes, vote]})

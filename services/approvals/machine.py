@@ -22,9 +22,9 @@ from services.approvals.validation import submission_problems
 from shared.events import (
     ApprovalMode,
     ApprovalRequested,
-    CancelRequested,
+    CancelRequest,
+    DecideRequest,
     Decision,
-    DecisionSubmitted,
     DeviceSnapshot,
     Person,
     RefusalReason,
@@ -33,13 +33,13 @@ from shared.events import (
     RequestDenied,
     RequestExpired,
     RequestRejected,
-    RequestSubmitted,
+    SubmitRequest,
 )
 from shared.profiles import ProfilesConfig
 
 
 def open_request(
-    sub: RequestSubmitted, config: ProfilesConfig, device: DeviceSnapshot | None, now: datetime
+    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None, now: datetime
 ) -> Step:
     """A new record for a submission: rejected, approved at once, or pending approvers."""
     base = RequestRecord(
@@ -135,7 +135,7 @@ def _approve(
     return Step(record=approved, events=(event,))
 
 
-def decide(record: RequestRecord | None, cmd: DecisionSubmitted, now: datetime) -> Step:
+def decide(record: RequestRecord | None, cmd: DecideRequest, now: datetime) -> Step:
     """An Approve or Deny click: counted, deciding, or refused with a reason."""
     action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
     if record is None:
@@ -170,7 +170,7 @@ def _ballot(record: RequestRecord, rules: Rules) -> Ballot:
     )
 
 
-def _count(record: RequestRecord, rules: Rules, cmd: DecisionSubmitted, now: datetime) -> Step:
+def _count(record: RequestRecord, rules: Rules, cmd: DecideRequest, now: datetime) -> Step:
     """Record a counted vote; deny or approve when it decides."""
     vote = Vote(approver=cmd.decider, decision=cmd.decision, reason=cmd.reason, at=now)
     votes = [*record.votes, vote]
@@ -218,7 +218,7 @@ def _refuse_not_pending(record: RequestRecord, actor: Person, action: Action, st
     )
 
 
-def cancel(record: RequestRecord | None, cmd: CancelRequested, now: datetime) -> Step:
+def cancel(record: RequestRecord | None, cmd: CancelRequest, now: datetime) -> Step:
     """The requester withdraws a pending request; anyone else, or too late, is refused."""
     if record is None:
         return refuse(

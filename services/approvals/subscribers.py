@@ -12,16 +12,16 @@ from services.approvals.app import Approvals
 from shared.cloudevents import Envelope
 from shared.consumers import ConsumerSpec, consumer
 from shared.events import (
-    CancelRequested,
-    DecisionSubmitted,
-    Event,
-    ExtendSubmitted,
+    CancelRequest,
+    DecideRequest,
+    ExtendGrant,
     GrantApplied,
     GrantExpired,
     GrantExtended,
     GrantFailed,
     GrantRevoked,
-    RequestSubmitted,
+    Message,
+    SubmitRequest,
 )
 from shared.keyed_locks import KeyedLocks
 from shared.subscribing import subscribe_events, subscribe_timers
@@ -31,7 +31,7 @@ from shared.timers import TimerFired
 # retried, a NATS hiccup) does not hold up others; one request's run one at a time.
 WORKERS = 8
 
-E = TypeVar("E", bound=Event)
+E = TypeVar("E", bound=Message)
 
 
 def register(broker: NatsBroker, app: Approvals) -> None:
@@ -43,10 +43,10 @@ def register(broker: NatsBroker, app: Approvals) -> None:
             broker, _spec(name), model, handler, max_workers=WORKERS, per_request=locks
         )
 
-    sub("submitted", RequestSubmitted, app.on_submitted)
-    sub("decision", DecisionSubmitted, app.on_decision)
-    sub("cancel", CancelRequested, app.on_cancel)
-    sub("extend", ExtendSubmitted, app.on_extend)
+    sub("submitted", SubmitRequest, app.on_submitted)
+    sub("decision", DecideRequest, app.on_decision)
+    sub("cancel", CancelRequest, app.on_cancel)
+    sub("extend", ExtendGrant, app.on_extend)
     sub("grant_applied", GrantApplied, app.on_grant)
     sub("grant_extended", GrantExtended, app.on_grant)
     sub("grant_ended", GrantExpired, app.on_grant)

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from services.approvals.rules import eligible_approvers, instant_mode, same_email
 from shared.durations import format_duration
-from shared.events import DeviceSnapshot, Problem, RequestSubmitted
+from shared.events import DeviceSnapshot, Problem, SubmitRequest
 from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
 from shared.slack_limits import MAX_REASON as REASON_MAX
 
 
 def submission_problems(
-    sub: RequestSubmitted, config: ProfilesConfig, device: DeviceSnapshot | None
+    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None
 ) -> list[Problem]:
     """Every problem with the submission; empty when it may proceed."""
     problems: list[Problem] = []
@@ -38,7 +38,7 @@ def submission_problems(
 
 
 def _duration_problems(
-    sub: RequestSubmitted, profile: Profile, config: ProfilesConfig
+    sub: SubmitRequest, profile: Profile, config: ProfilesConfig
 ) -> list[Problem]:
     maximum = config.max_duration(profile)
     if timedelta(seconds=sub.duration_seconds) <= maximum:
@@ -53,7 +53,7 @@ def _duration_problems(
     ]
 
 
-def _reason_problems(sub: RequestSubmitted, profile: Profile) -> list[Problem]:
+def _reason_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     if profile.require_reason and not sub.reason.strip():
         return [Problem(field="reason", message=f"{profile.description} requires a reason.")]
     if len(sub.reason) > REASON_MAX:
@@ -61,9 +61,7 @@ def _reason_problems(sub: RequestSubmitted, profile: Profile) -> list[Problem]:
     return []
 
 
-def _device_problems(
-    sub: RequestSubmitted, profile: Profile, device: DeviceSnapshot
-) -> list[Problem]:
+def _device_problems(sub: SubmitRequest, profile: Profile, device: DeviceSnapshot) -> list[Problem]:
     if profile.devices is not DeviceScope.OWN:
         return []
     if device.tags:
@@ -85,7 +83,7 @@ def _device_problems(
     return []
 
 
-def _approver_problems(sub: RequestSubmitted, profile: Profile) -> list[Problem]:
+def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     if profile.break_glass:
         return []  # nobody is asked: the requester approves at once
     requester = sub.requester.email

@@ -9,7 +9,7 @@ from faststream.nats import NatsBroker
 from services.grants.workflow import GrantWorkflow
 from shared.cloudevents import Envelope
 from shared.consumers import consumer
-from shared.events import ExtensionApproved, RequestApproved, RevokeRequested
+from shared.events import ExtensionApproved, RequestApproved, RevokeGrant
 from shared.keyed_locks import KeyedLocks
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired
@@ -29,7 +29,7 @@ def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
     async def extension(envelope: Envelope[ExtensionApproved]) -> None:
         await workflow().on_extension(envelope)
 
-    async def revoke(envelope: Envelope[RevokeRequested]) -> None:
+    async def revoke(envelope: Envelope[RevokeGrant]) -> None:
         await workflow().on_revoke(envelope)
 
     async def expiry(fired: TimerFired) -> None:
@@ -55,7 +55,7 @@ def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
     subscribe_events(
         broker,
         consumer(SERVICE, "grants_revoke"),
-        RevokeRequested,
+        RevokeGrant,
         revoke,
         max_workers=WORKERS,
         per_request=locks,

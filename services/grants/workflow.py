@@ -32,7 +32,7 @@ from shared.events import (
     GrantFailed,
     RefusalReason,
     RequestApproved,
-    RevokeRequested,
+    RevokeGrant,
 )
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
@@ -149,7 +149,7 @@ class GrantWorkflow:
                 return
         raise GrantBusyError(event.request_id, "the record kept changing under us")
 
-    async def on_revoke(self, envelope: Envelope[RevokeRequested]) -> None:
+    async def on_revoke(self, envelope: Envelope[RevokeGrant]) -> None:
         """Remove the attribute early for an allowed actor; refuse anyone else."""
         event = envelope.event
         for _ in range(CAS_ATTEMPTS):
@@ -298,7 +298,7 @@ class GrantWorkflow:
 
     async def _refuse_revoke(
         self,
-        envelope: Envelope[RevokeRequested],
+        envelope: Envelope[RevokeGrant],
         record: GrantRecord | None,
         code: RefusalReason,
     ) -> None:

@@ -18,13 +18,13 @@ from services.intake.interactions import ButtonPressed, ViewSubmitted
 from services.intake.metadata import ModalMetadata
 from services.intake.validation import FieldErrors, validate_extension
 from shared.events import (
-    CancelRequested,
+    CancelRequest,
+    Command,
+    DecideRequest,
     Decision,
-    DecisionSubmitted,
-    Event,
-    ExtendSubmitted,
+    ExtendGrant,
     Person,
-    RevokeRequested,
+    RevokeGrant,
 )
 from shared.ids import is_valid_id, new_id
 from shared.slack_ids import ActionId, BlockId, ButtonValue, CallbackId
@@ -73,19 +73,19 @@ class ButtonFlow:
             await self._record(
                 pressed,
                 handle,
-                lambda actor: DecisionSubmitted(
+                lambda actor: DecideRequest(
                     request_id=rid, decider=actor, decision=Decision.APPROVE, extension_id=ext
                 ),
             )
         elif pressed.action_id is ActionId.CANCEL:
             await self._record(
-                pressed, handle, lambda actor: CancelRequested(request_id=rid, actor=actor)
+                pressed, handle, lambda actor: CancelRequest(request_id=rid, actor=actor)
             )
         else:
             await self._open_modal(pressed, value, handle)
 
     async def _record(
-        self, pressed: ButtonPressed, handle: Handle, build: Callable[[Person], Event]
+        self, pressed: ButtonPressed, handle: Handle, build: Callable[[Person], Command]
     ) -> None:
         try:
             actor = await self._deps.people.person(pressed.user_id)
@@ -198,7 +198,7 @@ class ButtonFlow:
                 return checked
             seconds, reason = checked
             ext = metadata.extension_id
-            event: Event = ExtendSubmitted(
+            event: Command = ExtendGrant(
                 request_id=rid,
                 extension_id=ext,
                 actor=actor,
@@ -208,7 +208,7 @@ class ButtonFlow:
             # The extension id was born with the modal: one submission per extension.
             return _Prepared(event, f"extend:{ext}", id_time(ext))
         if submitted.callback_id is CallbackId.DENY_MODAL:
-            event = DecisionSubmitted(
+            event = DecideRequest(
                 request_id=rid,
                 decider=actor,
                 decision=Decision.DENY,
@@ -216,7 +216,7 @@ class ButtonFlow:
                 extension_id=metadata.extension_id,
             )
         else:
-            event = RevokeRequested(
+            event = RevokeGrant(
                 request_id=rid,
                 actor=actor,
                 reason=text_value(values, ActionId.REVOKE_REASON_INPUT).strip() or None,
@@ -230,6 +230,6 @@ class ButtonFlow:
 class _Prepared:
     """An event ready to publish, with what its deterministic id derives from."""
 
-    event: Event
+    event: Command
     key: str
     moment: datetime

@@ -15,7 +15,7 @@ from ulid import ULID
 from services.intake.device_index import DeviceIndex
 from services.intake.ports import Ack, AckBody, People, Publisher, Views
 from services.intake.validation import FieldErrors
-from shared.events import Event
+from shared.events import Command
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
 from shared.tracecontext import request_trace_id
@@ -111,7 +111,7 @@ class Handle:
         self.trace.details["fields"] = sorted(errors)
         await self.ack({"response_action": "errors", "errors": errors})
 
-    async def publish(self, event: Event, *, key: str, moment: datetime) -> None:
+    async def publish(self, event: Command, *, key: str, moment: datetime) -> None:
         """Publish with an event id derived from the interaction, so a repeat is dropped."""
         publisher = self.deps.publisher
         if publisher is None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from slack_sdk.models.views import View
 
 from services.intake.approvers import ApproverCandidate
-from shared.events import Event, Person
+from shared.events import Command, Person
 
 AckBody = dict[str, Any] | None
 Ack = Callable[[AckBody], Awaitable[None]]
@@ -56,6 +56,6 @@ class Publisher(Protocol):
     """Puts events on the ACCESS stream (shared.publishing.EventPublisher)."""
 
     async def publish(
-        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+        self, event: Command, *, event_id: str | None = None, time: datetime | None = None
     ) -> PublishAck:
         """Publish and wait for the stream's ack."""

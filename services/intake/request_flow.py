@@ -32,7 +32,7 @@ from services.intake.validation import (
     ValidRequest,
     validate_request,
 )
-from shared.events import Person, RequestSubmitted
+from shared.events import Person, SubmitRequest
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
 from shared.slack_ids import BlockId
@@ -214,7 +214,7 @@ class RequestFlow:
     async def _publish(
         self, request_id: str, requester: Person, valid: ValidRequest, handle: Handle
     ) -> None:
-        event = RequestSubmitted(
+        event = SubmitRequest(
             request_id=request_id,
             requester=requester,
             profile_id=valid.profile.id,

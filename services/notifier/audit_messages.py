@@ -23,7 +23,6 @@ from shared.events import (
     ApprovalMode,
     ApprovalRequested,
     DecisionRefused,
-    Event,
     ExtensionApproved,
     ExtensionDenied,
     GrantApplied,
@@ -31,13 +30,14 @@ from shared.events import (
     GrantExtended,
     GrantFailed,
     GrantRevoked,
+    Message,
     RequestApproved,
     RequestCancelled,
     RequestDenied,
     RequestExpired,
     RequestRejected,
-    RequestSubmitted,
     RevokeRefused,
+    SubmitRequest,
 )
 from shared.slack_ids import BlockId
 from shared.slack_limits import Part, user_text
@@ -94,14 +94,14 @@ def audit_status_message(view: RequestView, ctx: NotifyContext) -> SlackMessage:
     return SlackMessage(text=f"{headline}: {status}", blocks=blocks)
 
 
-def _step_text(event: Event, view: RequestView) -> str | None:
+def _step_text(event: Message, view: RequestView) -> str | None:
     parts = _step_parts(event, view)
     return None if parts is None else line(*parts)
 
 
-def _step_parts(event: Event, view: RequestView) -> tuple[Part, ...] | None:  # noqa: PLR0911, PLR0912 - one case per event type
+def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  # noqa: PLR0911, PLR0912 - one case per event type
     match event:
-        case RequestSubmitted():
+        case SubmitRequest():
             return (
                 f":inbox_tray: {person(event.requester)} asked for "
                 f"{duration(event.duration_seconds)}: ",
@@ -186,7 +186,7 @@ def _step_parts(event: Event, view: RequestView) -> tuple[Part, ...] | None:  # 
     return None
 
 
-def audit_step_message(event: Event, view: RequestView) -> SlackMessage | None:
+def audit_step_message(event: Message, view: RequestView) -> SlackMessage | None:
     """A thread reply recording one lifecycle step; None for events with no step."""
     text = _step_text(event, view)
     if text is None:

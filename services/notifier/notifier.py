@@ -38,7 +38,7 @@ from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
 from shared.cloudevents import Envelope
-from shared.events import Event
+from shared.events import Message
 from shared.keyed_locks import KeyedLocks
 from shared.profiles import ProfilesConfig
 
@@ -73,7 +73,7 @@ class Notifier:
             profile_description=profile.description,
         )
 
-    async def handle(self, envelope: Envelope[Event]) -> None:
+    async def handle(self, envelope: Envelope[Message]) -> None:
         """Apply one event exactly once (at-least-once delivery, idempotent effects)."""
         event, event_id = envelope.event, envelope.meta.id
         async with self._locks.hold(event.request_id):

@@ -33,7 +33,7 @@ from services.notifier.slack_message import MessageFormationError, SlackMessage
 from shared.events import (
     ApprovalMode,
     DecisionRefused,
-    Event,
+    Message,
     Person,
     RequestApproved,
     RevokeRefused,
@@ -161,7 +161,7 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
 
 
 def _one_off_messages(
-    view: RequestView, event: Event, event_id: str, ctx: NotifyContext
+    view: RequestView, event: Message, event_id: str, ctx: NotifyContext
 ) -> list[Post]:
     posts: list[Post] = []
     step = audit_step_message(event, view)
@@ -184,7 +184,7 @@ def _one_off_messages(
 
 
 def plan(
-    record: NotifierRecord, event: Event, event_id: str, ctx: NotifyContext
+    record: NotifierRecord, event: Message, event_id: str, ctx: NotifyContext
 ) -> list[Operation]:
     """What to do in Slack for `event`, given the record (its view already folded).
 

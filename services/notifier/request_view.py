@@ -19,7 +19,6 @@ from shared.events import (
     ApprovalMode,
     ApprovalRequested,
     DeviceSnapshot,
-    Event,
     ExtensionApproved,
     ExtensionDenied,
     GrantApplied,
@@ -27,6 +26,7 @@ from shared.events import (
     GrantExtended,
     GrantFailed,
     GrantRevoked,
+    Message,
     Person,
     Problem,
     RequestApproved,
@@ -35,7 +35,7 @@ from shared.events import (
     RequestEvent,
     RequestExpired,
     RequestRejected,
-    RequestSubmitted,
+    SubmitRequest,
 )
 
 
@@ -177,23 +177,23 @@ def _advance_ext(ext: ExtensionView, phase: ExtensionPhase, **facts: object) -> 
     return ext.model_copy(update=facts)
 
 
-def is_about_extension(event: Event) -> bool:
+def is_about_extension(event: Message) -> bool:
     """Events about an extension of an active grant rather than the request itself."""
     if isinstance(event, ExtensionApproved | ExtensionDenied | GrantExtended):
         return True
     return isinstance(event, ApprovalRequested | GrantFailed) and event.extension_id is not None
 
 
-def _learn(view: RequestView, event: Event) -> RequestView:
+def _learn(view: RequestView, event: Message) -> RequestView:
     """Facts every request event carries (who asked, for which profile)."""
     update: dict[str, object] = {}
-    if isinstance(event, RequestEvent | RequestRejected):
+    if isinstance(event, RequestEvent | SubmitRequest | RequestRejected):
         update["requester"] = view.requester or event.requester
         update["profile_id"] = view.profile_id or event.profile_id
     return view.model_copy(update=update) if update else view
 
 
-def _fold_extension_event(view: RequestView, event: Event) -> RequestView:
+def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
     if isinstance(event, ApprovalRequested) and event.extension_id:
         ext = _extension(view, event.extension_id).model_copy(
             update={
@@ -237,13 +237,13 @@ def _fold_extension_event(view: RequestView, event: Event) -> RequestView:
     return view
 
 
-def fold(view: RequestView, event: Event) -> RequestView:  # noqa: PLR0911 - one case per event type
+def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911 - one case per event type
     """The view after `event`; folding the same event again changes nothing."""
     view = _learn(view, event)
     if is_about_extension(event):
         return _fold_extension_event(view, event)
     match event:
-        case RequestSubmitted():
+        case SubmitRequest():
             return _advance(
                 view,
                 Phase.SUBMITTED,

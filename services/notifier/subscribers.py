@@ -7,7 +7,7 @@ from faststream.nats import NatsBroker
 from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.notifier import Notifier
 from shared.consumers import consumers_of
-from shared.events import EVENT_TYPES, DeliveryDeadLettered
+from shared.events import MESSAGE_TYPES, DeliveryDeadLettered
 from shared.subjects import Subject
 from shared.subscribing import subscribe_events
 
@@ -20,7 +20,7 @@ WORKERS = 8
 def subscribe(broker: NatsBroker, notifier: Notifier, deadletters: DeadLetterNotices) -> None:
     """One subscriber per consumer listed for the notifier in shared.consumers."""
     for spec in consumers_of(SERVICE):
-        model = EVENT_TYPES[Subject(spec.filter_subject)]
+        model = MESSAGE_TYPES[Subject(spec.filter_subject)]
         if model is DeliveryDeadLettered:
             subscribe_events(broker, spec, DeliveryDeadLettered, deadletters.handle)
             continue

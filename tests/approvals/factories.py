@@ -10,13 +10,13 @@ from typing import Any
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.settings import ApprovalsSettings
 from shared.events import (
-    CancelRequested,
+    CancelRequest,
+    DecideRequest,
     Decision,
-    DecisionSubmitted,
     DeviceSnapshot,
-    ExtendSubmitted,
+    ExtendGrant,
     Person,
-    RequestSubmitted,
+    SubmitRequest,
 )
 from shared.ids import new_id
 from shared.profiles import ProfilesConfig, load_profiles
@@ -55,7 +55,7 @@ def device(
     )
 
 
-def submitted(**overrides: Any) -> RequestSubmitted:
+def submitted(**overrides: Any) -> SubmitRequest:
     """A valid submission for `prod` by dave, on his own device, for one hour... overridable."""
     values: dict[str, Any] = {
         "request_id": new_id(),
@@ -68,7 +68,7 @@ def submitted(**overrides: Any) -> RequestSubmitted:
         "submitted_at": NOW,
     }
     values.update(overrides)
-    return RequestSubmitted(**values)
+    return SubmitRequest(**values)
 
 
 def decision(
@@ -78,9 +78,9 @@ def decision(
     *,
     extension_id: str | None = None,
     reason: str | None = None,
-) -> DecisionSubmitted:
+) -> DecideRequest:
     """Someone pressed Approve (or Deny)."""
-    return DecisionSubmitted(
+    return DecideRequest(
         request_id=request_id,
         decider=person(email),
         decision=choice,
@@ -89,9 +89,9 @@ def decision(
     )
 
 
-def cancel(request_id: str, email: str = REQUESTER.email) -> CancelRequested:
+def cancel(request_id: str, email: str = REQUESTER.email) -> CancelRequest:
     """Someone pressed Cancel."""
-    return CancelRequested(request_id=request_id, actor=person(email))
+    return CancelRequest(request_id=request_id, actor=person(email))
 
 
 def extend(
@@ -100,9 +100,9 @@ def extend(
     *,
     email: str = REQUESTER.email,
     reason: str = "Still on it",
-) -> ExtendSubmitted:
+) -> ExtendGrant:
     """The requester asks for more time."""
-    return ExtendSubmitted(
+    return ExtendGrant(
         request_id=request_id,
         extension_id=new_id(),
         actor=person(email),

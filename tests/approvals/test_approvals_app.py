@@ -24,7 +24,7 @@ from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.store import RequestStore, Stored
 from shared.cloudevents import CloudEventMeta, Envelope, ce_type, decode
 from shared.connection import connect
-from shared.events import ApprovalRequested, Event, RequestApproved
+from shared.events import ApprovalRequested, Message, RequestApproved
 from shared.ids import new_id
 from shared.publishing import EventPublisher
 from shared.subjects import Bucket, Subject
@@ -38,7 +38,7 @@ from tests.approvals.factories import (
     submitted,
 )
 
-E = TypeVar("E", bound=Event)
+E = TypeVar("E", bound=Message)
 
 
 def envelope(event: E) -> Envelope[E]:
@@ -60,7 +60,7 @@ class CrashingPublisher(EventPublisher):
         self.crashes = crashes
 
     async def publish(
-        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+        self, event: Message, *, event_id: str | None = None, time: datetime | None = None
     ) -> PubAck:
         if self.crashes > 0:
             self.crashes -= 1
@@ -139,10 +139,10 @@ async def harness(approvals_nc: Client, admin_js: JetStreamContext) -> Harness:
     )
 
 
-async def stream_events(admin_js: JetStreamContext, subject: Subject) -> list[tuple[str, Event]]:
+async def stream_events(admin_js: JetStreamContext, subject: Subject) -> list[tuple[str, Message]]:
     """(event id, event) of everything on `subject`, in order."""
     sub = await admin_js.pull_subscribe(subject.value, stream="ACCESS")
-    found: list[tuple[str, Event]] = []
+    found: list[tuple[str, Message]] = []
     try:
         while True:
             try:

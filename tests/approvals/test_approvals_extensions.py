@@ -19,7 +19,7 @@ from shared.events import (
     ApprovalMode,
     ApprovalRequested,
     Decision,
-    ExtendSubmitted,
+    ExtendGrant,
     ExtensionApproved,
     ExtensionDenied,
     GrantApplied,
@@ -82,7 +82,7 @@ def active(**overrides: Any) -> RequestRecord:
     return after(grant_tracking.track(record, applied(record)))
 
 
-def asked(record: RequestRecord, cmd: ExtendSubmitted) -> RequestRecord:
+def asked(record: RequestRecord, cmd: ExtendGrant) -> RequestRecord:
     step = extensions.request(record, cmd, profiles(), later(60))
     [event] = step.events
     assert isinstance(event, ApprovalRequested)
@@ -178,7 +178,7 @@ def test_a_redelivered_extension_is_recorded_once() -> None:
     assert step.refusal is None
 
 
-def _refusal(record: RequestRecord | None, cmd: ExtendSubmitted, **kw: Any) -> RefusalReason:
+def _refusal(record: RequestRecord | None, cmd: ExtendGrant, **kw: Any) -> RefusalReason:
     step = extensions.request(record, cmd, kw.get("config", profiles()), kw.get("now", later(60)))
     assert step.record is None
     assert step.refusal is not None

@@ -18,7 +18,7 @@ from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.step import Step
 from shared.events import (
     ApprovalMode,
-    CancelRequested,
+    CancelRequest,
     Decision,
     Event,
     ExtensionApproved,
@@ -117,7 +117,7 @@ def apply(record: RequestRecord, op: Op, at_seconds: int) -> Step:
         return machine.decide(record, decision(rid, op.email, op.choice), now)
     if isinstance(op, Cancel):
         return machine.cancel(
-            record, CancelRequested(request_id=rid, actor=Person(email=op.email)), now
+            record, CancelRequest(request_id=rid, actor=Person(email=op.email)), now
         )
     return machine.expire(record, NOW + timedelta(seconds=op.due_offset), now)
 

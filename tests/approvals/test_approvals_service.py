@@ -26,9 +26,9 @@ from shared.events import (
     ApprovalRequested,
     Decision,
     DecisionRefused,
-    Event,
     ExtensionApproved,
     GrantApplied,
+    Message,
     RefusalReason,
     RequestApproved,
     RequestExpired,
@@ -59,20 +59,20 @@ class Outbox:
         """Wait until at least `count` events are on `subject`, and return all of them."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        found: list[Event] = []
+        found: list[Message] = []
         while True:
             found = await self._all(subject)
             if len(found) >= count or loop.time() > deadline:
                 return found
             await asyncio.sleep(0.1)
 
-    async def _all(self, subject: Subject) -> list[Event]:
+    async def _all(self, subject: Subject) -> list[Message]:
         sub = await self._js.pull_subscribe(
             subject.value,
             stream="ACCESS",
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
-        found: list[Event] = []
+        found: list[Message] = []
         try:
             while True:
                 try:

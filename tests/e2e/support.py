@@ -21,7 +21,7 @@ from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request
 from emulators.slack import PostedMessage
 from shared.cloudevents import Envelope
-from shared.events import Event, RequestSubmitted
+from shared.events import Message, SubmitRequest
 from shared.subjects import Subject
 
 T = TypeVar("T")
@@ -86,7 +86,7 @@ async def eventually(
 # -- the event stream -----------------------------------------------------------------------
 
 
-async def events_for(harness: Harness, subject: Subject, request_id: str) -> list[Event]:
+async def events_for(harness: Harness, subject: Subject, request_id: str) -> list[Message]:
     """Bodies of the stored events on `subject` about `request_id`, oldest first."""
     return [
         e.event for e in await harness.events(subject.value) if e.event.request_id == request_id
@@ -95,7 +95,7 @@ async def events_for(harness: Harness, subject: Subject, request_id: str) -> lis
 
 async def one_event(
     harness: Harness, subject: Subject, request_id: str, timeout: float = TIMEOUT
-) -> Envelope[Event]:
+) -> Envelope[Message]:
     """Wait for the first event on `subject` about `request_id`."""
     found = await harness.wait_for_event(subject.value, request_id, timeout=timeout)
     return found[0]
@@ -128,7 +128,7 @@ async def submit(
             event = envelope.event
             if (
                 envelope.meta.id not in known
-                and isinstance(event, RequestSubmitted)
+                and isinstance(event, SubmitRequest)
                 and event.profile_id == profile_id
                 and event.requester.email == email
             ):

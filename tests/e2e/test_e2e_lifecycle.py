@@ -26,7 +26,7 @@ from shared.events import (
     RequestApproved,
     RequestDenied,
     RequestExpired,
-    RequestSubmitted,
+    SubmitRequest,
 )
 from shared.slack_ids import ActionId, CallbackId
 from shared.subjects import Subject
@@ -129,7 +129,7 @@ async def test_approve_apply_then_requester_revokes(harness: Harness) -> None:
 async def test_deny_with_reason_reaches_requester(harness: Harness) -> None:
     rid = await submit(harness, CAROL, "prod", reason="Read the audit tables")
     submitted = (await one_event(harness, Subject.REQUEST_SUBMITTED, rid)).event
-    assert isinstance(submitted, RequestSubmitted)
+    assert isinstance(submitted, SubmitRequest)
     request = await asked(harness, rid)
     assert {p.email for p in request.approvers} == {ALICE, BOB}
 
@@ -158,7 +158,7 @@ async def test_deny_with_reason_reaches_requester(harness: Harness) -> None:
 async def test_unanswered_request_expires_once(harness: Harness) -> None:
     rid = await submit(harness, DANA, "pending", reason="Check the queue")
     submitted = (await one_event(harness, Subject.REQUEST_SUBMITTED, rid)).event
-    assert isinstance(submitted, RequestSubmitted)
+    assert isinstance(submitted, SubmitRequest)
     request = await asked(harness, rid)
     ttl = request.expires_at - submitted.submitted_at
     assert timedelta(seconds=2) <= ttl <= timedelta(seconds=4), ttl  # the profile's 3 s

@@ -21,7 +21,7 @@ from shared.cloudevents import Envelope, decode
 from shared.events import (
     ApprovalMode,
     DeviceSnapshot,
-    Event,
+    Message,
     Person,
     RequestApproved,
 )
@@ -141,7 +141,7 @@ class EventTap:
     """Everything on the ACCESS stream, decoded, read by an ordered consumer as admin."""
 
     def __init__(self) -> None:
-        self.envelopes: list[Envelope[Event]] = []
+        self.envelopes: list[Envelope[Message]] = []
 
     @classmethod
     async def open(cls, js: JetStreamContext) -> EventTap:
@@ -153,7 +153,7 @@ class EventTap:
         await js.subscribe("access.>", stream="ACCESS", cb=collect, ordered_consumer=True)
         return tap
 
-    def of(self, subject: Subject, request_id: str | None = None) -> list[Envelope[Event]]:
+    def of(self, subject: Subject, request_id: str | None = None) -> list[Envelope[Message]]:
         """Events on `subject` (for one request, if given), in stream order."""
         return [
             e
@@ -169,7 +169,7 @@ class EventTap:
         *,
         count: int = 1,
         timeout: float = 10.0,
-    ) -> list[Envelope[Event]]:
+    ) -> list[Envelope[Message]]:
         """Wait until `count` events on `subject` arrived; returns them."""
         await wait_until(
             lambda: len(self.of(subject, request_id)) >= count,

@@ -18,8 +18,8 @@ from shared.events import (
     GrantRevoked,
     Person,
     RefusalReason,
+    RevokeGrant,
     RevokeRefused,
-    RevokeRequested,
 )
 from shared.ids import new_id
 from shared.publishing import EventPublisher
@@ -43,8 +43,8 @@ MALLORY = Person(email="mallory@example.com")
 SECOPS = Person(email="secops@example.com")  # an admin in profiles.yaml
 
 
-def revoke(request_id: str, actor: Person, reason: str | None = None) -> RevokeRequested:
-    return RevokeRequested(request_id=request_id, actor=actor, reason=reason)
+def revoke(request_id: str, actor: Person, reason: str | None = None) -> RevokeGrant:
+    return RevokeGrant(request_id=request_id, actor=actor, reason=reason)
 
 
 def extension(request_id: str, seconds: int, extension_id: str | None = None) -> ExtensionApproved:

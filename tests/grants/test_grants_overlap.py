@@ -15,12 +15,12 @@ from emulators.tailscale import TailscaleEmulator
 from services.grants.holders import MAX_HOLDERS, AttributeHolders, Holder
 from services.grants.store import HoldersStore
 from shared.events import (
-    Event,
     GrantApplied,
     GrantExpired,
     GrantExtended,
     GrantFailed,
     GrantRevoked,
+    Message,
     RequestApproved,
 )
 from shared.ids import new_id
@@ -50,7 +50,7 @@ async def _applied(tap: EventTap, event: RequestApproved) -> GrantApplied:
     return envelope.event
 
 
-async def _ended(tap: EventTap, subject: Subject, request_id: str, timeout: float = 10) -> Event:
+async def _ended(tap: EventTap, subject: Subject, request_id: str, timeout: float = 10) -> Message:
     [envelope] = await tap.wait_for(subject, request_id, timeout=timeout)
     return envelope.event
 

@@ -19,7 +19,7 @@ from services.intake.bootstrap import build
 from services.intake.metadata import ModalMetadata
 from services.intake.settings import IntakeSettings
 from shared.cloudevents import Envelope, decode
-from shared.events import DeviceSnapshot, Event
+from shared.events import DeviceSnapshot, Message
 from shared.profiles import ProfilesConfig
 from shared.runtime import Service
 from shared.slack_ids import ActionId, BlockId, ButtonValue
@@ -111,10 +111,10 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
         await asyncio.sleep(0.05)
 
 
-async def published(js: JetStreamContext, subject: str | None = None) -> list[Envelope[Event]]:
+async def published(js: JetStreamContext, subject: str | None = None) -> list[Envelope[Message]]:
     """Every event in the ACCESS stream (optionally of one subject), decoded and validated."""
     info = await js.stream_info(ACCESS_STREAM)
-    found: list[Envelope[Event]] = []
+    found: list[Envelope[Message]] = []
     if not info.state.messages:
         return found
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
@@ -128,10 +128,10 @@ async def published(js: JetStreamContext, subject: str | None = None) -> list[En
 
 async def wait_published(
     js: JetStreamContext, subject: str, count: int = 1, timeout: float = 5.0
-) -> list[Envelope[Event]]:
+) -> list[Envelope[Message]]:
     """Wait until `count` events of `subject` are in the stream; return them."""
 
-    async def enough() -> list[Envelope[Event]] | None:
+    async def enough() -> list[Envelope[Message]] | None:
         events = await published(js, subject)
         return events if len(events) >= count else None
 

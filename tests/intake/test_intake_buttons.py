@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from shared.events import (
     EXAMPLE_EXTENSION_ID,
-    CancelRequested,
+    CancelRequest,
+    DecideRequest,
     Decision,
-    DecisionSubmitted,
-    ExtendSubmitted,
+    ExtendGrant,
     Person,
-    RevokeRequested,
+    RevokeGrant,
 )
 from shared.ids import is_valid_id, new_id
 from shared.slack_ids import ActionId
@@ -36,14 +36,14 @@ async def test_approve_and_cancel_publish_with_the_clickers_identity(intake: Int
     driver = intake.emu.driver
     assert await driver.press_button(BOB.id, APPROVALS.id, ts, ActionId.APPROVE.value) is None
     [approved] = await wait_published(intake.js, Subject.DECISION_SUBMITTED.value)
-    assert approved.event == DecisionSubmitted(
+    assert approved.event == DecideRequest(
         request_id=request_id, decider=BOB_PERSON, decision=Decision.APPROVE
     )
     assert approved.meta.source == "accessbot/intake"
 
     await driver.press_button(ERIN.id, APPROVALS.id, ts, ActionId.CANCEL.value)
     [cancelled] = await wait_published(intake.js, Subject.CANCEL_REQUESTED.value)
-    assert cancelled.event == CancelRequested(request_id=request_id, actor=ERIN_PERSON)
+    assert cancelled.event == CancelRequest(request_id=request_id, actor=ERIN_PERSON)
 
 
 async def test_extension_approval_carries_the_extension_id(intake: Intake) -> None:
@@ -51,7 +51,7 @@ async def test_extension_approval_carries_the_extension_id(intake: Intake) -> No
     ts = await intake.post_buttons(request_id, EXAMPLE_EXTENSION_ID)
     await intake.emu.driver.press_button(BOB.id, APPROVALS.id, ts, ActionId.APPROVE.value)
     [approved] = await wait_published(intake.js, Subject.DECISION_SUBMITTED.value)
-    assert isinstance(approved.event, DecisionSubmitted)
+    assert isinstance(approved.event, DecideRequest)
     assert approved.event.extension_id == EXAMPLE_EXTENSION_ID
 
 
@@ -66,7 +66,7 @@ async def test_deny_asks_for_a_reason_then_publishes(intake: Intake) -> None:
     ack = await driver.submit_view(BOB.id, values={ActionId.DENY_REASON_INPUT.value: "not now"})
     assert ack is None
     [denied] = await wait_published(intake.js, Subject.DECISION_SUBMITTED.value)
-    assert denied.event == DecisionSubmitted(
+    assert denied.event == DecideRequest(
         request_id=request_id,
         decider=BOB_PERSON,
         decision=Decision.DENY,
@@ -83,7 +83,7 @@ async def test_revoke_confirms_with_an_optional_reason(intake: Intake) -> None:
     await driver.wait_for_view(SECOPS.id, callback_id="revoke_reason_modal")
     assert await driver.submit_view(SECOPS.id) is None  # no reason given
     [revoked] = await wait_published(intake.js, Subject.REVOKE_REQUESTED.value)
-    assert revoked.event == RevokeRequested(
+    assert revoked.event == RevokeGrant(
         request_id=request_id,
         actor=Person(email="secops@example.com", slack_user_id=SECOPS.id, name="Sec Ops"),
     )
@@ -116,7 +116,7 @@ async def test_extend_asks_how_long_and_why_then_publishes_a_new_extension(
     )
     assert ack is None
     [extended] = await wait_published(intake.js, Subject.EXTEND_SUBMITTED.value)
-    assert extended.event == ExtendSubmitted(
+    assert extended.event == ExtendGrant(
         request_id=request_id,
         extension_id=extension_id,
         actor=ERIN_PERSON,

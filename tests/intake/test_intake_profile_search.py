@@ -9,7 +9,7 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from services.intake.approvers import approver_value
-from shared.events import RequestSubmitted
+from shared.events import SubmitRequest
 from shared.slack_ids import ActionId, BlockId
 from shared.slack_limits import MAX_REASON
 from shared.subjects import Subject
@@ -61,7 +61,7 @@ async def test_101_profiles_are_searched_and_a_request_goes_through(
         assert ack is None, ack  # the modal closes
         [envelope] = await wait_published(intake.js, Subject.REQUEST_SUBMITTED.value)
         event = envelope.event
-        assert isinstance(event, RequestSubmitted)
+        assert isinstance(event, SubmitRequest)
         assert event.profile_id == "p100"
         assert event.approver_email == LONG_EMAIL
         assert event.reason == SPECIAL, "the event stream keeps the reason whole"

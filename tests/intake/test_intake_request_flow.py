@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.intake.approvers import approver_value
-from shared.events import Person, RequestSubmitted
+from shared.events import Person, SubmitRequest
 from shared.ids import is_valid_id
 from shared.profiles import load_profiles, parse_profiles
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId
@@ -101,7 +101,7 @@ async def test_a_valid_submission_publishes_one_request(intake: Intake) -> None:
     assert driver.current_view(ERIN.id) is None
     [envelope] = await wait_published(intake.js, Subject.REQUEST_SUBMITTED.value)
     event = envelope.event
-    assert isinstance(event, RequestSubmitted)
+    assert isinstance(event, SubmitRequest)
     assert event.request_id == metadata(view).request_id
     assert event.requester == Person(
         email="erin@example.com", slack_user_id=ERIN.id, name="Erin Requester"
@@ -264,7 +264,7 @@ async def test_many_approvers_are_picked_with_a_user_picker_checked_on_submit(
     )
     assert ack is None
     [submitted] = await wait_published(intake.js, Subject.REQUEST_SUBMITTED.value)
-    assert isinstance(submitted.event, RequestSubmitted)
+    assert isinstance(submitted.event, SubmitRequest)
     assert submitted.event.approver_email == "carol@example.com"
     assert await intake.service.ready_checks["slack"]()
     assert await intake.service.ready_checks["devices"]()

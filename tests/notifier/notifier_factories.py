@@ -28,8 +28,8 @@ from shared.events import (
     RequestDenied,
     RequestExpired,
     RequestRejected,
-    RequestSubmitted,
     RevokeRefused,
+    SubmitRequest,
 )
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -64,8 +64,8 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def submitted(request_id: str = REQUEST_ID, profile: str = PROFILE) -> RequestSubmitted:
-    return RequestSubmitted(
+def submitted(request_id: str = REQUEST_ID, profile: str = PROFILE) -> SubmitRequest:
+    return SubmitRequest(
         request_id=request_id,
         requester=DAVE,
         profile_id=profile,

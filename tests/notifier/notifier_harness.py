@@ -15,7 +15,7 @@ from emulators.slack import Channel, SlackEmulator, User, Workspace
 from services.notifier.bootstrap import build
 from services.notifier.settings import NotifierSettings
 from shared.consumers import consumers_of
-from shared.events import Event
+from shared.events import Message
 from shared.permissions import PUBLISHES
 from shared.publishing import EventPublisher
 from shared.runtime import Service
@@ -101,13 +101,13 @@ class Outbox:
         self._js = js
         self._publishers: dict[str, EventPublisher] = {}
 
-    def _publisher(self, event: Event) -> EventPublisher:
+    def _publisher(self, event: Message) -> EventPublisher:
         service = next(s for s, subjects in PUBLISHES.items() if event.SUBJECT in subjects)
         if service not in self._publishers:
             self._publishers[service] = EventPublisher(self._js, source=f"accessbot/{service}")
         return self._publishers[service]
 
-    async def publish(self, event: Event, *, wait: bool = True) -> int:
+    async def publish(self, event: Message, *, wait: bool = True) -> int:
         """Publish; by default wait until the notifier handled it (acked, not just received)."""
         ack = await self._publisher(event).publish(event)
         if wait:

@@ -8,7 +8,7 @@ from services.notifier.audit_messages import audit_step_message
 from services.notifier.context import NotifyContext
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
-from shared.events import Event, GrantExpired, GrantFailed, GrantRevoked
+from shared.events import GrantExpired, GrantFailed, GrantRevoked, Message
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))
@@ -17,7 +17,7 @@ PENDING = (f.submitted(), f.approval_requested(), f.approved())
 ACTIVE = (*PENDING, f.applied())
 
 
-def _view(*events: Event) -> RequestView:
+def _view(*events: Message) -> RequestView:
     view = RequestView(request_id=f.REQUEST_ID)
     for event in events:
         view = fold(view, event)
@@ -53,12 +53,12 @@ def _continued(event: GrantRevoked | GrantExpired) -> GrantRevoked | GrantExpire
     return event.model_copy(update={"continues_under": OTHER_REQUEST, "continues_until": f.at(180)})
 
 
-def _text(events: tuple[Event, ...]) -> str:
+def _text(events: tuple[Message, ...]) -> str:
     return requester_message(_view(*events), CTX).text
 
 
 def test_grant_outcomes_golden() -> None:
-    cases: dict[str, tuple[Event, ...]] = {
+    cases: dict[str, tuple[Message, ...]] = {
         "failed_retryable": (*PENDING, RETRYABLE),
         "failed_permanent": (*PENDING, PERMANENT),
         "revoked_access_continues": (*ACTIVE, _continued(f.revoked())),

@@ -12,7 +12,7 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from shared.consumers import consumers_of
-from shared.events import ApprovalMode, Event
+from shared.events import ApprovalMode, Message
 from shared.slack_ids import ActionId
 from shared.subjects import ACCESS_STREAM
 from tests.notifier import notifier_factories as f
@@ -28,7 +28,7 @@ from tests.notifier.notifier_harness import (
     write_profiles,
 )
 
-LIFECYCLE: list[Event] = [
+LIFECYCLE: list[Message] = [
     f.submitted(),
     f.approval_requested(),  # Alice and Bob, both needed
     f.refused(),  # Mallory pressed Approve; she is not an approver

@@ -22,7 +22,7 @@ from services.notifier.context import NotifyContext
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
 from services.notifier.slack_message import SlackMessage
-from shared.events import ApprovalMode, Event, Person
+from shared.events import ApprovalMode, Message, Person
 from shared.slack_limits import MAX_REASON, escape_mrkdwn
 from tests.notifier import notifier_factories as f
 
@@ -34,11 +34,11 @@ REASONS = {"letters": LETTERS, "special": SPECIAL}
 ENTITY_OR_TOKEN = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
 
 
-def _with(event: Event, **changes: Any) -> Event:
+def _with(event: Message, **changes: Any) -> Message:
     return event.model_copy(update=changes)
 
 
-def _fold(*events: Event) -> RequestView:
+def _fold(*events: Message) -> RequestView:
     view = RequestView(request_id=f.REQUEST_ID)
     for event in events:
         view = fold(view, event)

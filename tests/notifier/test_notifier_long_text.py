@@ -14,7 +14,7 @@ from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from services.notifier.bootstrap import build
 from shared.consumers import consumers_of
-from shared.events import Event
+from shared.events import Message
 from shared.slack_limits import MAX_REASON
 from shared.subjects import ACCESS_STREAM
 from tests.notifier import notifier_factories as f
@@ -32,7 +32,7 @@ SPECIAL = ("&<>" * MAX_REASON)[:MAX_REASON]
 SHOWN = "&amp;&lt;&gt;" * 20  # what part of it looks like once escaped
 
 
-def _with(event: Event, **changes: Any) -> Event:
+def _with(event: Message, **changes: Any) -> Message:
     return event.model_copy(update=changes)
 
 

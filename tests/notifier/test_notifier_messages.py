@@ -24,14 +24,14 @@ from services.notifier.notices import (
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
 from services.notifier.slack_message import SlackMessage
-from shared.events import ApprovalMode, DeviceSnapshot, Event, Person
+from shared.events import ApprovalMode, DeviceSnapshot, Message, Person
 from shared.slack_ids import ActionId, ButtonValue
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))
 
 
-def view_after(*events: Event) -> RequestView:
+def view_after(*events: Message) -> RequestView:
     view = RequestView(request_id=f.REQUEST_ID)
     for event in events:
         view = fold(view, event)
@@ -41,7 +41,7 @@ def view_after(*events: Event) -> RequestView:
 PENDING = (f.submitted(), f.approval_requested())
 ACTIVE = (*PENDING, f.approved(), f.applied())
 
-REQUESTER_CASES: dict[str, tuple[Event, ...]] = {
+REQUESTER_CASES: dict[str, tuple[Message, ...]] = {
     "submitted": (f.submitted(),),
     "pending": PENDING,
     "approved_applying": (*PENDING, f.approved()),
@@ -149,7 +149,7 @@ def test_audit_messages_golden() -> None:
     rendered: dict[str, SlackMessage] = {}
     for name in ("submitted", "pending", "active", "denied", "failed", "revoked"):
         rendered[f"status_{name}"] = audit_status_message(view_after(*REQUESTER_CASES[name]), CTX)
-    lifecycle: list[Event] = [
+    lifecycle: list[Message] = [
         f.submitted(),
         f.approval_requested(),
         f.refused(),

@@ -21,20 +21,20 @@ from services.notifier.plan import (
 )
 from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.request_view import fold
-from shared.events import ApprovalMode, Event
+from shared.events import ApprovalMode, Message
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))
 AUDIT = f.AUDIT_CHANNEL
 
 
-def apply(record: NotifierRecord, event: Event, event_id: str) -> list[Operation]:
+def apply(record: NotifierRecord, event: Message, event_id: str) -> list[Operation]:
     """Fold and plan, as the handler does."""
     record = record.with_view(fold(record.view, event))
     return plan(record, event, event_id, CTX)
 
 
-def done(record: NotifierRecord, event: Event, event_id: str) -> NotifierRecord:
+def done(record: NotifierRecord, event: Message, event_id: str) -> NotifierRecord:
     """Fold, plan, and record every operation as done."""
     record = record.with_view(fold(record.view, event))
     for n, op in enumerate(plan(record, event, event_id, CTX)):

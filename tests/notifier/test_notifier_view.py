@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifier.request_view import ExtensionPhase, Phase, RequestView, fold
-from shared.events import Event
+from shared.events import Message
 from tests.notifier import notifier_factories as f
 
 
-def _fold_all(events: list[Event]) -> RequestView:
+def _fold_all(events: list[Message]) -> RequestView:
     view = RequestView(request_id=f.REQUEST_ID)
     for event in events:
         view = fold(view, event)
@@ -68,7 +68,7 @@ def test_an_extension_moves_the_expiry_later_only() -> None:
     assert view.grant_expires_at == f.at(185)
 
 
-_LIFECYCLE: list[Event] = [
+_LIFECYCLE: list[Message] = [
     f.submitted(),
     f.approval_requested(),
     f.approved(),
@@ -83,5 +83,5 @@ _LIFECYCLE: list[Event] = [
 
 @settings(max_examples=60, deadline=None)
 @given(st.permutations(_LIFECYCLE))
-def test_any_delivery_order_converges_to_the_same_view(order: list[Event]) -> None:
+def test_any_delivery_order_converges_to_the_same_view(order: list[Message]) -> None:
     assert _fold_all(order) == _fold_all(_LIFECYCLE)

@@ -8,7 +8,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from shared.cloudevents import InvalidEventError, ce_type, decode, encode
-from shared.events import EVENT_TYPES, RequestSubmitted
+from shared.events import MESSAGE_TYPES, SubmitRequest
 from shared.examples import EXAMPLES
 from shared.ids import is_valid_id
 from shared.publishing import EventPublisher
@@ -16,12 +16,12 @@ from shared.subjects import Subject
 
 
 def test_every_subject_has_exactly_one_model_and_example() -> None:
-    assert set(EVENT_TYPES) == set(Subject)
-    assert len(set(EVENT_TYPES.values())) == len(Subject)
+    assert set(MESSAGE_TYPES) == set(Subject)
+    assert len(set(MESSAGE_TYPES.values())) == len(Subject)
     assert set(EXAMPLES) == set(Subject)
 
 
-@pytest.mark.parametrize("model", list(EVENT_TYPES.values()), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", list(MESSAGE_TYPES.values()), ids=lambda m: m.__name__)
 def test_every_field_is_described_and_versioned(model: type) -> None:
     schema = model.model_json_schema()  # type: ignore[attr-defined]
     assert schema["properties"]["schema_version"]["const"] == 1
@@ -97,4 +97,4 @@ def test_decode_refuses_invalid_messages_with_a_reason(mutate, reason: str) -> N
 
 def test_decode_accepts_valid_message() -> None:
     envelope = decode(*_valid())
-    assert isinstance(envelope.event, RequestSubmitted)
+    assert isinstance(envelope.event, SubmitRequest)

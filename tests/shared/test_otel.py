@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from accessbot.natsserver import EmbeddedNats, env_without_secrets
 from shared.cloudevents import encode
-from shared.events import RequestSubmitted
+from shared.events import SubmitRequest
 from shared.examples import EXAMPLES
 from shared.ids import new_id
 from shared.subjects import Subject
@@ -102,7 +102,7 @@ async def test_a_service_exports_its_handler_spans_in_the_requests_trace(
     )
     try:
         submitted = EXAMPLES[Subject.REQUEST_SUBMITTED]
-        assert isinstance(submitted, RequestSubmitted)
+        assert isinstance(submitted, SubmitRequest)
         event = submitted.model_copy(update={"request_id": new_id()})
         msg = encode(event, source="test/intake", traceparent=UPSTREAM.traceparent)
         await admin_js.publish(msg.subject, msg.body, headers=msg.headers)
