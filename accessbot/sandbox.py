@@ -40,10 +40,10 @@ def sandbox_people(profiles: ProfilesConfig) -> list[str]:
     """Everyone the profiles name, plus a requester who approves nothing."""
     emails: dict[str, None] = {SANDBOX_REQUESTER: None}
     for profile in profiles.profiles:
-        emails.update(dict.fromkeys(e.lower() for e in profile.approvers.emails))
+        emails.update(dict.fromkeys(profile.approvers.emails))
         if profile.auto_approve is not None:
-            emails.update(dict.fromkeys(e.lower() for e in profile.auto_approve.requesters))
-    emails.update(dict.fromkeys(a.lower() for a in profiles.admins))
+            emails.update(dict.fromkeys(profile.auto_approve.requesters))
+    emails.update(dict.fromkeys(profiles.admins))
     return list(emails)
 
 

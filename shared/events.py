@@ -14,8 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
+from shared.emails import Email
 from shared.slack_limits import MAX_REASON
 from shared.subjects import Subject
 
@@ -95,8 +96,8 @@ class Person(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    email: EmailStr = Field(
-        description="Email address as Slack reports it; matched case-insensitively.",
+    email: Email = Field(
+        description="Email address as Slack reports it, stripped and lower-cased.",
         examples=["alice@example.com"],
     )
     slack_user_id: str | None = Field(
@@ -206,7 +207,7 @@ class SubmitRequest(Command):
 
     device_id: DeviceId
     duration_seconds: DurationSeconds
-    approver_email: EmailStr | None = Field(
+    approver_email: Email | None = Field(
         default=None,
         description="The approver the requester chose; absent means any eligible approver.",
         examples=["bob@example.com"],
@@ -229,9 +230,7 @@ class DecideRequest(Command):
 
     decider: Person = Field(description="Who pressed the button.")
     decision: Decision = Field(description="Approve or deny.", examples=["approve"])
-    reason: str | None = Field(
-        default=None, description="Optional reason (given with a deny).", max_length=MAX_REASON
-    )
+    reason: Reason | None = Field(default=None, description="Optional reason (given with a deny).")
     extension_id: ExtensionId | None = Field(
         default=None, description="Set when the decision is about an extension."
     )
@@ -243,7 +242,7 @@ class RevokeGrant(Command):
     SUBJECT: ClassVar[Subject] = Subject.REVOKE_REQUESTED
 
     actor: Person = Field(description="Who pressed Revoke.")
-    reason: str | None = Field(default=None, description="Optional reason.", max_length=MAX_REASON)
+    reason: Reason | None = Field(default=None, description="Optional reason.")
 
 
 class ExtendGrant(Command):
@@ -318,7 +317,7 @@ class RequestDenied(RequestEvent):
     SUBJECT: ClassVar[Subject] = Subject.REQUEST_DENIED
 
     denied_by: Person = Field(description="Who denied.")
-    reason: str | None = Field(default=None, description="Their reason, if given.")
+    reason: Reason | None = Field(default=None, description="Their reason, if given.")
 
 
 class RequestExpired(RequestEvent):
@@ -396,7 +395,7 @@ class ExtensionDenied(RequestEvent):
     denied_by: Person | None = Field(
         default=None, description="Who denied; absent when a rule refused it."
     )
-    reason: str | None = Field(default=None, description="Why.")
+    reason: Reason | None = Field(default=None, description="Why.")
 
 
 # --- events published by grants ----------------------------------------------------
@@ -489,7 +488,7 @@ class GrantRevoked(GrantEnded):
     SUBJECT: ClassVar[Subject] = Subject.GRANT_REVOKED
 
     revoked_by: Person = Field(description="Who revoked.")
-    reason: str | None = Field(default=None, description="Their reason, if given.")
+    reason: Reason | None = Field(default=None, description="Their reason, if given.")
     revoked_at: Timestamp
 
 

@@ -18,7 +18,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     PositiveInt,
     ValidationError,
@@ -27,6 +26,7 @@ from pydantic import (
 )
 
 from shared.durations import format_duration, parse_duration
+from shared.emails import Email, normalise_email
 
 ATTRIBUTE_KEY_MAX = 50
 ATTRIBUTE_STRING_MAX = 50
@@ -163,14 +163,12 @@ class _Strict(BaseModel):
 class Approvers(_Strict):
     """Who may approve."""
 
-    emails: list[EmailStr] = Field(default_factory=list, description="Eligible approvers.")
+    emails: list[Email] = Field(default_factory=list, description="Eligible approvers.")
 
     @model_validator(mode="after")
-    def _lowercase_unique(self) -> Self:
-        lowered = [e.lower() for e in self.emails]
-        if len(set(lowered)) != len(lowered):
+    def _unique(self) -> Self:
+        if len(set(self.emails)) != len(self.emails):
             raise ValueError("approver emails repeat")
-        object.__setattr__(self, "emails", lowered)
         return self
 
 
@@ -178,7 +176,7 @@ class AutoApprove(_Strict):
     """Requests that need no human approval."""
 
     max_duration: Duration
-    requesters: list[EmailStr] = Field(min_length=1)
+    requesters: list[Email] = Field(min_length=1)
 
 
 class Defaults(_Strict):
@@ -260,7 +258,7 @@ class Profile(_Strict):
 class ProfilesConfig(_Strict):
     """The whole profiles.yaml."""
 
-    admins: list[EmailStr] = Field(default_factory=list)
+    admins: list[Email] = Field(default_factory=list)
     defaults: Defaults = Field(default_factory=Defaults)
     profiles: list[Profile] = Field(min_length=1)
 
@@ -300,7 +298,7 @@ class ProfilesConfig(_Strict):
 
     def is_admin(self, email: str) -> bool:
         """Admins may revoke any grant."""
-        return email.lower() in {a.lower() for a in self.admins}
+        return normalise_email(email) in self.admins
 
 
 class ProfilesError(Exception):

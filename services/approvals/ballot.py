@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.approvals.record import Vote
-from services.approvals.rules import same_email
 from shared.events import Decision, Person, RefusalReason
 from shared.profiles import SelfApproval
 
@@ -23,15 +22,15 @@ class Ballot:
 
     def refusal(self, decider: Person) -> tuple[RefusalReason, str] | None:
         """Why this decider's click does not count, or None when it does."""
-        email = decider.email.lower()
-        if same_email(email, self.requester) and self.self_approval is SelfApproval.NEVER:
+        email = decider.email
+        if email == self.requester and self.self_approval is SelfApproval.NEVER:
             return (
                 RefusalReason.SELF_APPROVAL_NOT_ALLOWED,
                 f"You cannot decide your own request for {self.subject}.",
             )
         if email not in self.eligible:
             return RefusalReason.NOT_ELIGIBLE, f"You are not an approver for {self.subject}."
-        if any(same_email(v.approver.email, email) for v in self.votes):
+        if any(v.approver.email == email for v in self.votes):
             return RefusalReason.ALREADY_DECIDED, "You have already decided on this request."
         return None
 
@@ -44,5 +43,5 @@ def outcome(votes: list[Vote], approvals_required: int) -> Decision | None:
     """One deny denies; `approvals_required` distinct approvals approve; else undecided."""
     if any(v.decision is Decision.DENY for v in votes):
         return Decision.DENY
-    approvers = {v.approver.email.lower() for v in votes if v.decision is Decision.APPROVE}
+    approvers = {v.approver.email for v in votes if v.decision is Decision.APPROVE}
     return Decision.APPROVE if len(approvers) >= approvals_required else None

@@ -13,7 +13,7 @@ from services.approvals.record import (
     RequestRecord,
     Vote,
 )
-from services.approvals.rules import approvers_to_ask, eligible_approvers, instant_mode, same_email
+from services.approvals.rules import approvers_to_ask, eligible_approvers, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
 from shared.durations import format_duration
 from shared.events import (
@@ -86,7 +86,7 @@ def _extend_refusals(
     now: datetime,
 ) -> Iterator[tuple[RefusalReason, str]]:
     """Why the extension cannot be asked for, first reason first (lazily)."""
-    if not same_email(cmd.actor.email, record.requester.email):
+    if cmd.actor.email != record.requester.email:
         yield RefusalReason.NOT_REQUESTER, "Only the requester can extend this access."
     if not grant_active(record, now):
         yield RefusalReason.NOT_ACTIVE, "There is no active access to extend."

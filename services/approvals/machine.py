@@ -15,7 +15,6 @@ from services.approvals.rules import (
     approvers_to_ask,
     eligible_approvers,
     instant_mode,
-    same_email,
 )
 from services.approvals.step import Action, Step, refuse, unchanged
 from services.approvals.validation import submission_problems
@@ -50,7 +49,7 @@ def open_request(
         device_id=sub.device_id,
         duration_seconds=sub.duration_seconds,
         reason=sub.reason,
-        chosen_approver=sub.approver_email.lower() if sub.approver_email else None,
+        chosen_approver=sub.approver_email,
         submitted_at=sub.submitted_at,
         created_at=now,
     )
@@ -224,7 +223,7 @@ def cancel(record: RequestRecord | None, cmd: CancelRequest, now: datetime) -> S
         return refuse(
             cmd.request_id, cmd.actor, "cancel", RefusalReason.UNKNOWN_REQUEST, "Unknown request."
         )
-    if not same_email(cmd.actor.email, record.requester.email):
+    if cmd.actor.email != record.requester.email:
         return refuse(
             cmd.request_id,
             cmd.actor,

@@ -8,20 +8,15 @@ from shared.events import ApprovalMode, Person
 from shared.profiles import Profile, SelfApproval
 
 
-def same_email(a: str, b: str) -> bool:
-    """Emails are compared case-insensitively everywhere."""
-    return a.lower() == b.lower()
-
-
 def eligible_approvers(profile: Profile, requester: str) -> list[str]:
-    """Lowercased emails whose decision counts: the profile's approvers.
+    """Emails whose decision counts: the profile's approvers.
 
     A requester who is also a listed approver stays eligible for their own request
     only where self-approval is `allowed` or `confirm`.
     """
-    listed = [e.lower() for e in profile.approvers.emails]
+    listed = list(profile.approvers.emails)
     if profile.self_approval is SelfApproval.NEVER:
-        return [e for e in listed if e != requester.lower()]
+        return [e for e in listed if e != requester]
     return listed
 
 
@@ -29,8 +24,8 @@ def approvers_to_ask(
     eligible: list[str], approvals_required: int, chosen: str | None, requester: Person
 ) -> list[Person]:
     """The chosen approver when one suffices and one was chosen, else every eligible one."""
-    emails = [chosen.lower()] if chosen and approvals_required == 1 else eligible
-    return [requester if same_email(e, requester.email) else Person(email=e) for e in emails]
+    emails = [chosen] if chosen and approvals_required == 1 else eligible
+    return [requester if e == requester.email else Person(email=e) for e in emails]
 
 
 def instant_mode(
@@ -45,15 +40,11 @@ def instant_mode(
         profile.approvals_required == 1
         and profile.self_approval is SelfApproval.ALLOWED
         and chosen is not None
-        and same_email(chosen, requester)
-        and requester.lower() in eligible_approvers(profile, requester)
+        and chosen == requester
+        and requester in eligible_approvers(profile, requester)
     ):
         return ApprovalMode.SELF
     auto = profile.auto_approve
-    if (
-        auto is not None
-        and any(same_email(r, requester) for r in auto.requesters)
-        and duration <= auto.max_duration
-    ):
+    if auto is not None and requester in auto.requesters and duration <= auto.max_duration:
         return ApprovalMode.AUTO
     return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.approvals.rules import eligible_approvers, instant_mode, same_email
+from services.approvals.rules import eligible_approvers, instant_mode
 from shared.durations import format_duration
+from shared.emails import normalise_email
 from shared.events import DeviceSnapshot, Problem, SubmitRequest
 from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
-from shared.slack_limits import MAX_REASON as REASON_MAX
+from shared.slack_limits import MAX_REASON
 
 
 def submission_problems(
@@ -56,8 +57,8 @@ def _duration_problems(
 def _reason_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     if profile.require_reason and not sub.reason.strip():
         return [Problem(field="reason", message=f"{profile.description} requires a reason.")]
-    if len(sub.reason) > REASON_MAX:
-        return [Problem(field="reason", message=f"The reason is over {REASON_MAX} characters.")]
+    if len(sub.reason) > MAX_REASON:
+        return [Problem(field="reason", message=f"The reason is over {MAX_REASON} characters.")]
     return []
 
 
@@ -72,7 +73,7 @@ def _device_problems(sub: SubmitRequest, profile: Profile, device: DeviceSnapsho
                 "for your own untagged devices.",
             )
         ]
-    if device.owner is None or not same_email(device.owner, sub.requester.email):
+    if device.owner is None or normalise_email(device.owner) != sub.requester.email:
         return [
             Problem(
                 field="device",
@@ -90,11 +91,11 @@ def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     chosen = sub.approver_email
     eligible = eligible_approvers(profile, requester)
     if chosen is not None:
-        own = same_email(chosen, requester)
+        own = chosen == requester
         if own and profile.self_approval is SelfApproval.NEVER:
             message = f"You cannot approve your own request for {profile.description}."
             return [Problem(field="approver", message=message)]
-        if chosen.lower() not in eligible:
+        if chosen not in eligible:
             message = f"{chosen} is not an approver for {profile.description}."
             return [Problem(field="approver", message=message)]
     duration = timedelta(seconds=sub.duration_seconds)

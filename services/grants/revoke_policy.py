@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.emails import normalise_email
 from shared.profiles import ProfilesConfig
 
 
@@ -9,8 +10,8 @@ def may_revoke(
     actor_email: str, *, requester_email: str, profile_id: str, profiles: ProfilesConfig
 ) -> bool:
     """Emails compare case-insensitively, as everywhere in profiles.yaml."""
-    actor = actor_email.lower()
-    if actor == requester_email.lower() or profiles.is_admin(actor):
+    actor = normalise_email(actor_email)
+    if actor == normalise_email(requester_email) or profiles.is_admin(actor):
         return True
     profile = profiles.get(profile_id)
     return profile is not None and actor in profile.approvers.emails

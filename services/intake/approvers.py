@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shared.emails import normalise_email
 from shared.profiles import Profile, SelfApproval
 from shared.slack_limits import RADIO_OPTIONS
 
@@ -26,7 +27,7 @@ def may_self_approve(profile: Profile) -> bool:
 
 def eligible_approvers(profile: Profile, requester_email: str) -> list[str]:
     """The profile's approver emails the requester may pick, in profiles.yaml order."""
-    me = requester_email.strip().lower()
+    me = normalise_email(requester_email)
     return [e for e in profile.approvers.emails if may_self_approve(profile) or e != me]
 
 
@@ -41,7 +42,7 @@ def approver_value(email: str) -> str:
     An email may be longer than an option value may be (150); a digest also still
     finds its approver when profiles.yaml is reordered while a form is open.
     """
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:24]
     return f"{_VALUE_PREFIX}{digest}"
 
 

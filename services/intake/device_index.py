@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from shared.emails import normalise_email
 from shared.events import DeviceSnapshot
 
 MAX_RESULTS = 100  # Slack shows at most 100 options in a select
@@ -18,7 +19,7 @@ ADDRESS_MARK = "\x00"
 
 
 def _norm_email(email: str | None) -> str:
-    return (email or "").strip().lower()
+    return normalise_email(email or "")
 
 
 def is_own_device(device: DeviceSnapshot, email: str) -> bool:

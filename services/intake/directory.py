@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from services.intake.approvers import ApproverCandidate
 from services.intake.ttl_cache import TtlCache
+from shared.emails import normalise_email
 from shared.events import Person
 
 IDENTITY_TTL_SECONDS = 300.0
@@ -45,7 +46,7 @@ def _person(user: SlackUser | None) -> Person | None:
     if user is None or user.deleted or not user.email:
         return None
     try:
-        return Person(email=user.email.lower(), slack_user_id=user.id, name=user.name)
+        return Person(email=user.email, slack_user_id=user.id, name=user.name)
     except ValidationError:
         return None  # an address pydantic cannot accept identifies nobody in profiles.yaml
 
@@ -69,7 +70,7 @@ class Directory:
 
     async def candidate(self, email: str) -> ApproverCandidate:
         """An approver as shown in the form; just the email when Slack does not know it."""
-        key = email.lower()
+        key = normalise_email(email)
         user = await self._by_email.get(key, lambda: self._source.user_by_email(key))
         if user is None or user.deleted:
             return ApproverCandidate(email=key)
@@ -84,6 +85,6 @@ class Directory:
         wanted = list(emails)
         found = await asyncio.gather(*(self.candidate(e) for e in wanted), return_exceptions=True)
         return [
-            c if isinstance(c, ApproverCandidate) else ApproverCandidate(email=e.lower())
+            c if isinstance(c, ApproverCandidate) else ApproverCandidate(email=normalise_email(e))
             for e, c in zip(wanted, found, strict=True)
         ]

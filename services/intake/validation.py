@@ -19,6 +19,7 @@ from services.intake.approvers import (
 )
 from services.intake.device_index import is_own_device
 from services.intake.durations_text import human_duration
+from shared.emails import normalise_email
 from shared.events import DeviceSnapshot
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, BlockId
@@ -108,17 +109,23 @@ def _approver_error(approver: str | None, profile: Profile, requester_email: str
         return None
     if not approver:
         return STALE_APPROVER
-    email = approver.strip().lower()
+    email = normalise_email(approver)
     if email not in profile.approvers.emails:
         return f"{approver} is not an approver for {profile.description}."
-    if email == requester_email.strip().lower() and not may_self_approve(profile):
+    if email == normalise_email(requester_email) and not may_self_approve(profile):
         return f"You cannot approve your own request for {profile.description}."
     return None
 
 
-def _reason_error(reason: str, profile: Profile) -> str | None:
+def _too_long(reason: str) -> str | None:
     if len(reason) > MAX_REASON:
         return f"Keep the reason under {MAX_REASON} characters (it has {len(reason)})."
+    return None
+
+
+def _reason_error(reason: str, profile: Profile) -> str | None:
+    if too_long := _too_long(reason):
+        return too_long
     if profile.require_reason and not reason.strip():
         return f"Say why you need {profile.description}."
     return None
@@ -156,7 +163,7 @@ def validate_request(
         profile=profile,
         device=device,
         duration_seconds=int(submission.duration),
-        approver_email=chosen.strip().lower() if chosen else None,
+        approver_email=normalise_email(chosen) if chosen else None,
         reason=submission.reason.strip(),
     )
 
@@ -181,10 +188,8 @@ def validate_extension(
                 f"{human_duration(timedelta(seconds=seconds))} is more than an extension "
                 f"may add ({human_duration(maximum)})."
             )
-    if len(reason) > MAX_REASON:
-        errors[BlockId.EXTEND_REASON.value] = (
-            f"Keep the reason under {MAX_REASON} characters (it has {len(reason)})."
-        )
+    if too_long := _too_long(reason):
+        errors[BlockId.EXTEND_REASON.value] = too_long
     elif require_reason and not reason.strip():
         errors[BlockId.EXTEND_REASON.value] = "Say why you need more time."
     return errors or (seconds, reason.strip())

@@ -44,7 +44,7 @@ REQUESTER_SLOT = "requester"
 
 def approver_slot(approver: Person, extension_id: str | None = None) -> str:
     """An approver's copy of the request (or of one extension)."""
-    base = f"approver:{approver.email.lower()}"
+    base = f"approver:{approver.email}"
     return f"{base}:{extension_id}" if extension_id else base
 
 
@@ -94,7 +94,7 @@ class ToPerson:
     @property
     def target(self) -> str:
         """Key under which Slack's refusal of this destination is remembered."""
-        return f"user:{self.person.email.lower()}"
+        return f"user:{self.person.email}"
 
 
 Destination = ToChannel | ToPerson

@@ -68,7 +68,7 @@ class SlackGateway:
 
     async def dm_channel(self, who: Person) -> str:
         """The bot's DM with a person: their Slack id (or one looked up by email), opened."""
-        key = who.email.lower()
+        key = who.email
         cached = self._dm_channels.get(key)
         if cached is not None:
             return cached
