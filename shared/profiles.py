@@ -254,6 +254,24 @@ class Profile(_Strict):
             raise ValueError("\n".join(problems))
         return self
 
+    # -- rights: defined here once; intake, approvals and grants all ask these ----------
+
+    def is_approver(self, email: str) -> bool:
+        """Listed under `approvers.emails` (whatever the request)."""
+        return normalise_email(email) in self.approvers.emails
+
+    def may_decide(self, email: str, *, requester: str) -> bool:
+        """Whether this person's Approve or Deny counts on `requester`'s request: a listed
+        approver, and not the requester unless self-approval is `allowed` or `confirm`."""
+        if not self.is_approver(email):
+            return False
+        own = normalise_email(email) == normalise_email(requester)
+        return not own or self.self_approval is not SelfApproval.NEVER
+
+    def eligible_approvers(self, requester: str) -> list[str]:
+        """Everyone whose decision counts on `requester`'s request, in profiles.yaml order."""
+        return [e for e in self.approvers.emails if self.may_decide(e, requester=requester)]
+
 
 class ProfilesConfig(_Strict):
     """The whole profiles.yaml."""
@@ -299,6 +317,17 @@ class ProfilesConfig(_Strict):
     def is_admin(self, email: str) -> bool:
         """Admins may revoke any grant."""
         return normalise_email(email) in self.admins
+
+    def may_revoke(self, email: str, *, requester: str, profile_id: str) -> bool:
+        """The requester, an approver of the grant's profile or an admin may end a grant.
+
+        Judged by profiles.yaml as loaded now, not as it was when the grant began: someone
+        removed from it loses the right (see docs/design-notes.md, Contracts).
+        """
+        if normalise_email(email) == normalise_email(requester) or self.is_admin(email):
+            return True
+        profile = self.get(profile_id)
+        return profile is not None and profile.is_approver(email)
 
 
 class ProfilesError(Exception):

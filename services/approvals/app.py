@@ -118,7 +118,7 @@ class Approvals:
     async def on_decision(self, env: Envelope[DecideRequest]) -> None:
         """An Approve or Deny click."""
         cmd = env.event
-        await self._apply(env, lambda record, now: machine.decide(record, cmd, now))
+        await self._apply(env, lambda record, now: machine.decide(record, cmd, self._profiles, now))
 
     async def on_cancel(self, env: Envelope[CancelRequest]) -> None:
         """The requester withdraws a pending request."""

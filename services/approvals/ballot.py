@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from services.approvals.record import Vote
 from shared.events import Decision, Person, RefusalReason
-from shared.profiles import SelfApproval
+from shared.profiles import Profile, SelfApproval
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,7 @@ class Ballot:
     approvals_required: int
     self_approval: SelfApproval
     votes: list[Vote]
+    current: Profile | None  # the profile as profiles.yaml lists it now (None: removed)
 
     def refusal(self, decider: Person) -> tuple[RefusalReason, str] | None:
         """Why this decider's click does not count, or None when it does."""
@@ -28,11 +29,19 @@ class Ballot:
                 RefusalReason.SELF_APPROVAL_NOT_ALLOWED,
                 f"You cannot decide your own request for {self.subject}.",
             )
-        if email not in self.eligible:
+        if not self._eligible(email):
             return RefusalReason.NOT_ELIGIBLE, f"You are not an approver for {self.subject}."
         if any(v.approver.email == email for v in self.votes):
             return RefusalReason.ALREADY_DECIDED, "You have already decided on this request."
         return None
+
+    def _eligible(self, email: str) -> bool:
+        """Eligible when the request was opened and still eligible now: the snapshot fixes
+        who was asked, and removing someone from profiles.yaml takes their right away."""
+        now = self.current
+        return email in self.eligible and bool(
+            now and now.may_decide(email, requester=self.requester)
+        )
 
     def approvers(self) -> list[Person]:
         """Who approved, in the order they did."""

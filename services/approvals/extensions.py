@@ -13,7 +13,7 @@ from services.approvals.record import (
     RequestRecord,
     Vote,
 )
-from services.approvals.rules import approvers_to_ask, eligible_approvers, instant_mode
+from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
 from shared.durations import format_duration
 from shared.events import (
@@ -118,7 +118,7 @@ def _open(
     now: datetime,
 ) -> Step:
     """Deny it by rule, approve it at once, or ask the approvers."""
-    eligible = eligible_approvers(profile, record.requester.email)
+    eligible = profile.eligible_approvers(record.requester.email)
     ext = ExtensionRecord(
         extension_id=cmd.extension_id,
         requested_by=cmd.actor,
@@ -160,8 +160,10 @@ def _open(
     return Step(record=with_extension(record, pending), events=(event,))
 
 
-def decide(record: RequestRecord, cmd: DecideRequest, now: datetime) -> Step:
-    """An Approve or Deny click on an extension."""
+def decide(
+    record: RequestRecord, cmd: DecideRequest, config: ProfilesConfig, now: datetime
+) -> Step:
+    """An Approve or Deny click on an extension (`config`: profiles.yaml as loaded now)."""
     action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
     ext = record.extensions.get(cmd.extension_id or "")
 
@@ -176,14 +178,18 @@ def decide(record: RequestRecord, cmd: DecideRequest, now: datetime) -> Step:
         expired = _expire(record, ext, now)
         refused = no(RefusalReason.NOT_PENDING, "This extension is no longer pending: it expired.")
         return Step(record=expired.record, events=expired.events, refusal=refused.refusal)
-    refusal = next(_decision_refusals(record, ext, cmd, now), None)
+    refusal = next(_decision_refusals(record, ext, cmd, config, now), None)
     if refusal is not None:
         return no(*refusal)
     return _count(record, ext, cmd, now)
 
 
 def _decision_refusals(
-    record: RequestRecord, ext: ExtensionRecord, cmd: DecideRequest, now: datetime
+    record: RequestRecord,
+    ext: ExtensionRecord,
+    cmd: DecideRequest,
+    config: ProfilesConfig,
+    now: datetime,
 ) -> Iterator[tuple[RefusalReason, str]]:
     """Why a click on an extension does not count, first reason first (lazily)."""
     if ext.status is not ExtensionStatus.PENDING:
@@ -200,6 +206,7 @@ def _decision_refusals(
         approvals_required=ext.approvals_required,
         self_approval=ext.self_approval,
         votes=ext.votes,
+        current=config.get(record.profile_id),
     )
     refusal = ballot.refusal(cmd.decider)
     if refusal is not None:

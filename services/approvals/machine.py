@@ -11,11 +11,7 @@ from datetime import datetime, timedelta
 from services.approvals import extensions
 from services.approvals.ballot import Ballot, outcome
 from services.approvals.record import RequestRecord, RequestStatus, Rules, Vote
-from services.approvals.rules import (
-    approvers_to_ask,
-    eligible_approvers,
-    instant_mode,
-)
+from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
 from services.approvals.validation import submission_problems
 from shared.events import (
@@ -72,7 +68,7 @@ def open_request(
         value=profile.value,
         approvals_required=profile.approvals_required,
         self_approval=profile.self_approval,
-        eligible=eligible_approvers(profile, sub.requester.email),
+        eligible=profile.eligible_approvers(sub.requester.email),
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -134,8 +130,13 @@ def _approve(
     return Step(record=approved, events=(event,))
 
 
-def decide(record: RequestRecord | None, cmd: DecideRequest, now: datetime) -> Step:
-    """An Approve or Deny click: counted, deciding, or refused with a reason."""
+def decide(
+    record: RequestRecord | None, cmd: DecideRequest, config: ProfilesConfig, now: datetime
+) -> Step:
+    """An Approve or Deny click: counted, deciding, or refused with a reason.
+
+    `config` is profiles.yaml as loaded now: it can take a right away, never add one.
+    """
     action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
     if record is None:
         return refuse(
@@ -147,18 +148,18 @@ def decide(record: RequestRecord | None, cmd: DecideRequest, now: datetime) -> S
             extension_id=cmd.extension_id,
         )
     if cmd.extension_id is not None:
-        return extensions.decide(record, cmd, now)
+        return extensions.decide(record, cmd, config, now)
     if _overdue(record, now):
         return _expire_and_refuse(record, cmd.decider, action, now)
     if record.terminal or record.rules is None:
         return _refuse_not_pending(record, cmd.decider, action, record.status.value)
-    refusal = _ballot(record, record.rules).refusal(cmd.decider)
+    refusal = _ballot(record, record.rules, config).refusal(cmd.decider)
     if refusal is not None:
         return refuse(cmd.request_id, cmd.decider, action, *refusal)
     return _count(record, record.rules, cmd, now)
 
 
-def _ballot(record: RequestRecord, rules: Rules) -> Ballot:
+def _ballot(record: RequestRecord, rules: Rules, config: ProfilesConfig) -> Ballot:
     return Ballot(
         subject=rules.description,
         requester=record.requester.email,
@@ -166,6 +167,7 @@ def _ballot(record: RequestRecord, rules: Rules) -> Ballot:
         approvals_required=rules.approvals_required,
         self_approval=rules.self_approval,
         votes=record.votes,
+        current=config.get(record.profile_id),
     )
 
 

@@ -8,18 +8,6 @@ from shared.events import ApprovalMode, Person
 from shared.profiles import Profile, SelfApproval
 
 
-def eligible_approvers(profile: Profile, requester: str) -> list[str]:
-    """Emails whose decision counts: the profile's approvers.
-
-    A requester who is also a listed approver stays eligible for their own request
-    only where self-approval is `allowed` or `confirm`.
-    """
-    listed = list(profile.approvers.emails)
-    if profile.self_approval is SelfApproval.NEVER:
-        return [e for e in listed if e != requester]
-    return listed
-
-
 def approvers_to_ask(
     eligible: list[str], approvals_required: int, chosen: str | None, requester: Person
 ) -> list[Person]:
@@ -41,7 +29,7 @@ def instant_mode(
         and profile.self_approval is SelfApproval.ALLOWED
         and chosen is not None
         and chosen == requester
-        and requester in eligible_approvers(profile, requester)
+        and profile.may_decide(requester, requester=requester)
     ):
         return ApprovalMode.SELF
     auto = profile.auto_approve

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.approvals.rules import eligible_approvers, instant_mode
+from services.approvals.rules import instant_mode
 from shared.durations import format_duration
 from shared.emails import normalise_email
 from shared.events import DeviceSnapshot, Problem, SubmitRequest
@@ -89,7 +89,7 @@ def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
         return []  # nobody is asked: the requester approves at once
     requester = sub.requester.email
     chosen = sub.approver_email
-    eligible = eligible_approvers(profile, requester)
+    eligible = profile.eligible_approvers(requester)
     if chosen is not None:
         own = chosen == requester
         if own and profile.self_approval is SelfApproval.NEVER:

@@ -21,7 +21,7 @@ from services.grants.comment import extension_comment, grant_comment
 from services.grants.operations import GrantBusyError, OperationRunner, try_update
 from services.grants.outbox import Announcer, Outbox
 from services.grants.records import Failure, GrantRecord
-from services.grants.revoke_policy import may_revoke, refusal_message
+from services.grants.revoke_policy import refusal_message
 from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
 from shared.cloudevents import Envelope
@@ -155,11 +155,8 @@ class GrantWorkflow:
         for _ in range(CAS_ATTEMPTS):
             stored = await self._store.get(event.request_id)
             record = _record(stored)
-            allowed = record is not None and may_revoke(
-                event.actor.email,
-                requester_email=record.requester.email,
-                profile_id=record.profile_id,
-                profiles=self._profiles,
+            allowed = record is not None and self._profiles.may_revoke(
+                event.actor.email, requester=record.requester.email, profile_id=record.profile_id
             )
             now = self._now()
             step, code = transitions.step_for_revoke(

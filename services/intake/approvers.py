@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.emails import normalise_email
-from shared.profiles import Profile, SelfApproval
+from shared.profiles import Profile
 from shared.slack_limits import RADIO_OPTIONS
 
 MAX_RADIO_OPTIONS = RADIO_OPTIONS  # "Any" included
@@ -18,17 +18,6 @@ def offers_approver_choice(profile: Profile) -> bool:
     """A single approval routes to the chosen one (or to all); a quorum asks everyone,
     and break glass needs nobody first."""
     return profile.approvals_required == 1 and not profile.break_glass
-
-
-def may_self_approve(profile: Profile) -> bool:
-    """Whether the requester may be their own approver."""
-    return profile.self_approval is not SelfApproval.NEVER
-
-
-def eligible_approvers(profile: Profile, requester_email: str) -> list[str]:
-    """The profile's approver emails the requester may pick, in profiles.yaml order."""
-    me = normalise_email(requester_email)
-    return [e for e in profile.approvers.emails if may_self_approve(profile) or e != me]
 
 
 def fits_radio_buttons(eligible_count: int) -> bool:

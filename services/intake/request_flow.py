@@ -10,7 +10,6 @@ import structlog
 
 from services.intake.approvers import (
     ApproverCandidate,
-    eligible_approvers,
     fits_radio_buttons,
     offers_approver_choice,
 )
@@ -109,7 +108,7 @@ class RequestFlow:
     ) -> list[ApproverCandidate]:
         if not offers_approver_choice(profile):
             return []
-        eligible = eligible_approvers(profile, requester.email if requester else "")
+        eligible = profile.eligible_approvers(requester.email if requester else "")
         if not fits_radio_buttons(len(eligible)):
             return [ApproverCandidate(email=e) for e in eligible]  # a user picker: no names needed
         return await self._deps.people.candidates(eligible)

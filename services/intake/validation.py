@@ -14,7 +14,6 @@ from typing import Protocol
 from services.intake.approvers import (
     approver_for_value,
     is_approver_value,
-    may_self_approve,
     offers_approver_choice,
 )
 from services.intake.device_index import is_own_device
@@ -110,9 +109,9 @@ def _approver_error(approver: str | None, profile: Profile, requester_email: str
     if not approver:
         return STALE_APPROVER
     email = normalise_email(approver)
-    if email not in profile.approvers.emails:
+    if not profile.is_approver(email):
         return f"{approver} is not an approver for {profile.description}."
-    if email == normalise_email(requester_email) and not may_self_approve(profile):
+    if not profile.may_decide(email, requester=requester_email):
         return f"You cannot approve your own request for {profile.description}."
     return None
 

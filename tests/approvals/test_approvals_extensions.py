@@ -29,6 +29,7 @@ from shared.events import (
     GrantRevoked,
     RefusalReason,
 )
+from shared.profiles import Approvers
 from tests.approvals.factories import (
     NOW,
     REQUESTER,
@@ -71,7 +72,9 @@ def approved(**overrides: Any) -> RequestRecord:
     record = after(step)
     for email in ("alice@example.com", "bob@example.com"):
         if record.status is RequestStatus.PENDING:
-            record = after(machine.decide(record, decision(record.request_id, email), NOW))
+            record = after(
+                machine.decide(record, decision(record.request_id, email), profiles(), NOW)
+            )
     assert record.status is RequestStatus.APPROVED
     return record
 
@@ -201,7 +204,7 @@ def test_extension_refusals() -> None:
     ext_id = next(iter(with_more.extensions))
     more = after(
         extensions.decide(
-            with_more, decision(rid, "bob@example.com", extension_id=ext_id), later(90)
+            with_more, decision(rid, "bob@example.com", extension_id=ext_id), profiles(), later(90)
         )
     )
     assert _refusal(more, extend(rid, 3 * HOUR)) is RefusalReason.OVER_LIMIT
@@ -266,6 +269,7 @@ def test_an_eligible_approval_approves_the_extension() -> None:
     step = extensions.decide(
         pending,
         decision(record.request_id, "bob@example.com", extension_id=cmd.extension_id),
+        profiles(),
         later(90),
     )
     [event] = step.events
@@ -273,6 +277,27 @@ def test_an_eligible_approval_approves_the_extension() -> None:
     assert event.approvers == [person("bob@example.com")]
     assert after(step).extensions[cmd.extension_id].status is ExtensionStatus.APPROVED
     assert after(step).status is RequestStatus.APPROVED
+
+
+def test_an_approver_removed_from_profiles_yaml_cannot_decide_an_extension() -> None:
+    record = active()
+    cmd = extend(record.request_id)
+    pending = asked(record, cmd)
+    config = profiles()
+    without_bob = config.model_copy(
+        update={
+            "profiles": [
+                p.model_copy(update={"approvers": Approvers(emails=["alice@example.com"])})
+                if p.id == "prod"
+                else p
+                for p in config.profiles
+            ]
+        }
+    )
+    click = decision(record.request_id, "bob@example.com", extension_id=cmd.extension_id)
+    step = extensions.decide(pending, click, without_bob, later(90))
+    assert step.refusal is not None
+    assert step.refusal.code is RefusalReason.NOT_ELIGIBLE
 
 
 def test_an_eligible_deny_denies_the_extension() -> None:
@@ -286,7 +311,7 @@ def test_an_eligible_deny_denies_the_extension() -> None:
         extension_id=cmd.extension_id,
         reason="No",
     )
-    [event] = machine.decide(pending, click, later(90)).events
+    [event] = machine.decide(pending, click, profiles(), later(90)).events
     assert isinstance(event, ExtensionDenied)
     assert event.denied_by == person("alice@example.com")
     assert event.reason == "No"
@@ -299,7 +324,7 @@ def test_extension_decision_refusals() -> None:
     rid, eid = record.request_id, cmd.extension_id
 
     def code(target: RequestRecord, email: str, ext: str | None = eid) -> RefusalReason:
-        step = machine.decide(target, decision(rid, email, extension_id=ext), later(90))
+        step = machine.decide(target, decision(rid, email, extension_id=ext), profiles(), later(90))
         assert step.record is None
         assert step.refusal is not None
         assert step.refusal.extension_id == ext
@@ -311,11 +336,15 @@ def test_extension_decision_refusals() -> None:
     assert code(pending, "mallory@example.com") is RefusalReason.NOT_ELIGIBLE
     assert code(pending, "dave@example.com") is RefusalReason.SELF_APPROVAL_NOT_ALLOWED
     once = after(
-        machine.decide(pending, decision(rid, "alice@example.com", extension_id=eid), later(90))
+        machine.decide(
+            pending, decision(rid, "alice@example.com", extension_id=eid), profiles(), later(90)
+        )
     )
     assert code(once, "alice@example.com") is RefusalReason.ALREADY_DECIDED
     done = after(
-        machine.decide(once, decision(rid, "carol@example.com", extension_id=eid), later(90))
+        machine.decide(
+            once, decision(rid, "carol@example.com", extension_id=eid), profiles(), later(90)
+        )
     )
     assert done.extensions[eid].status is ExtensionStatus.APPROVED
     assert code(done, "bob@example.com") is RefusalReason.NOT_PENDING
@@ -330,7 +359,7 @@ def test_extended_grant_counts_the_extension_once() -> None:
     cmd = extend(record.request_id)
     pending = asked(record, cmd)
     yes = decision(record.request_id, "alice@example.com", extension_id=cmd.extension_id)
-    ok = after(extensions.decide(pending, yes, later(90)))
+    ok = after(extensions.decide(pending, yes, profiles(), later(90)))
     moved = GrantExtended(
         **_grant_fields(record),
         extension_id=cmd.extension_id,
@@ -350,7 +379,7 @@ def test_a_failed_extension_no_longer_counts_toward_the_total() -> None:
     cmd = extend(record.request_id, 8 * HOUR)
     pending = asked(record, cmd)
     yes = decision(record.request_id, "alice@example.com", extension_id=cmd.extension_id)
-    ok = after(extensions.decide(pending, yes, later(90)))
+    ok = after(extensions.decide(pending, yes, profiles(), later(90)))
     assert extensions.committed_seconds(ok) == 10 * HOUR
     failed = GrantFailed(
         **_grant_fields(record),
@@ -397,7 +426,7 @@ def test_a_click_after_the_extension_ttl_expires_it_and_is_refused() -> None:
     cmd = extend(record.request_id)
     pending = asked(record, cmd)
     click = decision(record.request_id, "alice@example.com", extension_id=cmd.extension_id)
-    step = machine.decide(pending, click, later(60 + HOUR))
+    step = machine.decide(pending, click, profiles(), later(60 + HOUR))
     [event] = step.events
     assert isinstance(event, ExtensionDenied)
     assert step.refusal is not None

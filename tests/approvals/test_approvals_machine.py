@@ -155,7 +155,9 @@ def test_an_invalid_submission_is_rejected_and_stored_as_rejected() -> None:
 
 def test_one_eligible_approval_approves_with_quorum_mode() -> None:
     record = pending()
-    step = machine.decide(record, decision(record.request_id, "ALICE@example.com"), later(60))
+    step = machine.decide(
+        record, decision(record.request_id, "ALICE@example.com"), profiles(), later(60)
+    )
     [event] = step.events
     assert isinstance(event, RequestApproved)
     assert event.mode is ApprovalMode.QUORUM
@@ -166,15 +168,21 @@ def test_one_eligible_approval_approves_with_quorum_mode() -> None:
 
 def test_a_quorum_needs_distinct_approvers() -> None:
     record = pending(profile_id="prod-db")
-    first = machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+    first = machine.decide(
+        record, decision(record.request_id, "alice@example.com"), profiles(), NOW
+    )
     assert first.events == ()
     after_first = record_of(first)
     assert after_first.status is RequestStatus.PENDING
-    again = machine.decide(after_first, decision(record.request_id, "Alice@example.com"), NOW)
+    again = machine.decide(
+        after_first, decision(record.request_id, "Alice@example.com"), profiles(), NOW
+    )
     assert again.record is None
     assert again.refusal is not None
     assert again.refusal.code is RefusalReason.ALREADY_DECIDED
-    second = machine.decide(after_first, decision(record.request_id, "carol@example.com"), NOW)
+    second = machine.decide(
+        after_first, decision(record.request_id, "carol@example.com"), profiles(), NOW
+    )
     [event] = second.events
     assert isinstance(event, RequestApproved)
     assert [p.email for p in event.approvers] == ["alice@example.com", "carol@example.com"]
@@ -183,11 +191,12 @@ def test_a_quorum_needs_distinct_approvers() -> None:
 def test_one_eligible_deny_denies_with_its_reason() -> None:
     record = pending(profile_id="prod-db")
     approved_once = record_of(
-        machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+        machine.decide(record, decision(record.request_id, "alice@example.com"), profiles(), NOW)
     )
     step = machine.decide(
         approved_once,
         decision(record.request_id, "bob@example.com", Decision.DENY, reason="Not now"),
+        profiles(),
         NOW,
     )
     [event] = step.events
@@ -206,7 +215,7 @@ def test_one_eligible_deny_denies_with_its_reason() -> None:
 )
 def test_clicks_that_do_not_count_are_refused(email: str, code: RefusalReason) -> None:
     record = pending()
-    step = machine.decide(record, decision(record.request_id, email), NOW)
+    step = machine.decide(record, decision(record.request_id, email), profiles(), NOW)
     assert step.record is None
     assert step.events == ()
     assert step.refusal is not None
@@ -216,7 +225,9 @@ def test_clicks_that_do_not_count_are_refused(email: str, code: RefusalReason) -
 
 
 def test_a_decision_on_an_unknown_request_is_refused() -> None:
-    step = machine.decide(None, decision(submitted().request_id, "alice@example.com"), NOW)
+    step = machine.decide(
+        None, decision(submitted().request_id, "alice@example.com"), profiles(), NOW
+    )
     assert step.refusal is not None
     assert step.refusal.code is RefusalReason.UNKNOWN_REQUEST
 
@@ -225,9 +236,11 @@ def test_a_decision_on_an_unknown_request_is_refused() -> None:
 def test_a_decision_after_the_outcome_is_refused_as_not_pending(choice: Decision) -> None:
     record = pending()
     approved = record_of(
-        machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+        machine.decide(record, decision(record.request_id, "alice@example.com"), profiles(), NOW)
     )
-    step = machine.decide(approved, decision(record.request_id, "bob@example.com", choice), NOW)
+    step = machine.decide(
+        approved, decision(record.request_id, "bob@example.com", choice), profiles(), NOW
+    )
     assert step.record is None
     assert step.refusal is not None
     assert step.refusal.code is RefusalReason.NOT_PENDING
@@ -237,7 +250,7 @@ def test_a_decision_after_the_outcome_is_refused_as_not_pending(choice: Decision
 
 def test_confirm_counts_the_requesters_own_approval() -> None:
     record = pending(profile_id="confirm")
-    step = machine.decide(record, decision(record.request_id, "dave@example.com"), NOW)
+    step = machine.decide(record, decision(record.request_id, "dave@example.com"), profiles(), NOW)
     [event] = step.events
     assert isinstance(event, RequestApproved)
     assert event.approvers == [person("dave@example.com")]
@@ -246,20 +259,22 @@ def test_confirm_counts_the_requesters_own_approval() -> None:
 def test_a_requester_who_is_not_a_listed_approver_cannot_confirm() -> None:
     record = pending(profile_id="confirm", requester=person("erin@example.com"))
     assert [p.email for p in record.asked] == ["alice@example.com", "dave@example.com"]
-    step = machine.decide(record, decision(record.request_id, "erin@example.com"), NOW)
+    step = machine.decide(record, decision(record.request_id, "erin@example.com"), profiles(), NOW)
     assert step.refusal is not None
     assert step.refusal.code is RefusalReason.NOT_ELIGIBLE
 
 
 def test_allowed_self_approval_counts_the_requesters_click_too() -> None:
     record = pending(profile_id="staging", approver_email="bob@example.com")
-    step = machine.decide(record, decision(record.request_id, "dave@example.com"), NOW)
+    step = machine.decide(record, decision(record.request_id, "dave@example.com"), profiles(), NOW)
     assert isinstance(step.events[0], RequestApproved)
 
 
 def test_a_click_after_the_ttl_expires_the_request_and_is_refused() -> None:
     record = pending()
-    step = machine.decide(record, decision(record.request_id, "alice@example.com"), later(3600))
+    step = machine.decide(
+        record, decision(record.request_id, "alice@example.com"), profiles(), later(3600)
+    )
     [event] = step.events
     assert isinstance(event, RequestExpired)
     assert record_of(step).status is RequestStatus.EXPIRED
@@ -292,7 +307,7 @@ def test_only_the_requester_may_cancel() -> None:
 def test_cancel_after_the_outcome_is_refused() -> None:
     record = pending()
     approved = record_of(
-        machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+        machine.decide(record, decision(record.request_id, "alice@example.com"), profiles(), NOW)
     )
     step = machine.cancel(approved, cancel(record.request_id), NOW)
     assert step.refusal is not None
@@ -328,7 +343,7 @@ def test_a_timer_before_the_expiry_changes_nothing() -> None:
 def test_a_timer_after_a_decision_changes_nothing() -> None:
     record = pending()
     approved = record_of(
-        machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+        machine.decide(record, decision(record.request_id, "alice@example.com"), profiles(), NOW)
     )
     step = machine.expire(approved, later(3600), later(3601))
     assert step.record is None
@@ -362,7 +377,9 @@ def test_self_approval_never_replaces_a_quorum_of_two() -> None:
     assert isinstance(event, ApprovalRequested)
     assert event.approvals_required == 2
     # dave's own approval counts once; a second approver is still needed
-    record = record_of(machine.decide(record, decision(record.request_id, "dave@example.com"), NOW))
+    record = record_of(
+        machine.decide(record, decision(record.request_id, "dave@example.com"), config, NOW)
+    )
     assert record.status is RequestStatus.PENDING
-    step = machine.decide(record, decision(record.request_id, "alice@example.com"), NOW)
+    step = machine.decide(record, decision(record.request_id, "alice@example.com"), config, NOW)
     assert record_of(step).status is RequestStatus.APPROVED

@@ -110,11 +110,11 @@ def eligible(profile: Profile) -> set[str]:
     return listed
 
 
-def apply(record: RequestRecord, op: Op, at_seconds: int) -> Step:
+def apply(record: RequestRecord, op: Op, at_seconds: int, config: ProfilesConfig) -> Step:
     now = NOW + timedelta(seconds=at_seconds)
     rid = record.request_id
     if isinstance(op, Click):
-        return machine.decide(record, decision(rid, op.email, op.choice), now)
+        return machine.decide(record, decision(rid, op.email, op.choice), config, now)
     if isinstance(op, Cancel):
         return machine.cancel(
             record, CancelRequest(request_id=rid, actor=Person(email=op.email)), now
@@ -157,7 +157,7 @@ def test_request_outcomes_hold_their_invariants(
     for op, wait in zip(sequence, waits, strict=False):
         elapsed += wait
         before = record
-        step = apply(record, op, elapsed)
+        step = apply(record, op, elapsed, config)
         if before.terminal:
             assert step.record is None, "a decided request changed"
             assert step.events == ()
@@ -217,7 +217,7 @@ def test_extension_outcomes_hold_their_invariants(
         before = record.extensions[cmd.extension_id]
         if isinstance(op, Click):
             click = decision(record.request_id, op.email, op.choice, extension_id=cmd.extension_id)
-            step = machine.decide(record, click, now)
+            step = machine.decide(record, click, config, now)
         elif isinstance(op, Timer):
             step = machine.expire(record, NOW + timedelta(seconds=op.due_offset), now)
         else:

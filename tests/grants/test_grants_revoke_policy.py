@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.grants.revoke_policy import may_revoke, refusal_message
+from services.grants.revoke_policy import refusal_message
 from shared.profiles import load_profiles
 from tests.conftest import PROFILES_PATH
 
@@ -10,9 +10,7 @@ PROFILES = load_profiles(PROFILES_PATH)
 
 
 def allowed(actor: str, profile: str = "prod") -> bool:
-    return may_revoke(
-        actor, requester_email="carol@example.com", profile_id=profile, profiles=PROFILES
-    )
+    return PROFILES.may_revoke(actor, requester="carol@example.com", profile_id=profile)
 
 
 def test_requester_approver_and_admin_may_revoke_case_insensitively():

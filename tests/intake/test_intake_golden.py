@@ -17,7 +17,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from services.intake.action_modals import deny_modal, extend_modal, revoke_modal
-from services.intake.approvers import ApproverCandidate, eligible_approvers
+from services.intake.approvers import ApproverCandidate
 from services.intake.device_index import DeviceSearch
 from services.intake.device_options import device_option_groups, suggestion_response
 from services.intake.metadata import ModalMetadata
@@ -67,7 +67,7 @@ def candidates(profiles: ProfilesConfig, profile_id: str) -> list[ApproverCandid
     assert profile is not None
     return [
         ApproverCandidate(email=e, name=NAMES.get(e))
-        for e in eligible_approvers(profile, REQUESTER)
+        for e in profile.eligible_approvers(REQUESTER)
     ]
 
 

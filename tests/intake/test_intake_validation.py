@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake.approvers import eligible_approvers, fits_radio_buttons
+from services.intake.approvers import fits_radio_buttons
 from services.intake.device_index import DeviceIndex
 from services.intake.durations_text import human_duration
 from services.intake.validation import (
@@ -153,8 +153,8 @@ def test_eligible_approvers_leave_the_requester_out_unless_allowed(
     prod, staging = profiles.get("prod"), profiles.get("staging")
     assert prod is not None
     assert staging is not None
-    assert eligible_approvers(prod, "ALICE@example.com") == ["bob@example.com"]
-    assert "alice@example.com" in eligible_approvers(staging, "alice@example.com")
+    assert prod.eligible_approvers("ALICE@example.com") == ["bob@example.com"]
+    assert "alice@example.com" in staging.eligible_approvers("alice@example.com")
     assert fits_radio_buttons(9)
     assert not fits_radio_buttons(10)  # 10 people + "Any" exceed radio buttons' 10 options
 
