@@ -359,6 +359,54 @@ class RefusalReason(StrEnum):
     OVER_LIMIT = "over_limit"
 
 
+class RefusalWording(StrEnum):
+    """Which explanation a refused click gets; the notifier words it from `RefusalFacts`."""
+
+    UNKNOWN_REQUEST = "unknown_request"
+    UNKNOWN_EXTENSION = "unknown_extension"
+    NOT_PENDING = "not_pending"  # state
+    OWN_REQUEST = "own_request"  # subject
+    NOT_APPROVER = "not_approver"  # subject
+    PROFILE_GONE = "profile_gone"  # subject: the profile id
+    ALREADY_DECIDED = "already_decided"
+    ONLY_REQUESTER = "only_requester"  # worded by the action (cancel, extend)
+    NOTHING_ACTIVE = "nothing_active"  # worded by the action (extend, revoke)
+    ACCESS_ENDED = "access_ended"
+    EXTENSION_WAITING = "extension_waiting"
+    OVER_ONE_EXTENSION = "over_one_extension"  # subject, seconds, limit_seconds
+    OVER_TOTAL = "over_total"  # subject, seconds (the total), limit_seconds
+    MAY_NOT_REVOKE = "may_not_revoke"  # subject
+    NOT_ACTIVE_ANY_MORE = "not_active_any_more"  # state
+
+
+class RefusalFacts(BaseModel):
+    """What the explanation of a refusal is made of (no sentence: the notifier words it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    wording: RefusalWording = Field(
+        description="Which explanation applies.", examples=["not_approver"]
+    )
+    subject: str | None = Field(
+        default=None,
+        description="What was clicked about: the profile's description (or id).",
+        examples=["Production"],
+        max_length=200,
+    )
+    state: str | None = Field(
+        default=None,
+        description="The request's, extension's or grant's state when refused.",
+        examples=["approved"],
+        max_length=32,
+    )
+    seconds: DurationSeconds | None = Field(
+        default=None, description="The time asked for (or the total it would make)."
+    )
+    limit_seconds: DurationSeconds | None = Field(
+        default=None, description="The most the profile allows."
+    )
+
+
 class DecisionRefused(Event):
     """A click that does not count; the clicker is told why."""
 
@@ -370,10 +418,14 @@ class DecisionRefused(Event):
     )
     code: RefusalReason = Field(description="Machine-readable reason.", examples=["not_eligible"])
     message: str = Field(
-        description="Explanation for the clicker.",
+        description="The explanation in English, for SIEM readers; Slack users get the "
+        "notifier's wording of `facts`.",
         examples=["You are not an approver for Production."],
     )
     extension_id: ExtensionId | None = Field(default=None, description="For extensions.")
+    facts: RefusalFacts | None = Field(
+        default=None, description="What the explanation is made of; absent in older events."
+    )
 
 
 class ExtensionApproved(RequestEvent):
@@ -508,8 +560,12 @@ class RevokeRefused(Event):
     actor: Person = Field(description="Who pressed Revoke.")
     code: RefusalReason = Field(description="Machine-readable reason.", examples=["not_eligible"])
     message: str = Field(
-        description="Explanation for the clicker.",
+        description="The explanation in English, for SIEM readers; Slack users get the "
+        "notifier's wording of `facts`.",
         examples=["Only the requester, an approver of Production or an admin may revoke."],
+    )
+    facts: RefusalFacts | None = Field(
+        default=None, description="What the explanation is made of; absent in older events."
     )
 
 

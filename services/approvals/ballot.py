@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.approvals.record import Vote
-from shared.events import Decision, Person, RefusalReason
+from shared.events import Decision, Person, RefusalFacts, RefusalReason, RefusalWording
 from shared.profiles import Profile, SelfApproval
 
 
@@ -21,18 +21,22 @@ class Ballot:
     votes: list[Vote]
     current: Profile | None  # the profile as profiles.yaml lists it now (None: removed)
 
-    def refusal(self, decider: Person) -> tuple[RefusalReason, str] | None:
+    def refusal(self, decider: Person) -> tuple[RefusalReason, RefusalFacts] | None:
         """Why this decider's click does not count, or None when it does."""
         email = decider.email
         if email == self.requester and self.self_approval is SelfApproval.NEVER:
             return (
                 RefusalReason.SELF_APPROVAL_NOT_ALLOWED,
-                f"You cannot decide your own request for {self.subject}.",
+                RefusalFacts(wording=RefusalWording.OWN_REQUEST, subject=self.subject),
             )
         if not self._eligible(email):
-            return RefusalReason.NOT_ELIGIBLE, f"You are not an approver for {self.subject}."
+            return RefusalReason.NOT_ELIGIBLE, RefusalFacts(
+                wording=RefusalWording.NOT_APPROVER, subject=self.subject
+            )
         if any(v.approver.email == email for v in self.votes):
-            return RefusalReason.ALREADY_DECIDED, "You have already decided on this request."
+            return RefusalReason.ALREADY_DECIDED, RefusalFacts(
+                wording=RefusalWording.ALREADY_DECIDED
+            )
         return None
 
     def _eligible(self, email: str) -> bool:

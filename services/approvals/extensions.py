@@ -26,8 +26,10 @@ from shared.events import (
     ExtensionApproved,
     ExtensionDenied,
     Person,
+    RefusalFacts,
     RefusalReason,
 )
+from shared.events import RefusalWording as W
 from shared.profiles import Profile, ProfilesConfig
 
 _COMMITTED = (ExtensionStatus.PENDING, ExtensionStatus.APPROVED, ExtensionStatus.APPLIED)
@@ -60,13 +62,13 @@ def request(
 ) -> Step:
     """The requester asks for more time on an active grant."""
     if record is None:
-        return _refuse_extend(cmd, RefusalReason.UNKNOWN_REQUEST, "This request is unknown.")
+        return _refuse_extend(cmd, RefusalReason.UNKNOWN_REQUEST, _facts(W.UNKNOWN_REQUEST))
     if cmd.extension_id in record.extensions:
         return unchanged("extension already recorded")
     profile = config.get(record.profile_id)
     if profile is None:
         return _refuse_extend(
-            cmd, RefusalReason.NOT_ELIGIBLE, f"Profile {record.profile_id!r} no longer exists."
+            cmd, RefusalReason.NOT_ELIGIBLE, _facts(W.PROFILE_GONE, subject=record.profile_id)
         )
     refusal = next(_extend_refusals(record, cmd, profile, config, now), None)
     if refusal is not None:
@@ -74,8 +76,12 @@ def request(
     return _open(record, cmd, profile, config, now)
 
 
-def _refuse_extend(cmd: ExtendGrant, code: RefusalReason, message: str) -> Step:
-    return refuse(cmd.request_id, cmd.actor, "extend", code, message, extension_id=cmd.extension_id)
+def _facts(wording: W, **data: str | int) -> RefusalFacts:
+    return RefusalFacts.model_validate({"wording": wording, **data})
+
+
+def _refuse_extend(cmd: ExtendGrant, code: RefusalReason, facts: RefusalFacts) -> Step:
+    return refuse(cmd.request_id, cmd.actor, "extend", code, facts, extension_id=cmd.extension_id)
 
 
 def _extend_refusals(
@@ -84,29 +90,37 @@ def _extend_refusals(
     profile: Profile,
     config: ProfilesConfig,
     now: datetime,
-) -> Iterator[tuple[RefusalReason, str]]:
+) -> Iterator[tuple[RefusalReason, RefusalFacts]]:
     """Why the extension cannot be asked for, first reason first (lazily)."""
     if cmd.actor.email != record.requester.email:
-        yield RefusalReason.NOT_REQUESTER, "Only the requester can extend this access."
+        yield RefusalReason.NOT_REQUESTER, _facts(W.ONLY_REQUESTER)
     if not grant_active(record, now):
-        yield RefusalReason.NOT_ACTIVE, "There is no active access to extend."
+        yield RefusalReason.NOT_ACTIVE, _facts(W.NOTHING_ACTIVE)
     if record.pending_extension() is not None:
-        yield RefusalReason.OVER_LIMIT, "An extension is already waiting for approval."
+        yield RefusalReason.OVER_LIMIT, _facts(W.EXTENSION_WAITING)
     additional = timedelta(seconds=cmd.additional_seconds)
     maximum = config.max_duration(profile)
     if additional > maximum:
         yield (
             RefusalReason.OVER_LIMIT,
-            f"{format_duration(additional)} is more than {profile.description} allows at once "
-            f"({format_duration(maximum)}).",
+            _facts(
+                W.OVER_ONE_EXTENSION,
+                subject=profile.description,
+                seconds=cmd.additional_seconds,
+                limit_seconds=int(maximum.total_seconds()),
+            ),
         )
     total = timedelta(seconds=committed_seconds(record)) + additional
     max_total = config.max_total_duration(profile)
     if total > max_total:
         yield (
             RefusalReason.OVER_LIMIT,
-            f"That makes {format_duration(total)} in all; {profile.description} allows "
-            f"{format_duration(max_total)}.",
+            _facts(
+                W.OVER_TOTAL,
+                subject=profile.description,
+                seconds=int(total.total_seconds()),
+                limit_seconds=int(max_total.total_seconds()),
+            ),
         )
 
 
@@ -167,16 +181,16 @@ def decide(
     action: Action = "approve" if cmd.decision is Decision.APPROVE else "deny"
     ext = record.extensions.get(cmd.extension_id or "")
 
-    def no(code: RefusalReason, message: str) -> Step:
+    def no(code: RefusalReason, facts: RefusalFacts) -> Step:
         return refuse(
-            cmd.request_id, cmd.decider, action, code, message, extension_id=cmd.extension_id
+            cmd.request_id, cmd.decider, action, code, facts, extension_id=cmd.extension_id
         )
 
     if ext is None:
-        return no(RefusalReason.UNKNOWN_REQUEST, "This extension is unknown.")
+        return no(RefusalReason.UNKNOWN_REQUEST, _facts(W.UNKNOWN_EXTENSION))
     if _overdue(ext, now):
         expired = _expire(record, ext, now)
-        refused = no(RefusalReason.NOT_PENDING, "This extension is no longer pending: it expired.")
+        refused = no(RefusalReason.NOT_PENDING, _facts(W.NOT_PENDING, state="expired"))
         return Step(record=expired.record, events=expired.events, refusal=refused.refusal)
     refusal = next(_decision_refusals(record, ext, cmd, config, now), None)
     if refusal is not None:
@@ -190,15 +204,12 @@ def _decision_refusals(
     cmd: DecideRequest,
     config: ProfilesConfig,
     now: datetime,
-) -> Iterator[tuple[RefusalReason, str]]:
+) -> Iterator[tuple[RefusalReason, RefusalFacts]]:
     """Why a click on an extension does not count, first reason first (lazily)."""
     if ext.status is not ExtensionStatus.PENDING:
-        yield (
-            RefusalReason.NOT_PENDING,
-            f"This extension is no longer pending: it is {ext.status.value}.",
-        )
+        yield RefusalReason.NOT_PENDING, _facts(W.NOT_PENDING, state=ext.status.value)
     if not grant_active(record, now):
-        yield RefusalReason.NOT_ACTIVE, "The access this extension is for has ended."
+        yield RefusalReason.NOT_ACTIVE, _facts(W.ACCESS_ENDED)
     ballot = Ballot(
         subject=record.rules.description if record.rules else record.profile_id,
         requester=record.requester.email,

@@ -22,7 +22,9 @@ from shared.events import (
     Decision,
     DeviceSnapshot,
     Person,
+    RefusalFacts,
     RefusalReason,
+    RefusalWording,
     RequestApproved,
     RequestCancelled,
     RequestDenied,
@@ -144,7 +146,7 @@ def decide(
             cmd.decider,
             action,
             RefusalReason.UNKNOWN_REQUEST,
-            "This request is unknown.",
+            RefusalFacts(wording=RefusalWording.UNKNOWN_REQUEST),
             extension_id=cmd.extension_id,
         )
     if cmd.extension_id is not None:
@@ -215,7 +217,7 @@ def _refuse_not_pending(record: RequestRecord, actor: Person, action: Action, st
         actor,
         action,
         RefusalReason.NOT_PENDING,
-        f"This request is no longer pending: it is {state}.",
+        RefusalFacts(wording=RefusalWording.NOT_PENDING, state=state),
     )
 
 
@@ -223,7 +225,11 @@ def cancel(record: RequestRecord | None, cmd: CancelRequest, now: datetime) -> S
     """The requester withdraws a pending request; anyone else, or too late, is refused."""
     if record is None:
         return refuse(
-            cmd.request_id, cmd.actor, "cancel", RefusalReason.UNKNOWN_REQUEST, "Unknown request."
+            cmd.request_id,
+            cmd.actor,
+            "cancel",
+            RefusalReason.UNKNOWN_REQUEST,
+            RefusalFacts(wording=RefusalWording.UNKNOWN_REQUEST),
         )
     if cmd.actor.email != record.requester.email:
         return refuse(
@@ -231,7 +237,7 @@ def cancel(record: RequestRecord | None, cmd: CancelRequest, now: datetime) -> S
             cmd.actor,
             "cancel",
             RefusalReason.NOT_REQUESTER,
-            "Only the requester can cancel this request.",
+            RefusalFacts(wording=RefusalWording.ONLY_REQUESTER),
         )
     if _overdue(record, now):
         return _expire_and_refuse(record, cmd.actor, "cancel", now)

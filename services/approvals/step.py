@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.approvals.record import RequestRecord
-from shared.events import DecisionRefused, Event, Person, RefusalReason
+from shared.events import DecisionRefused, Event, Person, RefusalFacts, RefusalReason
+from shared.refusal_wording import refusal_text
 
 Action = Literal["approve", "deny", "cancel", "extend"]
 
@@ -31,19 +32,22 @@ def refuse(
     actor: Person,
     action: Action,
     code: RefusalReason,
-    message: str,
+    facts: RefusalFacts,
     *,
     extension_id: str | None = None,
 ) -> Step:
-    """A click that does not count, and why (for the clicker)."""
+    """A click that does not count, and why: facts for the notifier to word (`message`
+    keeps the English sentence for SIEM readers of older versions)."""
+    about_extension = extension_id is not None
     return Step(
         refusal=DecisionRefused(
             request_id=request_id,
             actor=actor,
             action=action,
             code=code,
-            message=message,
+            message=refusal_text(facts, action, about_extension=about_extension),
             extension_id=extension_id,
+            facts=facts,
         )
     )
 

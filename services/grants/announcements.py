@@ -14,9 +14,11 @@ from shared.events import (
     GrantFailed,
     GrantRevoked,
     Person,
+    RefusalFacts,
     RefusalReason,
     RevokeRefused,
 )
+from shared.refusal_wording import refusal_text
 
 
 def grant_applied(record: GrantRecord, applied_at: datetime) -> GrantApplied:
@@ -111,7 +113,13 @@ def _continuation(continues: Holder | None) -> dict[str, Any]:
 
 
 def revoke_refused(
-    request_id: str, *, actor: Person, code: RefusalReason, message: str
+    request_id: str, *, actor: Person, code: RefusalReason, facts: RefusalFacts
 ) -> RevokeRefused:
-    """A revoke that does not count, and why."""
-    return RevokeRefused(request_id=request_id, actor=actor, code=code, message=message)
+    """A revoke that does not count, and why (`message`: the English, for SIEM readers)."""
+    return RevokeRefused(
+        request_id=request_id,
+        actor=actor,
+        code=code,
+        message=refusal_text(facts, "revoke"),
+        facts=facts,
+    )

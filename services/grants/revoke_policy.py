@@ -1,12 +1,19 @@
-"""What someone who may not revoke is told (the right itself: `ProfilesConfig.may_revoke`)."""
+"""Why someone may not revoke, as facts (the right itself: `ProfilesConfig.may_revoke`)."""
 
 from __future__ import annotations
 
+from shared.events import RefusalFacts, RefusalWording
 from shared.profiles import ProfilesConfig
+from shared.refusal_wording import refusal_text
+
+
+def refusal_facts(profile_id: str, profiles: ProfilesConfig) -> RefusalFacts:
+    """What the notifier words for a clicker who may not revoke."""
+    profile = profiles.get(profile_id)
+    name = profile.description if profile is not None else profile_id
+    return RefusalFacts(wording=RefusalWording.MAY_NOT_REVOKE, subject=name)
 
 
 def refusal_message(profile_id: str, profiles: ProfilesConfig) -> str:
-    """What the clicker is told when they may not revoke."""
-    profile = profiles.get(profile_id)
-    name = profile.description if profile is not None else profile_id
-    return f"Only the requester, an approver of {name} or an admin may revoke this access."
+    """The same in English, for the event's `message` (SIEM readers)."""
+    return refusal_text(refusal_facts(profile_id, profiles), "revoke")

@@ -21,7 +21,7 @@ from services.grants.comment import extension_comment, grant_comment
 from services.grants.operations import GrantBusyError, OperationRunner, try_update
 from services.grants.outbox import Announcer, Outbox
 from services.grants.records import Failure, GrantRecord
-from services.grants.revoke_policy import refusal_message
+from services.grants.revoke_policy import refusal_facts
 from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
 from shared.cloudevents import Envelope
@@ -30,7 +30,9 @@ from shared.events import (
     ApprovalMode,
     ExtensionApproved,
     GrantFailed,
+    RefusalFacts,
     RefusalReason,
+    RefusalWording,
     RequestApproved,
     RevokeGrant,
 )
@@ -302,13 +304,15 @@ class GrantWorkflow:
         """Tell the clicker why not; the id derives from their click, so a redelivery dedupes."""
         event = envelope.event
         if code is RefusalReason.NOT_ELIGIBLE and record is not None:
-            message = refusal_message(record.profile_id, self._profiles)
+            facts = refusal_facts(record.profile_id, self._profiles)
         elif record is None:
-            message = "There is no active access to revoke for this request."
+            facts = RefusalFacts(wording=RefusalWording.NOTHING_ACTIVE)
         else:
-            message = f"This access is not active any more (it is {record.status})."
+            facts = RefusalFacts(
+                wording=RefusalWording.NOT_ACTIVE_ANY_MORE, state=record.status.value
+            )
         refused = announcements.revoke_refused(
-            event.request_id, actor=event.actor, code=code, message=message
+            event.request_id, actor=event.actor, code=code, facts=facts
         )
         event_id = deterministic_id(envelope.meta.time, f"grants:revoke:{envelope.meta.id}")
         log.info("grant.revoke_refused", code=code.value, actor=event.actor.email)

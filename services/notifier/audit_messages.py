@@ -16,6 +16,7 @@ from services.notifier.message_parts import (
     section,
     status_section,
 )
+from services.notifier.notices import refusal_explanation
 from services.notifier.request_view import Phase, RequestView
 from services.notifier.requester_message import approval_phrase, waiting_for
 from services.notifier.slack_message import SlackMessage
@@ -138,7 +139,7 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
             return (
                 f":no_entry_sign: {person(event.actor)} pressed {event.action}; it did not count "
                 f"(`{event.code.value}`): ",
-                user_text(event.message),
+                user_text(refusal_explanation(event)),
             )
         case ExtensionApproved():
             by = f" by {people(event.approvers)}" if event.approvers else ""
@@ -181,7 +182,7 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
             return (
                 f":no_entry_sign: {person(event.actor)} pressed revoke; it did not count "
                 f"(`{event.code.value}`): ",
-                user_text(event.message),
+                user_text(refusal_explanation(event)),
             )
     return None
 

@@ -20,6 +20,7 @@ from services.notifier.message_parts import (
 from services.notifier.request_view import RequestView
 from services.notifier.slack_message import SlackMessage
 from shared.events import DecisionRefused, RevokeRefused
+from shared.refusal_wording import refusal_text
 from shared.slack_limits import user_text
 
 _ACTION_WORDS = {
@@ -30,13 +31,25 @@ _ACTION_WORDS = {
 }
 
 
+def refusal_explanation(event: DecisionRefused | RevokeRefused) -> str:
+    """Why the click did not count, worded here from the event's facts; an older event
+    without facts brings its own sentence."""
+    if event.facts is None:
+        return event.message
+    if isinstance(event, RevokeRefused):
+        return refusal_text(event.facts, "revoke")
+    about_extension = event.extension_id is not None
+    return refusal_text(event.facts, event.action, about_extension=about_extension)
+
+
 def refusal_message(
     event: DecisionRefused | RevokeRefused, view: RequestView, ctx: NotifyContext
 ) -> SlackMessage:
     """Tells the person who clicked why their click did not count."""
     action = "revocation" if isinstance(event, RevokeRefused) else _ACTION_WORDS[event.action]
     about = f" on the *{profile_label(view, ctx)}* request" if view.profile_id else ""
-    text = line(f":no_entry_sign: Your {action}{about} did not count: ", user_text(event.message))
+    why = user_text(refusal_explanation(event))
+    text = line(f":no_entry_sign: Your {action}{about} did not count: ", why)
     blocks = (status_section(text), request_id_context(event.request_id))
     return SlackMessage(text=text, blocks=blocks)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from services.approvals import machine
 from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.step import Step
-from shared.events import RefusalReason
+from shared.events import RefusalFacts, RefusalReason, RefusalWording
 from shared.profiles import Approvers, ProfilesConfig
 from tests.approvals.factories import NOW, decision, device, profiles, submitted
 
@@ -86,3 +86,14 @@ def test_a_lowered_quorum_does_not_lower_the_bar_of_a_pending_request() -> None:
     assert step.refusal is None
     assert step.record is not None
     assert step.record.status is RequestStatus.PENDING  # still needs its second approval
+
+
+def test_a_refusal_carries_facts_for_the_notifier_and_english_for_siem_readers() -> None:
+    record = _pending()
+    without_bob = _with_approvers("prod", ["alice@example.com"])
+    step = machine.decide(record, decision(record.request_id, "bob@example.com"), without_bob, NOW)
+    assert step.refusal is not None
+    assert step.refusal.facts == RefusalFacts(
+        wording=RefusalWording.NOT_APPROVER, subject="Production"
+    )
+    assert step.refusal.message == "You are not an approver for Production."

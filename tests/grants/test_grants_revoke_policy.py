@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.grants.revoke_policy import refusal_message
+from services.grants.revoke_policy import refusal_facts, refusal_message
+from shared.events import RefusalWording
 from shared.profiles import load_profiles
 from tests.conftest import PROFILES_PATH
 
@@ -28,3 +29,9 @@ def test_others_may_not():
 
 def test_refusal_names_the_profile():
     assert "Production" in refusal_message("prod", PROFILES)
+
+
+def test_refusal_facts_name_the_profile_for_the_notifier():
+    facts = refusal_facts("prod", PROFILES)
+    assert facts.wording is RefusalWording.MAY_NOT_REVOKE
+    assert facts.subject == "Production"

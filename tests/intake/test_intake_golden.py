@@ -66,8 +66,7 @@ def candidates(profiles: ProfilesConfig, profile_id: str) -> list[ApproverCandid
     profile = profiles.get(profile_id)
     assert profile is not None
     return [
-        ApproverCandidate(email=e, name=NAMES.get(e))
-        for e in profile.eligible_approvers(REQUESTER)
+        ApproverCandidate(email=e, name=NAMES.get(e)) for e in profile.eligible_approvers(REQUESTER)
     ]
 
 
