@@ -148,6 +148,55 @@ class DeviceSnapshot(BaseModel):
     )
 
 
+class RuleWording(StrEnum):
+    """Which rule refused a submission or an extension; the notifier words it."""
+
+    UNKNOWN_DEVICE = "unknown_device"  # value: the device id
+    UNKNOWN_PROFILE = "unknown_profile"  # value: the profile id
+    TOO_LONG = "too_long"  # subject, seconds, limit_seconds
+    REASON_REQUIRED = "reason_required"  # subject
+    REASON_TOO_LONG = "reason_too_long"  # limit_count
+    TAGGED_DEVICE = "tagged_device"  # value: the device name, subject
+    NOT_YOUR_DEVICE = "not_your_device"  # value: the device name, subject
+    OWN_APPROVAL = "own_approval"  # subject
+    NOT_AN_APPROVER = "not_an_approver"  # value: the chosen email, subject
+    TOO_FEW_APPROVERS = "too_few_approvers"  # subject, count (may approve), limit_count
+    TOO_FEW_FOR_EXTENSION = "too_few_for_extension"
+    NOBODY_DECIDED = "nobody_decided"  # seconds waited
+
+
+class RuleFacts(BaseModel):
+    """What a rule's refusal is made of (no sentence: the notifier words it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    wording: RuleWording = Field(description="Which rule refused.", examples=["too_long"])
+    subject: str | None = Field(
+        default=None,
+        description="The profile's description.",
+        examples=["Production"],
+        max_length=200,
+    )
+    value: str | None = Field(
+        default=None,
+        description="What was submitted: a device id or name, a profile id, an email.",
+        examples=["alice-laptop"],
+        max_length=320,
+    )
+    seconds: DurationSeconds | None = Field(
+        default=None, description="The time asked for (or waited)."
+    )
+    limit_seconds: DurationSeconds | None = Field(
+        default=None, description="The most the profile allows."
+    )
+    count: int | None = Field(
+        default=None, ge=0, description="How many there are (people who may approve)."
+    )
+    limit_count: PositiveInt | None = Field(
+        default=None, description="How many are needed, or the most allowed."
+    )
+
+
 class Problem(BaseModel):
     """One thing wrong with a submission."""
 
@@ -155,8 +204,12 @@ class Problem(BaseModel):
 
     field: str = Field(description="The form field concerned.", examples=["duration"])
     message: str = Field(
-        description="What is wrong, for a person to read.",
+        description="What is wrong in English, for SIEM readers; Slack users get the "
+        "notifier's wording of `facts`.",
         examples=["8h is longer than this profile allows (4h)."],
+    )
+    facts: RuleFacts | None = Field(
+        default=None, description="What the problem is made of; absent in older events."
     )
 
 
@@ -447,7 +500,13 @@ class ExtensionDenied(RequestEvent):
     denied_by: Person | None = Field(
         default=None, description="Who denied; absent when a rule refused it."
     )
-    reason: Reason | None = Field(default=None, description="Why.")
+    reason: Reason | None = Field(
+        default=None,
+        description="Why: the person's words, or the rule's in English (for SIEM readers).",
+    )
+    facts: RuleFacts | None = Field(
+        default=None, description="When a rule refused it: which, for the notifier to word."
+    )
 
 
 # --- events published by grants ----------------------------------------------------

@@ -15,7 +15,6 @@ from services.approvals.record import (
 )
 from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
-from shared.durations import format_duration
 from shared.events import (
     ApprovalMode,
     ApprovalRequested,
@@ -28,9 +27,12 @@ from shared.events import (
     Person,
     RefusalFacts,
     RefusalReason,
+    RuleFacts,
+    RuleWording,
 )
 from shared.events import RefusalWording as W
 from shared.profiles import Profile, ProfilesConfig
+from shared.wording import rule_text
 
 _COMMITTED = (ExtensionStatus.PENDING, ExtensionStatus.APPROVED, ExtensionStatus.APPLIED)
 
@@ -145,13 +147,17 @@ def _open(
         eligible=eligible,
     )
     if profile.require_reason and not cmd.reason.strip():
-        return _deny(record, ext, None, f"{profile.description} requires a reason.", now)
+        reason_required = RuleFacts(
+            wording=RuleWording.REASON_REQUIRED, subject=profile.description
+        )
+        return _deny_by_rule(record, ext, reason_required, now)
     additional = timedelta(seconds=cmd.additional_seconds)
     mode = instant_mode(profile, record.requester.email, record.chosen_approver, additional)
     if mode is not None:
         return _approve(record, ext, [], mode, now)
     if len(eligible) < profile.approvals_required:
-        return _deny(record, ext, None, "Not enough people may approve this extension.", now)
+        too_few = RuleFacts(wording=RuleWording.TOO_FEW_FOR_EXTENSION)
+        return _deny_by_rule(record, ext, too_few, now)
     chosen = record.chosen_approver if record.chosen_approver in eligible else None
     asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester)
     expires_at = now + config.request_ttl(profile)
@@ -254,9 +260,10 @@ def _overdue(ext: ExtensionRecord, moment: datetime) -> bool:
 
 
 def _expire(record: RequestRecord, ext: ExtensionRecord, now: datetime) -> Step:
-    waited = format_duration((ext.expires_at or now) - ext.requested_at)
+    waited = max(1, int(((ext.expires_at or now) - ext.requested_at).total_seconds()))
     expired = ext.model_copy(update={"status": ExtensionStatus.EXPIRED, "decided_at": now})
-    event = _denied_event(record, ext, None, f"Nobody decided within {waited}.")
+    nobody = RuleFacts(wording=RuleWording.NOBODY_DECIDED, seconds=waited)
+    event = _denied_event(record, ext, None, rule_text(nobody), facts=nobody)
     return Step(record=with_extension(record, expired), events=(event,))
 
 
@@ -287,14 +294,28 @@ def _deny(
     denied_by: Person | None,
     reason: str | None,
     now: datetime,
+    *,
+    facts: RuleFacts | None = None,
 ) -> Step:
     denied = ext.model_copy(update={"status": ExtensionStatus.DENIED, "decided_at": now})
-    event = _denied_event(record, ext, denied_by, reason)
+    event = _denied_event(record, ext, denied_by, reason, facts=facts)
     return Step(record=with_extension(record, denied), events=(event,))
 
 
+def _deny_by_rule(
+    record: RequestRecord, ext: ExtensionRecord, facts: RuleFacts, now: datetime
+) -> Step:
+    """A rule, not a person, denies: facts for the notifier, English for SIEM readers."""
+    return _deny(record, ext, None, rule_text(facts), now, facts=facts)
+
+
 def _denied_event(
-    record: RequestRecord, ext: ExtensionRecord, denied_by: Person | None, reason: str | None
+    record: RequestRecord,
+    ext: ExtensionRecord,
+    denied_by: Person | None,
+    reason: str | None,
+    *,
+    facts: RuleFacts | None = None,
 ) -> Event:
     return ExtensionDenied(
         request_id=record.request_id,
@@ -303,4 +324,5 @@ def _denied_event(
         extension_id=ext.extension_id,
         denied_by=denied_by,
         reason=reason,
+        facts=facts,
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from services.approvals.record import RequestRecord
 from shared.events import DecisionRefused, Event, Person, RefusalFacts, RefusalReason
-from shared.refusal_wording import refusal_text
+from shared.wording import refusal_text
 
 Action = Literal["approve", "deny", "cancel", "extend"]
 

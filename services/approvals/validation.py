@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.approvals.rules import instant_mode
-from shared.durations import format_duration
 from shared.emails import normalise_email
-from shared.events import DeviceSnapshot, Problem, SubmitRequest
+from shared.events import DeviceSnapshot, Problem, RuleFacts, SubmitRequest
+from shared.events import RuleWording as R
 from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
 from shared.slack_limits import MAX_REASON
+from shared.wording import rule_text
 
 
 def submission_problems(
@@ -19,16 +20,9 @@ def submission_problems(
     problems: list[Problem] = []
     profile = config.get(sub.profile_id)
     if device is None:
-        problems.append(
-            Problem(
-                field="device",
-                message=f"Device {sub.device_id} is unknown (not in the Tailscale inventory).",
-            )
-        )
+        problems.append(_problem("device", R.UNKNOWN_DEVICE, value=sub.device_id))
     if profile is None:
-        problems.append(
-            Problem(field="profile", message=f"There is no access profile {sub.profile_id!r}.")
-        )
+        problems.append(_problem("profile", R.UNKNOWN_PROFILE, value=sub.profile_id))
         return problems
     problems += _duration_problems(sub, profile, config)
     problems += _reason_problems(sub, profile)
@@ -38,27 +32,34 @@ def submission_problems(
     return problems
 
 
+def _problem(field: str, wording: R, **data: str | int) -> Problem:
+    """A problem as facts for the notifier, with the English for SIEM readers."""
+    facts = RuleFacts.model_validate({"wording": wording, **data})
+    return Problem(field=field, message=rule_text(facts), facts=facts)
+
+
 def _duration_problems(
     sub: SubmitRequest, profile: Profile, config: ProfilesConfig
 ) -> list[Problem]:
     maximum = config.max_duration(profile)
     if timedelta(seconds=sub.duration_seconds) <= maximum:
         return []
-    asked = format_duration(timedelta(seconds=sub.duration_seconds))
     return [
-        Problem(
-            field="duration",
-            message=f"{asked} is longer than {profile.description} allows "
-            f"({format_duration(maximum)}).",
+        _problem(
+            "duration",
+            R.TOO_LONG,
+            subject=profile.description,
+            seconds=sub.duration_seconds,
+            limit_seconds=int(maximum.total_seconds()),
         )
     ]
 
 
 def _reason_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     if profile.require_reason and not sub.reason.strip():
-        return [Problem(field="reason", message=f"{profile.description} requires a reason.")]
+        return [_problem("reason", R.REASON_REQUIRED, subject=profile.description)]
     if len(sub.reason) > MAX_REASON:
-        return [Problem(field="reason", message=f"The reason is over {MAX_REASON} characters.")]
+        return [_problem("reason", R.REASON_TOO_LONG, limit_count=MAX_REASON)]
     return []
 
 
@@ -66,20 +67,10 @@ def _device_problems(sub: SubmitRequest, profile: Profile, device: DeviceSnapsho
     if profile.devices is not DeviceScope.OWN:
         return []
     if device.tags:
-        return [
-            Problem(
-                field="device",
-                message=f"{device.name} is a tagged device; {profile.description} is only "
-                "for your own untagged devices.",
-            )
-        ]
+        return [_problem("device", R.TAGGED_DEVICE, value=device.name, subject=profile.description)]
     if device.owner is None or normalise_email(device.owner) != sub.requester.email:
         return [
-            Problem(
-                field="device",
-                message=f"{device.name} is not yours; {profile.description} is only for "
-                "your own devices.",
-            )
+            _problem("device", R.NOT_YOUR_DEVICE, value=device.name, subject=profile.description)
         ]
     return []
 
@@ -93,20 +84,22 @@ def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
     if chosen is not None:
         own = chosen == requester
         if own and profile.self_approval is SelfApproval.NEVER:
-            message = f"You cannot approve your own request for {profile.description}."
-            return [Problem(field="approver", message=message)]
+            return [_problem("approver", R.OWN_APPROVAL, subject=profile.description)]
         if chosen not in eligible:
-            message = f"{chosen} is not an approver for {profile.description}."
-            return [Problem(field="approver", message=message)]
+            return [
+                _problem("approver", R.NOT_AN_APPROVER, value=chosen, subject=profile.description)
+            ]
     duration = timedelta(seconds=sub.duration_seconds)
     if instant_mode(profile, requester, chosen, duration) is None and (
         len(eligible) < profile.approvals_required
     ):
         return [
-            Problem(
-                field="approver",
-                message=f"{profile.description} needs {profile.approvals_required} "
-                f"approval(s) but only {len(eligible)} person(s) may approve your request.",
+            _problem(
+                "approver",
+                R.TOO_FEW_APPROVERS,
+                subject=profile.description,
+                count=len(eligible),
+                limit_count=profile.approvals_required,
             )
         ]
     return []

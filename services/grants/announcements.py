@@ -18,7 +18,7 @@ from shared.events import (
     RefusalReason,
     RevokeRefused,
 )
-from shared.refusal_wording import refusal_text
+from shared.wording import refusal_text
 
 
 def grant_applied(record: GrantRecord, applied_at: datetime) -> GrantApplied:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.events import RefusalFacts, RefusalWording
 from shared.profiles import ProfilesConfig
-from shared.refusal_wording import refusal_text
+from shared.wording import refusal_text
 
 
 def refusal_facts(profile_id: str, profiles: ProfilesConfig) -> RefusalFacts:

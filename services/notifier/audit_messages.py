@@ -42,6 +42,7 @@ from shared.events import (
 )
 from shared.slack_ids import BlockId
 from shared.slack_limits import Part, user_text
+from shared.wording import rule_text
 
 
 def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
@@ -131,7 +132,7 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
                 for index, p in enumerate(event.problems)
                 for part in (
                     user_text(p.field, "; " if index else "", ": "),
-                    user_text(p.message),
+                    user_text(rule_text(p.facts) if p.facts else p.message),
                 )
             ]
             return (":no_entry: Rejected: ", *problems)
@@ -149,7 +150,8 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
             )
         case ExtensionDenied():
             by = f" by {person(event.denied_by)}" if event.denied_by else ""
-            why = (": ", quote(event.reason)) if event.reason else (".",)
+            reason = rule_text(event.facts) if event.facts else event.reason
+            why = (": ", quote(reason)) if reason else (".",)
             return (f":x: Extension denied{by}", *why)
         case GrantApplied():
             return (

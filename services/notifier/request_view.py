@@ -37,6 +37,7 @@ from shared.events import (
     RequestRejected,
     SubmitRequest,
 )
+from shared.wording import rule_text
 
 
 class Phase(StrEnum):
@@ -218,7 +219,8 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
             _extension(view, event.extension_id),
             ExtensionPhase.DENIED,
             decided_by=[event.denied_by] if event.denied_by else [],
-            deny_reason=event.reason,
+            # a rule's refusal is worded here; a person's reason is quoted as they wrote it
+            deny_reason=rule_text(event.facts) if event.facts else event.reason,
         )
         return _with_extension(view, ext)
     if isinstance(event, GrantExtended):

@@ -28,6 +28,8 @@ from shared.events import (
     GrantFailed,
     GrantRevoked,
     RefusalReason,
+    RuleFacts,
+    RuleWording,
 )
 from shared.profiles import Approvers
 from tests.approvals.factories import (
@@ -231,6 +233,7 @@ def test_an_extension_without_a_required_reason_is_denied_by_rule() -> None:
     assert isinstance(event, ExtensionDenied)
     assert event.denied_by is None
     assert event.reason == "Production requires a reason."
+    assert event.facts == RuleFacts(wording=RuleWording.REASON_REQUIRED, subject="Production")
     assert after(step).extensions[cmd.extension_id].status is ExtensionStatus.DENIED
 
 
@@ -408,6 +411,7 @@ def test_an_unanswered_extension_expires_on_its_timer() -> None:
     assert isinstance(event, ExtensionDenied)
     assert event.denied_by is None
     assert event.reason == "Nobody decided within 1h."
+    assert event.facts == RuleFacts(wording=RuleWording.NOBODY_DECIDED, seconds=3600)
     assert after(step).extensions[cmd.extension_id].status is ExtensionStatus.EXPIRED
     assert after(step).status is RequestStatus.APPROVED
 

@@ -1,8 +1,9 @@
-"""The English sentence for a refused click, composed from its facts (pure).
+"""The English sentences for refusals, composed from the facts in the events (pure).
 
-The notifier shows it to the clicker and in the audit thread (golden-tested there).
-Approvals and grants only call it to fill the events' older `message` field, which SIEM
-rules may read; they compose no sentence of their own.
+A refused click (`RefusalFacts`) and a rule that refused a submission or an extension
+(`RuleFacts`). The notifier shows them (golden-tested there). Approvals and grants only
+call these to fill the events' older text fields (`message`, `reason`), which SIEM rules
+may read; they compose no sentence of their own.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.durations import format_duration
-from shared.events import RefusalFacts
+from shared.events import RefusalFacts, RuleFacts, RuleWording
 from shared.events import RefusalWording as W
 
 _ONLY_REQUESTER = {
@@ -72,3 +73,42 @@ def refusal_text(  # noqa: PLR0911, PLR0912 - one case per wording, side by side
             )
         case W.NOT_ACTIVE_ANY_MORE:
             return f"This access is not active any more (it is {facts.state or 'ended'})."
+
+
+def rule_text(facts: RuleFacts) -> str:  # noqa: PLR0911 - one case per wording, side by side
+    """What a rule found wrong with a submission, or why it denied an extension."""
+    subject = facts.subject or "this profile"
+    match facts.wording:
+        case RuleWording.UNKNOWN_DEVICE:
+            return f"Device {facts.value} is unknown (not in the Tailscale inventory)."
+        case RuleWording.UNKNOWN_PROFILE:
+            return f"There is no access profile {facts.value!r}."
+        case RuleWording.TOO_LONG:
+            return (
+                f"{_duration(facts.seconds)} is longer than {subject} allows "
+                f"({_duration(facts.limit_seconds)})."
+            )
+        case RuleWording.REASON_REQUIRED:
+            return f"{subject} requires a reason."
+        case RuleWording.REASON_TOO_LONG:
+            return f"The reason is over {facts.limit_count} characters."
+        case RuleWording.TAGGED_DEVICE:
+            return (
+                f"{facts.value} is a tagged device; {subject} is only for your own "
+                "untagged devices."
+            )
+        case RuleWording.NOT_YOUR_DEVICE:
+            return f"{facts.value} is not yours; {subject} is only for your own devices."
+        case RuleWording.OWN_APPROVAL:
+            return f"You cannot approve your own request for {subject}."
+        case RuleWording.NOT_AN_APPROVER:
+            return f"{facts.value} is not an approver for {subject}."
+        case RuleWording.TOO_FEW_APPROVERS:
+            return (
+                f"{subject} needs {facts.limit_count} approval(s) but only {facts.count} "
+                "person(s) may approve your request."
+            )
+        case RuleWording.TOO_FEW_FOR_EXTENSION:
+            return "Not enough people may approve this extension."
+        case RuleWording.NOBODY_DECIDED:
+            return f"Nobody decided within {_duration(facts.seconds)}."
