@@ -22,8 +22,8 @@ from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 
-from shared.cloudevents import InvalidEventError, to_structured_json
-from shared.subjects import ACCESS_STREAM, ACCESS_SUBJECTS
+from shared.contracts.cloudevents import InvalidEventError, to_structured_json
+from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS
 
 WINDOW = 64  # messages asked for at once
 TAIL_POLL_SECONDS = 0.5

@@ -21,8 +21,8 @@ from accessbot.demo_render import Names, clip, json_value, render_mrkdwn
 from accessbot.harness import Harness, start_harness
 from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request, press_in_dm
-from shared.cloudevents import Envelope
-from shared.events import (
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import (
     ApprovalRequested,
     DecideRequest,
     GrantApplied,

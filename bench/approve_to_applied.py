@@ -27,7 +27,7 @@ from bench.system import (
     file_request,
     running_system,
 )
-from shared.subjects import Subject
+from shared.contracts.subjects import Subject
 
 NAME = "approve_to_applied"
 TITLE = "approve click -> attribute set on Tailscale"

@@ -30,7 +30,7 @@ from emulators.tailscale import generate_devices
 from services.grants.inventory import snapshot
 from services.intake.device_index import DeviceIndex
 from services.intake.device_options import device_option_groups, suggestion_response
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 
 NAME = "device_search"
 TITLE = "device search latency (intake's in-memory index)"

@@ -35,8 +35,8 @@ from accessbot.sandbox import slack_user_id
 from emulators.slack import PostedMessage, SlackEmulator
 from emulators.slack.blockkit import find_element
 from services.intake.metadata import ModalMetadata
+from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS, Bucket
 from shared.slack_ids import ANY_APPROVER, ActionId, ButtonValue, CallbackId
-from shared.subjects import ACCESS_STREAM, ACCESS_SUBJECTS, Bucket
 
 BENCH_PROFILE = "bench"
 BENCH_ATTRIBUTE = "custom:benchAccess"

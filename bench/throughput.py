@@ -39,7 +39,7 @@ from bench.system import (
     file_request,
     running_system,
 )
-from shared.subjects import Subject
+from shared.contracts.subjects import Subject
 
 NAME = "throughput"
 TITLE = "sustained complete flows (submit -> approve -> applied)"

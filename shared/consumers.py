@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.subjects import (
+from shared.contracts.subjects import (
     ACCESS_STREAM,
     DEADLETTER_STREAM,
     MAX_DELIVERIES_ADVISORY,

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.contracts.subjects import request_id_from_timer_subject
 from shared.ids import is_valid_id
-from shared.subjects import request_id_from_timer_subject
 
 LAST_ERROR_MAX_CHARS = 2000
 ELLIPSIS = "…"

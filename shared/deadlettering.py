@@ -21,7 +21,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import ValidationError
 
-from shared.cloudevents import MSG_ID_HEADER
+from shared.contracts.cloudevents import MSG_ID_HEADER
+from shared.contracts.events import DeliveryDeadLettered
+from shared.contracts.subjects import (
+    DEADLETTER_STREAM,
+    deadletter_record_subject,
+    deadletter_replay_subject,
+)
 from shared.deadletter import (
     DeadLetterRecord,
     OriginalMessage,
@@ -29,14 +35,8 @@ from shared.deadletter import (
     replay_dedupe_id,
     replay_headers,
 )
-from shared.events import DeliveryDeadLettered
 from shared.ids import deterministic_id
 from shared.publishing import EventPublisher
-from shared.subjects import (
-    DEADLETTER_STREAM,
-    deadletter_record_subject,
-    deadletter_replay_subject,
-)
 
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 WRONG_LAST_SEQUENCE = 10071  # JetStream: the expectation above did not hold

@@ -24,7 +24,7 @@ from shared.consumers import (
     consumers_of,
     deadletter_sources,
 )
-from shared.subjects import (
+from shared.contracts.subjects import (
     ACCESS_STREAM,
     ACCESS_SUBJECTS,
     DEADLETTER_STREAM,

@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts.emails import Email, normalise_email
 from shared.durations import format_duration, parse_duration
-from shared.emails import Email, normalise_email
 
 ATTRIBUTE_KEY_MAX = 50
 ATTRIBUTE_STRING_MAX = 50

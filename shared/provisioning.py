@@ -21,8 +21,7 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from shared.consumers import ConsumerSpec
-from shared.permissions import SIEM_ACCOUNT, SIEM_JS_API
-from shared.subjects import (
+from shared.contracts.subjects import (
     ACCESS_STREAM,
     ACCESS_SUBJECTS,
     DEADLETTER_STREAM,
@@ -32,6 +31,7 @@ from shared.subjects import (
     TIMERS_SUBJECTS,
     Bucket,
 )
+from shared.permissions import SIEM_ACCOUNT, SIEM_JS_API
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 DAY = 86400.0

@@ -7,9 +7,9 @@ from datetime import datetime
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from shared.cloudevents import encode
-from shared.events import Message
-from shared.subjects import ACCESS_STREAM
+from shared.contracts.cloudevents import encode
+from shared.contracts.events import Message
+from shared.contracts.subjects import ACCESS_STREAM
 from shared.tracecontext import outgoing
 
 

@@ -34,8 +34,10 @@ from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
 from shared import tracecontext
-from shared.cloudevents import Envelope, decode_as
 from shared.consumers import ConsumerSpec, advisory_consumer, deadletter_sources, replay_consumer
+from shared.contracts.cloudevents import Envelope, decode_as
+from shared.contracts.events import Message
+from shared.contracts.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 from shared.deadletter import (
     DeadLetterRecord,
     OriginalMessage,
@@ -44,13 +46,11 @@ from shared.deadletter import (
     identify,
 )
 from shared.deadlettering import fetch_original, record_dead_letter
-from shared.events import Message
 from shared.keyed_locks import KeyedLocks
 from shared.logging import bound_event
 from shared.metrics import events as metrics
 from shared.pull_timeouts import tolerate_idle_fetch
 from shared.retry import RetryLaterError
-from shared.subjects import TimerPurpose, timer_due_subject, timer_schedule_subject
 
 E = TypeVar("E", bound=Message)
 M = TypeVar("M", bound=BaseModel)

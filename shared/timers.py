@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from nats.js import JetStreamContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.subjects import (
+from shared.contracts.subjects import (
     TIMERS_STREAM,
     TimerPurpose,
     timer_due_subject,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.contracts.events import RefusalFacts, RuleFacts, RuleWording
+from shared.contracts.events import RefusalWording as W
 from shared.durations import format_duration
-from shared.events import RefusalFacts, RuleFacts, RuleWording
-from shared.events import RefusalWording as W
 
 _ONLY_REQUESTER = {
     "cancel": "Only the requester can cancel this request.",

@@ -21,8 +21,8 @@ from services.approvals.outbox import mark_published, rebuild, refusal_id, stage
 from services.approvals.record import RequestRecord
 from services.approvals.step import Step
 from services.approvals.store import RequestStore, Stored
-from shared.cloudevents import Envelope
-from shared.events import (
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import (
     CancelRequest,
     DecideRequest,
     ExtendGrant,
@@ -30,9 +30,9 @@ from shared.events import (
     Message,
     SubmitRequest,
 )
+from shared.contracts.subjects import TimerPurpose
 from shared.profiles import ProfilesConfig
 from shared.publishing import EventPublisher
-from shared.subjects import TimerPurpose
 from shared.timers import TimerFired
 
 MAX_ATTEMPTS = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.approvals.record import Vote
-from shared.events import Decision, Person, RefusalFacts, RefusalReason, RefusalWording
+from shared.contracts.events import Decision, Person, RefusalFacts, RefusalReason, RefusalWording
 from shared.profiles import Profile, SelfApproval
 
 

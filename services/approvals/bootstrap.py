@@ -15,12 +15,12 @@ from services.approvals.settings import ApprovalsSettings
 from services.approvals.store import RequestStore
 from services.approvals.subscribers import register
 from shared.connection import make_broker
+from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
 from shared.startup import build_or_exit, settings_or_exit
-from shared.subjects import Bucket, TimerPurpose
 from shared.timers import schedule
 
 

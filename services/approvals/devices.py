@@ -6,7 +6,7 @@ import structlog
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 from shared.kv_reading import ForgedEntryError, get_checked
 
 log = structlog.get_logger("accessbot.approvals.devices")

@@ -15,7 +15,7 @@ import structlog
 
 from services.approvals.record import RequestRecord
 from services.approvals.store import RequestStore
-from shared.subjects import TimerPurpose
+from shared.contracts.subjects import TimerPurpose
 from shared.timers import TimerFired
 
 log = structlog.get_logger("accessbot.approvals.expiry_sweep")

@@ -15,7 +15,7 @@ from services.approvals.record import (
 )
 from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     DecideRequest,
@@ -30,7 +30,7 @@ from shared.events import (
     RuleFacts,
     RuleWording,
 )
-from shared.events import RefusalWording as W
+from shared.contracts.events import RefusalWording as W
 from shared.profiles import Profile, ProfilesConfig
 from shared.wording import rule_text
 

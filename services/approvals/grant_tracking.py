@@ -16,7 +16,7 @@ from services.approvals.record import (
     RequestRecord,
 )
 from services.approvals.step import Step, unchanged
-from shared.events import (
+from shared.contracts.events import (
     GrantApplied,
     GrantEvent,
     GrantExpired,

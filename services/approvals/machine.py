@@ -14,7 +14,7 @@ from services.approvals.record import RequestRecord, RequestStatus, Rules, Vote
 from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
 from services.approvals.validation import submission_problems
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     CancelRequest,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.approvals.record import OutboxEntry, RequestRecord
-from shared.events import EVENT_TYPES, Event
+from shared.contracts.events import EVENT_TYPES, Event
 from shared.ids import deterministic_id, new_id
 
 

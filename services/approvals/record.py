@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.events import ApprovalMode, Decision, DeviceSnapshot, Person, Problem
+from shared.contracts.events import ApprovalMode, Decision, DeviceSnapshot, Person, Problem
+from shared.contracts.subjects import Subject
 from shared.profiles import SelfApproval
-from shared.subjects import Subject
 
 
 class RequestStatus(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.events import ApprovalMode, Person
+from shared.contracts.events import ApprovalMode, Person
 from shared.profiles import Profile, SelfApproval
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.approvals.record import RequestRecord
-from shared.events import DecisionRefused, Event, Person, RefusalFacts, RefusalReason
+from shared.contracts.events import DecisionRefused, Event, Person, RefusalFacts, RefusalReason
 from shared.wording import refusal_text
 
 Action = Literal["approve", "deny", "cancel", "extend"]

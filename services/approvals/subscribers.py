@@ -9,9 +9,9 @@ from faststream.nats import NatsBroker
 
 from services.approvals import SERVICE
 from services.approvals.app import Approvals
-from shared.cloudevents import Envelope
 from shared.consumers import ConsumerSpec, consumer
-from shared.events import (
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import (
     CancelRequest,
     DecideRequest,
     ExtendGrant,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.approvals.rules import instant_mode
-from shared.emails import normalise_email
-from shared.events import DeviceSnapshot, Problem, RuleFacts, SubmitRequest
-from shared.events import RuleWording as R
+from shared.contracts.emails import normalise_email
+from shared.contracts.events import DeviceSnapshot, Problem, RuleFacts, SubmitRequest
+from shared.contracts.events import RuleWording as R
 from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
 from shared.slack_limits import MAX_REASON
 from shared.wording import rule_text

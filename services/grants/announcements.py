@@ -7,7 +7,7 @@ from typing import Any
 
 from services.grants.holders import Holder
 from services.grants.records import Failure, GrantRecord
-from shared.events import (
+from shared.contracts.events import (
     GrantApplied,
     GrantExpired,
     GrantExtended,

@@ -23,12 +23,12 @@ from services.grants.tailscale.errors import TailscaleError
 from services.grants.tailscale.retry import RetryPolicy
 from services.grants.workflow import GrantWorkflow
 from shared.connection import make_broker
+from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
 from shared.runtime import Service, run_service
 from shared.startup import build_or_exit, settings_or_exit
-from shared.subjects import Bucket, TimerPurpose
 from shared.timers import schedule
 
 SOURCE = "accessbot/grants"

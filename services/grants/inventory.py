@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.grants.tailscale.attributes import parse_rfc3339
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 
 # NATS KV key rules: these characters, no leading or trailing dot.
 _KV_KEY_RE = re.compile(r"^[-/_=a-zA-Z0-9]+(?:\.[-/_=a-zA-Z0-9]+)*$")

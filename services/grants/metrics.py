@@ -8,7 +8,7 @@ from prometheus_client import Gauge, Histogram
 
 from services.grants.records import GrantRecord, GrantStatus
 from services.grants.store import GrantStore
-from shared.events import Event, GrantApplied, GrantExpired
+from shared.contracts.events import Event, GrantApplied, GrantExpired
 
 # The attribute is on the device in these states (an extension, revoke or expiry in
 # flight has not removed it yet).

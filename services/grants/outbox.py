@@ -15,7 +15,7 @@ from services.grants import metrics
 from services.grants.records import GrantRecord
 from services.grants.store import GrantConflictError, GrantStore, Stored
 from services.grants.transitions import published
-from shared.events import Event
+from shared.contracts.events import Event
 
 CAS_ATTEMPTS = 5
 

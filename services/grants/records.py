@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.events import EVENT_TYPES, Event, Person
-from shared.subjects import Subject
+from shared.contracts.events import EVENT_TYPES, Event, Person
+from shared.contracts.subjects import Subject
 
 
 class GrantStatus(StrEnum):

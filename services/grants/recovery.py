@@ -26,7 +26,7 @@ from services.grants.operations import GrantBusyError
 from services.grants.records import GrantStatus
 from services.grants.store import GrantStore, Stored
 from services.grants.workflow import GrantWorkflow
-from shared.subjects import TimerPurpose
+from shared.contracts.subjects import TimerPurpose
 from shared.timers import TimerFired
 
 log = structlog.get_logger("accessbot.grants.recovery")

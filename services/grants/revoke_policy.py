@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events import RefusalFacts, RefusalWording
+from shared.contracts.events import RefusalFacts, RefusalWording
 from shared.profiles import ProfilesConfig
 from shared.wording import refusal_text
 

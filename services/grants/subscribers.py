@@ -7,9 +7,9 @@ from collections.abc import Callable
 from faststream.nats import NatsBroker
 
 from services.grants.workflow import GrantWorkflow
-from shared.cloudevents import Envelope
 from shared.consumers import consumer
-from shared.events import ExtensionApproved, RequestApproved, RevokeGrant
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import ExtensionApproved, RequestApproved, RevokeGrant
 from shared.keyed_locks import KeyedLocks
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired

@@ -28,7 +28,7 @@ from services.grants.records import (
     OutboxEntry,
     RevokeOp,
 )
-from shared.events import Event, Person, RefusalReason, RequestApproved
+from shared.contracts.events import Event, Person, RefusalReason, RequestApproved
 from shared.ids import new_id
 
 # Fired this much before the expiry still counts (schedules are rounded up to the second).

@@ -24,9 +24,8 @@ from services.grants.records import Failure, GrantRecord
 from services.grants.revoke_policy import refusal_facts
 from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
-from shared.cloudevents import Envelope
-from shared.durations import format_duration
-from shared.events import (
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import (
     ApprovalMode,
     ExtensionApproved,
     GrantFailed,
@@ -36,6 +35,7 @@ from shared.events import (
     RequestApproved,
     RevokeGrant,
 )
+from shared.durations import format_duration
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
 from shared.timers import TimerFired

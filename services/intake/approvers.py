@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.emails import normalise_email
+from shared.contracts.emails import normalise_email
 from shared.profiles import Profile
 from shared.slack_limits import RADIO_OPTIONS
 

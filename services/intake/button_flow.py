@@ -17,7 +17,7 @@ from services.intake.handling import Deps, Handle, action_time, id_time, within_
 from services.intake.interactions import ButtonPressed, ViewSubmitted
 from services.intake.metadata import ModalMetadata
 from services.intake.validation import FieldErrors, validate_extension
-from shared.events import (
+from shared.contracts.events import (
     CancelRequest,
     Command,
     DecideRequest,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shared.emails import normalise_email
-from shared.events import DeviceSnapshot
+from shared.contracts.emails import normalise_email
+from shared.contracts.events import DeviceSnapshot
 
 MAX_RESULTS = 100  # Slack shows at most 100 options in a select
 ADDRESS_MARK = "\x00"

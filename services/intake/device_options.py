@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import Option, OptionGroup
 
 from services.intake.device_index import DeviceSearch
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 from shared.slack_limits import OPTION_TEXT, clip_plain
 
 YOUR_DEVICES = "Your devices"

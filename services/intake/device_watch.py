@@ -17,9 +17,9 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from services.intake.device_index import DeviceIndex
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
+from shared.contracts.subjects import Bucket
 from shared.kv_reading import changes, latest
-from shared.subjects import Bucket
 
 log = structlog.get_logger("accessbot.intake.devices")
 

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from services.intake.approvers import ApproverCandidate
 from services.intake.ttl_cache import TtlCache
-from shared.emails import normalise_email
-from shared.events import Person
+from shared.contracts.emails import normalise_email
+from shared.contracts.events import Person
 
 IDENTITY_TTL_SECONDS = 300.0
 

@@ -15,7 +15,7 @@ from ulid import ULID
 from services.intake.device_index import DeviceIndex
 from services.intake.ports import Ack, AckBody, People, Publisher, Views
 from services.intake.validation import FieldErrors
-from shared.events import Command
+from shared.contracts.events import Command
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
 from shared.tracecontext import request_trace_id

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from slack_sdk.models.views import View
 
 from services.intake.approvers import ApproverCandidate
-from shared.events import Command, Person
+from shared.contracts.events import Command, Person
 
 AckBody = dict[str, Any] | None
 Ack = Callable[[AckBody], Awaitable[None]]

@@ -31,11 +31,11 @@ from services.intake.validation import (
     ValidRequest,
     validate_request,
 )
-from shared.events import Person, SubmitRequest
+from shared.contracts.events import Person, SubmitRequest
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
 from shared.slack_ids import BlockId
-from shared.subjects import Subject
 
 log = structlog.get_logger("accessbot.intake")
 

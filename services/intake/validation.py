@@ -18,8 +18,8 @@ from services.intake.approvers import (
 )
 from services.intake.device_index import is_own_device
 from services.intake.durations_text import human_duration
-from shared.emails import normalise_email
-from shared.events import DeviceSnapshot
+from shared.contracts.emails import normalise_email
+from shared.contracts.events import DeviceSnapshot
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, BlockId
 from shared.slack_limits import MAX_REASON

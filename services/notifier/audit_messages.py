@@ -20,7 +20,7 @@ from services.notifier.notices import refusal_explanation
 from services.notifier.request_view import Phase, RequestView
 from services.notifier.requester_message import approval_phrase, waiting_for
 from services.notifier.slack_message import SlackMessage
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     DecisionRefused,

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from services.notifier.formatting import escape
 from services.notifier.message_parts import request_id_context
 from services.notifier.slack_message import SlackMessage
-from shared.events import DeliveryDeadLettered
+from shared.contracts.events import DeliveryDeadLettered
 from shared.slack_ids import BlockId
 
 # At most 5x longer once escaped (`&` -> `&amp;`): 400 -> 2,000 characters of 3,000.

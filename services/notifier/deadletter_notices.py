@@ -16,8 +16,8 @@ from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.slack_errors import Failure
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.store import RecordStore
-from shared.cloudevents import Envelope
-from shared.events import DeliveryDeadLettered
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import DeliveryDeadLettered
 from shared.profiles import ProfilesConfig
 
 log = structlog.get_logger("accessbot.notifier")

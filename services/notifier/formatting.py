@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from shared.contracts.events import DeviceSnapshot, Person
 from shared.durations import format_duration
-from shared.events import DeviceSnapshot, Person
 from shared.slack_limits import NAME_TEXT, clip_mrkdwn, escape_mrkdwn, listing
 
 

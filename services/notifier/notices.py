@@ -19,7 +19,7 @@ from services.notifier.message_parts import (
 )
 from services.notifier.request_view import RequestView
 from services.notifier.slack_message import SlackMessage
-from shared.events import DecisionRefused, RevokeRefused
+from shared.contracts.events import DecisionRefused, RevokeRefused
 from shared.slack_limits import user_text
 from shared.wording import refusal_text
 

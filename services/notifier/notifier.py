@@ -37,8 +37,8 @@ from services.notifier.slack_errors import Failure, meaning
 from services.notifier.slack_gateway import DeliveryError, SlackGateway
 from services.notifier.slack_message import MessageFormationError
 from services.notifier.store import RecordStore, Versioned
-from shared.cloudevents import Envelope
-from shared.events import Message
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import Message
 from shared.keyed_locks import KeyedLocks
 from shared.profiles import ProfilesConfig
 

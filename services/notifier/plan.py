@@ -30,7 +30,7 @@ from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.request_view import ExtensionPhase, Phase, RequestView
 from services.notifier.requester_message import requester_message
 from services.notifier.slack_message import MessageFormationError, SlackMessage
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     DecisionRefused,
     Message,

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     DeviceSnapshot,

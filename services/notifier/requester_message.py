@@ -29,7 +29,7 @@ from services.notifier.request_view import (
     RequestView,
 )
 from services.notifier.slack_message import SlackMessage
-from shared.events import ApprovalMode, Person
+from shared.contracts.events import ApprovalMode, Person
 from shared.slack_ids import ActionId, BlockId
 from shared.slack_limits import Part, user_text
 

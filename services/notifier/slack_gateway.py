@@ -17,7 +17,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from services.notifier.slack_errors import classify
 from services.notifier.slack_message import SlackMessage
-from shared.events import Person
+from shared.contracts.events import Person
 
 log = structlog.get_logger("accessbot.notifier.slack")
 

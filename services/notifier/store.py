@@ -10,7 +10,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.notifier.record import NotifierRecord
-from shared.subjects import Bucket
+from shared.contracts.subjects import Bucket
 
 MAX_CAS_ATTEMPTS = 10
 

@@ -7,8 +7,8 @@ from faststream.nats import NatsBroker
 from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.notifier import Notifier
 from shared.consumers import consumers_of
-from shared.events import MESSAGE_TYPES, DeliveryDeadLettered
-from shared.subjects import Subject
+from shared.contracts.events import MESSAGE_TYPES, DeliveryDeadLettered
+from shared.contracts.subjects import Subject
 from shared.subscribing import subscribe_events
 
 SERVICE = "notifier"

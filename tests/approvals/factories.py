@@ -9,7 +9,7 @@ from typing import Any
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.settings import ApprovalsSettings
-from shared.events import (
+from shared.contracts.events import (
     CancelRequest,
     DecideRequest,
     Decision,

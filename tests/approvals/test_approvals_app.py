@@ -22,12 +22,12 @@ from services.approvals.app import Approvals, Ports
 from services.approvals.devices import DeviceDirectory
 from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.store import RequestStore, Stored
-from shared.cloudevents import CloudEventMeta, Envelope, ce_type, decode
 from shared.connection import connect
-from shared.events import ApprovalRequested, Message, RequestApproved
+from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type, decode
+from shared.contracts.events import ApprovalRequested, Message, RequestApproved
+from shared.contracts.subjects import Bucket, Subject
 from shared.ids import new_id
 from shared.publishing import EventPublisher
-from shared.subjects import Bucket, Subject
 from tests.approvals.factories import (
     NOW,
     OWN_DEVICE_ID,

@@ -15,7 +15,7 @@ from services.approvals.record import (
     RequestStatus,
 )
 from services.approvals.step import Step
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     Decision,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.approvals import machine
-from shared.events import RequestRejected, RuleFacts, RuleWording
+from shared.contracts.events import RequestRejected, RuleFacts, RuleWording
 from tests.approvals.factories import NOW, device, profiles, submitted
 
 

@@ -9,7 +9,7 @@ import pytest
 from services.approvals import machine
 from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.step import Step
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     Decision,

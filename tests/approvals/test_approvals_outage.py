@@ -13,9 +13,9 @@ from accessbot.natsserver import EmbeddedNats
 from services.approvals.bootstrap import build
 from shared.connection import connect
 from shared.consumers import consumer
-from shared.events import RequestExpired
+from shared.contracts.events import RequestExpired
+from shared.contracts.subjects import Bucket, Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Bucket, Subject
 from tests.approvals.factories import OWN_DEVICE_ID, approvals_settings, device, submitted
 from tests.approvals.test_approvals_service import Outbox
 from tests.conftest import settings_for

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from services.approvals import extensions, grant_tracking, machine
 from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.step import Step
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     CancelRequest,
     Decision,

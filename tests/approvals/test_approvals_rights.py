@@ -9,7 +9,7 @@ from __future__ import annotations
 from services.approvals import machine
 from services.approvals.record import RequestRecord, RequestStatus
 from services.approvals.step import Step
-from shared.events import RefusalFacts, RefusalReason, RefusalWording
+from shared.contracts.events import RefusalFacts, RefusalReason, RefusalWording
 from shared.profiles import Approvers, ProfilesConfig
 from tests.approvals.factories import NOW, decision, device, profiles, submitted
 

@@ -19,9 +19,9 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.bootstrap import build
 from services.approvals.record import GrantStatus, RequestRecord, RequestStatus
-from shared.cloudevents import decode
 from shared.connection import connect
-from shared.events import (
+from shared.contracts.cloudevents import decode
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     Decision,
@@ -34,9 +34,9 @@ from shared.events import (
     RequestExpired,
     RequestRejected,
 )
+from shared.contracts.subjects import Bucket, Subject
 from shared.publishing import EventPublisher
 from shared.runtime import Service
-from shared.subjects import Bucket, Subject
 from tests.approvals.factories import (
     OWN_DEVICE_ID,
     approvals_settings,

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 
 from shared.asyncapi import build_document, render_yaml
+from shared.contracts.subjects import Subject
 from shared.permissions import publishers_of
-from shared.subjects import Subject
 from tests.conftest import REPO_ROOT
 
 

@@ -17,9 +17,9 @@ from accessbot import audit
 from accessbot.audit import export, tail
 from accessbot.natsserver import EmbeddedNats
 from shared.connection import connect
-from shared.examples import EXAMPLES
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.conftest import settings_for
 
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import DEADLETTER_STREAM, Subject, deadletter_replay_subject
 from shared.deadletter import DeadLetterRecord, OriginalMessage
 from shared.deadlettering import record_dead_letter
-from shared.examples import EXAMPLES
 from shared.ids import new_id
 from shared.publishing import EventPublisher
-from shared.subjects import DEADLETTER_STREAM, Subject, deadletter_replay_subject
 
 CONSUMER = "notifier_request_submitted"
 

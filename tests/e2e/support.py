@@ -20,9 +20,9 @@ from accessbot.harness import Harness, start_harness
 from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request
 from emulators.slack import PostedMessage
-from shared.cloudevents import Envelope
-from shared.events import Message, SubmitRequest
-from shared.subjects import Subject
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import Message, SubmitRequest
+from shared.contracts.subjects import Subject
 
 T = TypeVar("T")
 

@@ -15,9 +15,9 @@ import pytest
 from accessbot.harness import Harness
 from accessbot.scenario import press_in_dm
 from emulators.tailscale.faults import Fault
-from shared.events import GrantApplied, GrantFailed, RequestApproved
+from shared.contracts.events import GrantApplied, GrantFailed, RequestApproved
+from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId
-from shared.subjects import Subject
 from tests.e2e.support import (
     BOB,
     DANA,

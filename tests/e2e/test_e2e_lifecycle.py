@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from accessbot.harness import Harness
 from accessbot.scenario import press_in_dm
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     DecisionRefused,
@@ -28,8 +28,8 @@ from shared.events import (
     RequestExpired,
     SubmitRequest,
 )
+from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId, CallbackId
-from shared.subjects import Subject
 from tests.e2e.support import (
     ALICE,
     AUDIT_CHANNEL,

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accessbot.harness import Harness
 from accessbot.scenario import press_in_dm
+from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId
-from shared.subjects import Subject
 from shared.tracecontext import parse_traceparent, request_trace_id
 from tests.e2e.support import (
     BOB,

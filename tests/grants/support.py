@@ -17,17 +17,17 @@ from emulators.tailscale import TailscaleEmulator
 from services.grants.bootstrap import build
 from services.grants.records import GrantRecord
 from services.grants.settings import GrantsSettings
-from shared.cloudevents import Envelope, decode
-from shared.events import (
+from shared.contracts.cloudevents import Envelope, decode
+from shared.contracts.events import (
     ApprovalMode,
     DeviceSnapshot,
     Message,
     Person,
     RequestApproved,
 )
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.runtime import Service
-from shared.subjects import Subject
 from tests.conftest import settings_for
 
 CLIENT_ID = "k123ACCESSBOT"

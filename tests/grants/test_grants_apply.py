@@ -11,9 +11,9 @@ from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator
 from services.grants import transitions
 from services.grants.records import GrantStatus
-from shared.events import GrantApplied, GrantFailed
+from shared.contracts.events import GrantApplied, GrantFailed
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from shared.timers import TimerFired
 from tests.grants.support import (
     ATTRIBUTE,

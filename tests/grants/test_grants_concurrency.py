@@ -8,8 +8,8 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.grants.support import (
     ATTRIBUTE,
     EventTap,

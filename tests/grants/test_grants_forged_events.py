@@ -16,8 +16,8 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
 from shared.connection import connect
+from shared.contracts.subjects import Bucket, Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Bucket, Subject
 from tests.conftest import settings_for
 from tests.grants.support import (
     ATTRIBUTE,

@@ -22,7 +22,7 @@ from services.grants.inventory_sync import InventorySync
 from services.grants.tailscale.client import TailscaleClient
 from services.grants.tailscale.retry import RetryPolicy
 from shared.connection import connect
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 from tests.conftest import settings_for
 from tests.grants.support import (
     CLIENT_ID,

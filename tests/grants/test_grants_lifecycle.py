@@ -9,7 +9,7 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
 from services.grants.records import GrantStatus
-from shared.events import (
+from shared.contracts.events import (
     ExtensionApproved,
     GrantApplied,
     GrantExpired,
@@ -21,9 +21,9 @@ from shared.events import (
     RevokeGrant,
     RevokeRefused,
 )
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from shared.timers import TimerFired
 from tests.grants.support import (
     ALICE,

@@ -9,8 +9,8 @@ from prometheus_client import REGISTRY
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator
 from services.grants.tailscale.metrics import endpoint_of
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.grants.support import (
     ATTRIBUTE_PATH,
     EventTap,

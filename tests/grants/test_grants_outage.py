@@ -17,12 +17,12 @@ from nats.js.errors import NotFoundError
 from accessbot.natsserver import EmbeddedNats, free_port
 from emulators.tailscale import TailscaleEmulator
 from services.grants.records import GrantStatus
-from shared.cloudevents import decode
 from shared.connection import connect
 from shared.consumers import consumer
-from shared.events import GrantExpired
+from shared.contracts.cloudevents import decode
+from shared.contracts.events import GrantExpired
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.conftest import settings_for
 from tests.grants.support import (
     ATTRIBUTE,

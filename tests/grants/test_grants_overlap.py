@@ -14,7 +14,7 @@ from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
 from services.grants.holders import MAX_HOLDERS, AttributeHolders, Holder
 from services.grants.store import HoldersStore
-from shared.events import (
+from shared.contracts.events import (
     GrantApplied,
     GrantExpired,
     GrantExtended,
@@ -23,9 +23,9 @@ from shared.events import (
     Message,
     RequestApproved,
 )
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.grants.support import (
     ATTRIBUTE,
     ATTRIBUTE_PATH,

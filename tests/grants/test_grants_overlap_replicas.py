@@ -11,9 +11,9 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
 from services.grants.holders import AttributeHolders, holders_key
-from shared.events import GrantApplied, GrantExpired, GrantRevoked
+from shared.contracts.events import GrantApplied, GrantExpired, GrantRevoked
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.grants.support import ATTRIBUTE, CAROL, EventTap, approval, owned_device
 from tests.grants.test_grants_lifecycle import revoke
 from tests.grants.test_grants_processes import grants_processes, process_env

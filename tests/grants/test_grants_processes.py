@@ -16,9 +16,9 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats, env_without_secrets
 from emulators.tailscale import Fault, TailscaleEmulator
 from services.grants.records import GrantStatus
-from shared.events import GrantApplied, GrantExpired
+from shared.contracts.events import GrantApplied, GrantExpired
+from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 from tests.grants.support import (
     ATTRIBUTE,
     ATTRIBUTE_PATH,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.grants.revoke_policy import refusal_facts, refusal_message
-from shared.events import RefusalWording
+from shared.contracts.events import RefusalWording
 from shared.profiles import load_profiles
 from tests.conftest import PROFILES_PATH
 

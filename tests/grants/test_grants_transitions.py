@@ -9,7 +9,7 @@ import pytest
 from services.grants import transitions
 from services.grants.records import ExpireOp, Failure, GrantRecord, GrantStatus, RevokeOp
 from services.grants.transitions import InvalidTransitionError, Step
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     DeviceSnapshot,
     GrantApplied,
@@ -21,8 +21,8 @@ from shared.events import (
     RefusalReason,
     RequestApproved,
 )
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
-from shared.subjects import Subject
 
 T0 = datetime(2026, 11, 30, 9, 0, 0, 250_000, tzinfo=UTC)
 LEASE = 30.0

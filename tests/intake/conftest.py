@@ -18,12 +18,12 @@ from emulators.slack import Channel, SlackEmulator, User, Workspace
 from services.intake.bootstrap import build
 from services.intake.metadata import ModalMetadata
 from services.intake.settings import IntakeSettings
-from shared.cloudevents import Envelope, decode
-from shared.events import DeviceSnapshot, Message
+from shared.contracts.cloudevents import Envelope, decode
+from shared.contracts.events import DeviceSnapshot, Message
+from shared.contracts.subjects import ACCESS_STREAM, Bucket
 from shared.profiles import ProfilesConfig
 from shared.runtime import Service
 from shared.slack_ids import ActionId, BlockId, ButtonValue
-from shared.subjects import ACCESS_STREAM, Bucket
 from tests.conftest import settings_for
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events import (
+from shared.contracts.events import (
     EXAMPLE_EXTENSION_ID,
     CancelRequest,
     DecideRequest,
@@ -11,9 +11,9 @@ from shared.events import (
     Person,
     RevokeGrant,
 )
+from shared.contracts.subjects import Subject
 from shared.ids import is_valid_id, new_id
 from shared.slack_ids import ActionId
-from shared.subjects import Subject
 from tests.intake.conftest import (
     APPROVALS,
     BOB,

@@ -17,7 +17,7 @@ from services.intake.device_options import (
     device_option_groups,
     suggestion_response,
 )
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

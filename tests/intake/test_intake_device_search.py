@@ -11,7 +11,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 from shared.slack_ids import ActionId
 from tests.intake.conftest import ALICE, ERIN, eventually, put_devices, start_intake
 

@@ -10,8 +10,8 @@ from accessbot.natsserver import EmbeddedNats
 from services.intake.device_index import DeviceIndex
 from services.intake.device_watch import DeviceWatch
 from shared.connection import connect
-from shared.events import DeviceSnapshot
-from shared.subjects import Bucket
+from shared.contracts.events import DeviceSnapshot
+from shared.contracts.subjects import Bucket
 from tests.conftest import settings_for
 
 

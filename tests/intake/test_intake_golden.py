@@ -22,7 +22,7 @@ from services.intake.device_index import DeviceSearch
 from services.intake.device_options import device_option_groups, suggestion_response
 from services.intake.metadata import ModalMetadata
 from services.intake.request_modal import request_modal
-from shared.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID, DeviceSnapshot
+from shared.contracts.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, load_profiles, parse_profiles
 from tests.conftest import PROFILES_PATH
 

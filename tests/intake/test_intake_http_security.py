@@ -12,9 +12,9 @@ import pytest
 
 from emulators.slack import DeliveryError
 from services.intake.payload_bounds import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.slack_ids import ActionId
-from shared.subjects import Subject
 from tests.intake.conftest import (
     ALICE,
     APPROVALS,

@@ -23,7 +23,7 @@ from services.intake.interactions import (
 from services.intake.metadata import ModalMetadata
 from services.intake.settings import IntakeSettings
 from services.intake.ttl_cache import TtlCache
-from shared.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID
+from shared.contracts.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID
 from shared.slack_ids import ANY_APPROVER, ActionId, ButtonValue, CallbackId
 
 USER = {"id": "U_ERIN", "username": "erin", "team_id": "T1"}

@@ -20,7 +20,7 @@ from services.intake.device_options import device_option_groups, suggestion_resp
 from services.intake.metadata import ModalMetadata
 from services.intake.request_modal import profile_suggestions, request_modal
 from services.intake.validation import Submission, validate_request
-from shared.events import EXAMPLE_REQUEST_ID, DeviceSnapshot
+from shared.contracts.events import EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, parse_profiles
 from shared.slack_limits import OPTION_VALUE
 from tests.intake.test_intake_golden import check, view_json

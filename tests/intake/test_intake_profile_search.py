@@ -9,10 +9,10 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from services.intake.approvers import approver_value
-from shared.events import SubmitRequest
+from shared.contracts.events import SubmitRequest
+from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId, BlockId
 from shared.slack_limits import MAX_REASON
-from shared.subjects import Subject
 from tests.intake.conftest import (
     DEVICES,
     ERIN,

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from emulators.slack import DeliveryError, SlackEmulator
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.slack_ids import ActionId, ButtonValue
-from shared.subjects import Subject
 from tests.intake.conftest import (
     APPROVALS,
     BOB,

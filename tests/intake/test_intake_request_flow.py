@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from services.intake.approvers import approver_value
-from shared.events import Person, SubmitRequest
+from shared.contracts.events import Person, SubmitRequest
+from shared.contracts.subjects import Bucket, Subject
 from shared.ids import is_valid_id
 from shared.profiles import load_profiles, parse_profiles
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId
-from shared.subjects import Bucket, Subject
 from tests.conftest import PROFILES_PATH
 from tests.intake.conftest import (
     ALICE,

@@ -15,7 +15,7 @@ from services.intake.validation import (
     validate_extension,
     validate_request,
 )
-from shared.events import DeviceSnapshot
+from shared.contracts.events import DeviceSnapshot
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.slack_ids import ANY_APPROVER, BlockId
 from tests.conftest import PROFILES_PATH

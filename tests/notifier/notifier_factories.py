@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.events import (
+from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
     DecisionRefused,

@@ -15,11 +15,11 @@ from emulators.slack import Channel, SlackEmulator, User, Workspace
 from services.notifier.bootstrap import build
 from services.notifier.settings import NotifierSettings
 from shared.consumers import consumers_of
-from shared.events import Message
+from shared.contracts.events import Message
+from shared.contracts.subjects import ACCESS_STREAM
 from shared.permissions import PUBLISHES
 from shared.publishing import EventPublisher
 from shared.runtime import Service
-from shared.subjects import ACCESS_STREAM
 from tests.conftest import settings_for
 from tests.notifier import notifier_factories as f
 

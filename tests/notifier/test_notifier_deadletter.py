@@ -15,13 +15,13 @@ from services.notifier.deadletter_notice import deadletter_message
 from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.slack_gateway import SlackGateway
 from services.notifier.store import RecordStore
-from shared.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.consumers import MAX_DELIVER, consumers_of
-from shared.events import DeliveryDeadLettered
+from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
+from shared.contracts.events import DeliveryDeadLettered
+from shared.contracts.subjects import ACCESS_STREAM
 from shared.ids import new_id
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
-from shared.subjects import ACCESS_STREAM
 from shared.subscribing import consumer_config
 from tests.notifier import notifier_factories as f
 from tests.notifier.notifier_harness import (

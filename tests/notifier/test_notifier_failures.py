@@ -10,8 +10,8 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from shared.consumers import consumers_of
-from shared.events import Person
-from shared.subjects import ACCESS_STREAM
+from shared.contracts.events import Person
+from shared.contracts.subjects import ACCESS_STREAM
 from tests.notifier import notifier_factories as f
 from tests.notifier.notifier_harness import (
     ARCHIVED_CHANNEL,

@@ -8,7 +8,7 @@ from services.notifier.audit_messages import audit_step_message
 from services.notifier.context import NotifyContext
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
-from shared.events import GrantExpired, GrantFailed, GrantRevoked, Message
+from shared.contracts.events import GrantExpired, GrantFailed, GrantRevoked, Message
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))

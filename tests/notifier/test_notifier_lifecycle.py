@@ -12,9 +12,9 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from shared.consumers import consumers_of
-from shared.events import ApprovalMode, Message
+from shared.contracts.events import ApprovalMode, Message
+from shared.contracts.subjects import ACCESS_STREAM
 from shared.slack_ids import ActionId
-from shared.subjects import ACCESS_STREAM
 from tests.notifier import notifier_factories as f
 from tests.notifier.notifier_harness import (
     BOT_TOKEN,

@@ -22,7 +22,7 @@ from services.notifier.context import NotifyContext
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
 from services.notifier.slack_message import SlackMessage
-from shared.events import ApprovalMode, Message, Person
+from shared.contracts.events import ApprovalMode, Message, Person
 from shared.slack_limits import MAX_REASON, escape_mrkdwn
 from tests.notifier import notifier_factories as f
 

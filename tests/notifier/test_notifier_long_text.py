@@ -14,9 +14,9 @@ from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
 from services.notifier.bootstrap import build
 from shared.consumers import consumers_of
-from shared.events import Message
+from shared.contracts.events import Message
+from shared.contracts.subjects import ACCESS_STREAM
 from shared.slack_limits import MAX_REASON
-from shared.subjects import ACCESS_STREAM
 from tests.notifier import notifier_factories as f
 from tests.notifier.notifier_harness import (
     BOT_TOKEN,

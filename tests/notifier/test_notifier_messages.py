@@ -24,7 +24,7 @@ from services.notifier.notices import (
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
 from services.notifier.slack_message import SlackMessage
-from shared.events import ApprovalMode, DeviceSnapshot, Message, Person
+from shared.contracts.events import ApprovalMode, DeviceSnapshot, Message, Person
 from shared.slack_ids import ActionId, ButtonValue
 from tests.notifier import notifier_factories as f
 

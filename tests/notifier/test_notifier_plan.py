@@ -21,7 +21,7 @@ from services.notifier.plan import (
 )
 from services.notifier.record import MessageRef, NotifierRecord
 from services.notifier.request_view import fold
-from shared.events import ApprovalMode, Message
+from shared.contracts.events import ApprovalMode, Message
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))

@@ -11,14 +11,14 @@ from services.notifier.audit_messages import audit_step_message
 from services.notifier.context import NotifyContext
 from services.notifier.notices import refusal_message
 from services.notifier.request_view import RequestView, fold
-from shared.events import (
+from shared.contracts.events import (
     DecisionRefused,
     RefusalFacts,
     RefusalReason,
     RefusalWording,
     RevokeRefused,
 )
-from shared.events import RefusalWording as W
+from shared.contracts.events import RefusalWording as W
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))

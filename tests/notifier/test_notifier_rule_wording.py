@@ -11,8 +11,15 @@ from services.notifier.audit_messages import audit_step_message
 from services.notifier.context import NotifyContext
 from services.notifier.request_view import RequestView, fold
 from services.notifier.requester_message import requester_message
-from shared.events import ExtensionDenied, Message, Problem, RequestRejected, RuleFacts, RuleWording
-from shared.events import RuleWording as R
+from shared.contracts.events import (
+    ExtensionDenied,
+    Message,
+    Problem,
+    RequestRejected,
+    RuleFacts,
+    RuleWording,
+)
+from shared.contracts.events import RuleWording as R
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifier.request_view import ExtensionPhase, Phase, RequestView, fold
-from shared.events import Message
+from shared.contracts.events import Message
 from tests.notifier import notifier_factories as f
 
 

@@ -7,12 +7,12 @@ import json
 import pytest
 from nats.js import JetStreamContext
 
-from shared.cloudevents import InvalidEventError, ce_type, decode, encode
-from shared.events import MESSAGE_TYPES, SubmitRequest
-from shared.examples import EXAMPLES
+from shared.contracts.cloudevents import InvalidEventError, ce_type, decode, encode
+from shared.contracts.events import MESSAGE_TYPES, SubmitRequest
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import Subject
 from shared.ids import is_valid_id
 from shared.publishing import EventPublisher
-from shared.subjects import Subject
 
 
 def test_every_subject_has_exactly_one_model_and_example() -> None:

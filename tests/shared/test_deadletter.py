@@ -14,9 +14,11 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
-from shared.cloudevents import Envelope, decode
 from shared.connection import connect, make_broker
 from shared.consumers import MAX_DELIVER, ConsumerSpec, consumer
+from shared.contracts.cloudevents import Envelope, decode
+from shared.contracts.events import DeliveryDeadLettered, GrantExpired, Person
+from shared.contracts.subjects import ACCESS_STREAM, DEADLETTER_STREAM, Subject, TimerPurpose
 from shared.deadletter import DeadLetterRecord
 from shared.deadlettering import (
     ReplayError,
@@ -26,12 +28,10 @@ from shared.deadlettering import (
     record_dead_letter,
     replay,
 )
-from shared.events import DeliveryDeadLettered, GrantExpired, Person
 from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.provisioning import bound_deliveries
 from shared.publishing import EventPublisher
-from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, Subject, TimerPurpose
 from shared.subscribing import consumer_config, subscribe_events, subscribe_timers
 from shared.timers import TimerFired, schedule
 from tests.conftest import settings_for

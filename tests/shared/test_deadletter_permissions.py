@@ -9,7 +9,6 @@ import pytest
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
-from shared.cloudevents import Envelope
 from shared.connection import make_broker
 from shared.consumers import (
     CONSUMERS,
@@ -18,14 +17,15 @@ from shared.consumers import (
     deadletter_sources,
     replay_consumer,
 )
-from shared.events import GrantExpired
-from shared.permissions import SERVICES, SIEM_USER
-from shared.subjects import (
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import GrantExpired
+from shared.contracts.subjects import (
     DEADLETTER_STREAM,
     Subject,
     deadletter_record_subject,
     deadletter_replay_subject,
 )
+from shared.permissions import SERVICES, SIEM_USER
 from shared.subscribing import subscribe_events
 from tests.conftest import settings_for
 from tests.shared.test_permissions import assert_publish_refused, connected

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.events import (
+from shared.contracts.events import (
     MESSAGE_TYPES,
     DecideRequest,
     Decision,
@@ -18,10 +18,10 @@ from shared.events import (
     RequestDenied,
     SubmitRequest,
 )
-from shared.examples import EXAMPLES
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import Subject
 from shared.profiles import ProfilesConfig
 from shared.slack_limits import MAX_REASON
-from shared.subjects import Subject
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOUTED = "  Alice@Example.COM "
@@ -121,6 +121,6 @@ def test_no_code_lower_cases_an_email_by_hand() -> None:
         p
         for folder in ("services", "shared", "accessbot")
         for p in (ROOT / folder).rglob("*.py")
-        if p != ROOT / "shared" / "emails.py"
+        if p != ROOT / "shared" / "contracts" / "emails.py"
     ]
     assert [hit for p in sources for hit in _hand_lowered_emails(p)] == []

@@ -22,9 +22,9 @@ from services.approvals.store import RequestStore
 from services.grants.records import GrantRecord, GrantStatus
 from services.grants.store import GrantStore
 from shared.connection import connect
-from shared.events import DeviceSnapshot, Person
+from shared.contracts.events import DeviceSnapshot, Person
+from shared.contracts.subjects import Bucket
 from shared.kv_reading import ForgedEntryError
-from shared.subjects import Bucket
 from tests.conftest import settings_for
 
 MALLORY = Person(email="mallory@example.com")

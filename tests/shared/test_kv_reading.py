@@ -8,8 +8,8 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from shared import kv_reading
 from shared.connection import connect
+from shared.contracts.subjects import Bucket
 from shared.kv_reading import changes, latest
-from shared.subjects import Bucket
 from tests.conftest import settings_for
 
 

@@ -11,10 +11,10 @@ import re
 import pytest
 
 from shared.asyncapi import build_document
-from shared.cloudevents import ce_type, encode
-from shared.events import COMMAND_TYPES, EVENT_TYPES, MESSAGE_TYPES, Command, Event
-from shared.examples import EXAMPLES
-from shared.subjects import Subject
+from shared.contracts.cloudevents import ce_type, encode
+from shared.contracts.events import COMMAND_TYPES, EVENT_TYPES, MESSAGE_TYPES, Command, Event
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import Subject
 
 WIRE: dict[str, str] = {
     "access.request.submitted": "SubmitRequest",

@@ -13,10 +13,10 @@ from pydantic import SecretStr
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
-from shared.cloudevents import Envelope
 from shared.connection import make_broker
 from shared.consumers import consumer
-from shared.events import GrantExpired, Person
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import GrantExpired, Person
 from shared.health import HealthServer
 from shared.ids import new_id
 from shared.metrics.exposition import MetricsExposition

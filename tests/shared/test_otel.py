@@ -15,11 +15,11 @@ from nats.js import JetStreamContext
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from accessbot.natsserver import EmbeddedNats, env_without_secrets
-from shared.cloudevents import encode
-from shared.events import SubmitRequest
-from shared.examples import EXAMPLES
+from shared.contracts.cloudevents import encode
+from shared.contracts.events import SubmitRequest
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import Subject
 from shared.ids import new_id
-from shared.subjects import Subject
 from shared.tracecontext import TraceContext, parse_traceparent
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 

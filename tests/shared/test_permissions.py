@@ -15,8 +15,8 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from accessbot.natsserver import EmbeddedNats
 from shared.consumers import consumer
+from shared.contracts.subjects import Bucket, Subject
 from shared.permissions import PUBLISHES, SERVICES, SIEM_USER, inbox_prefix, matrix
-from shared.subjects import Bucket, Subject
 from tests.conftest import settings_for
 
 VIOLATION = "permissions violation"

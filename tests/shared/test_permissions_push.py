@@ -30,9 +30,15 @@ from shared.consumers import (
     consumers_of,
     deadletter_sources,
 )
+from shared.contracts.subjects import (
+    ACCESS_STREAM,
+    DEADLETTER_STREAM,
+    TIMERS_STREAM,
+    Bucket,
+    Subject,
+)
 from shared.kv_reading import latest
 from shared.permissions import ADMIN_USER, SIEM_USER, USERS, inbox_prefix
-from shared.subjects import ACCESS_STREAM, DEADLETTER_STREAM, TIMERS_STREAM, Bucket, Subject
 from tests.conftest import settings_for
 
 STREAMS = (ACCESS_STREAM, TIMERS_STREAM, DEADLETTER_STREAM, *(f"KV_{b.value}" for b in Bucket))

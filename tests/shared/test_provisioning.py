@@ -5,8 +5,8 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
+from shared.contracts.subjects import Bucket
 from shared.provisioning import access_stream_config, provision
-from shared.subjects import Bucket
 
 
 async def test_provisioning_twice_is_a_no_op(admin_js: JetStreamContext) -> None:

@@ -12,7 +12,7 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from shared.connection import make_broker
 from shared.consumers import consumer
-from shared.events import GrantExpired
+from shared.contracts.events import GrantExpired
 from shared.permissions import ADMIN_USER
 from shared.pull_timeouts import (
     IdleTolerantConcurrentPullSubscriber,

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
-from shared.cloudevents import Envelope
 from shared.connection import make_broker
 from shared.consumers import consumer
-from shared.events import GrantExpired, Person
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import GrantExpired, Person
 from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.publishing import EventPublisher

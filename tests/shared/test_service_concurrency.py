@@ -19,8 +19,8 @@ from services.grants.settings import GrantsSettings
 from services.notifier.bootstrap import build as build_notifier
 from services.notifier.settings import NotifierSettings
 from shared.consumers import consumers_of
+from shared.contracts.subjects import Subject
 from shared.runtime import Service
-from shared.subjects import Subject
 from tests.conftest import PROFILES_PATH
 
 BASE: dict[str, Any] = {

@@ -19,10 +19,10 @@ from nats.js.errors import APIError, NotFoundError
 
 from accessbot.natsserver import EmbeddedNats
 from shared.consumers import CONSUMERS
-from shared.examples import EXAMPLES
+from shared.contracts.examples import EXAMPLES
+from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS, Subject
 from shared.permissions import SIEM_USER
 from shared.publishing import EventPublisher
-from shared.subjects import ACCESS_STREAM, ACCESS_SUBJECTS, Subject
 
 SUBJECTS = [Subject.REQUEST_SUBMITTED, Subject.REQUEST_APPROVED, Subject.GRANT_APPLIED]
 

@@ -13,21 +13,21 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from shared import subscribing
-from shared.cloudevents import Envelope, encode
 from shared.connection import connect, make_broker
 from shared.consumers import consumer
-from shared.events import GrantExpired, Person
-from shared.ids import new_id
-from shared.keyed_locks import KeyedLocks
-from shared.permissions import ADMIN_USER
-from shared.publishing import EventPublisher
-from shared.retry import RetryLaterError
-from shared.subjects import (
+from shared.contracts.cloudevents import Envelope, encode
+from shared.contracts.events import GrantExpired, Person
+from shared.contracts.subjects import (
     TIMERS_STREAM,
     TimerPurpose,
     timer_due_subject,
     timer_schedule_subject,
 )
+from shared.ids import new_id
+from shared.keyed_locks import KeyedLocks
+from shared.permissions import ADMIN_USER
+from shared.publishing import EventPublisher
+from shared.retry import RetryLaterError
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import SCHEDULE_HEADER, TARGET_HEADER, TimerFired, rfc3339, schedule
 from tests.conftest import settings_for

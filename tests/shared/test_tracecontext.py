@@ -12,14 +12,14 @@ from nats.js import JetStreamContext
 from structlog.contextvars import merge_contextvars
 
 from accessbot.natsserver import EmbeddedNats
-from shared.cloudevents import Envelope, decode, encode, to_structured_json
 from shared.connection import make_broker
 from shared.consumers import consumer
-from shared.events import GrantExpired, GrantRevoked, Person
+from shared.contracts.cloudevents import Envelope, decode, encode, to_structured_json
+from shared.contracts.events import GrantExpired, GrantRevoked, Person
+from shared.contracts.subjects import TimerPurpose
 from shared.ids import new_id
 from shared.permissions import ADMIN_USER
 from shared.publishing import EventPublisher
-from shared.subjects import TimerPurpose
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired, schedule
 from shared.tracecontext import (

@@ -4,7 +4,7 @@ Commands (`Command`, imperative: `SubmitRequest`) ask the owning service to act;
 (`Event`, past tense: `RequestApproved`) say what happened. The subjects and CloudEvents
 types of the commands keep their first, past-tense names: SIEM rules match on them.
 Each body carries `schema_version` and `request_id`. The event id, source and time
-travel in the CloudEvents headers (see `shared.cloudevents`), not in the body.
+travel in the CloudEvents headers (see `shared.contracts.cloudevents`), not in the body.
 The AsyncAPI document is generated from these models.
 """
 
@@ -16,9 +16,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
-from shared.emails import Email
+from shared.contracts.emails import Email
+from shared.contracts.subjects import Subject
 from shared.slack_limits import MAX_REASON
-from shared.subjects import Subject
 
 SCHEMA_VERSION: Literal[1] = 1
 EXAMPLE_REQUEST_ID = "01JDQ3F8ZK6W2M9V1T4B7N5C0X"

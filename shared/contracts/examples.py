@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.events import (
+from shared.contracts.events import (
     EXAMPLE_EXTENSION_ID,
     EXAMPLE_REQUEST_ID,
     ApprovalMode,
@@ -36,7 +36,7 @@ from shared.events import (
     RevokeRefused,
     SubmitRequest,
 )
-from shared.subjects import Subject
+from shared.contracts.subjects import Subject
 
 T0 = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 T_EXPIRES = datetime(2026, 11, 30, 13, 15, tzinfo=UTC)

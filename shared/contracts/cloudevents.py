@@ -13,9 +13,9 @@ from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
-from shared.events import MESSAGE_TYPES, Message
+from shared.contracts.events import MESSAGE_TYPES, Message
+from shared.contracts.subjects import Subject
 from shared.ids import is_valid_id, new_id
-from shared.subjects import Subject
 from shared.tracecontext import TRACEPARENT_HEADER, from_headers
 
 SPECVERSION = "1.0"
