@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from services.grants.revoke_policy import refusal_facts, refusal_message
+from services.grants.revoke_policy import refusal_facts
 from shared.contracts.events import RefusalWording
 from shared.profiles import load_profiles
+from shared.wording import refusal_text
 from tests.conftest import PROFILES_PATH
 
 PROFILES = load_profiles(PROFILES_PATH)
@@ -28,7 +29,7 @@ def test_others_may_not():
 
 
 def test_refusal_names_the_profile():
-    assert "Production" in refusal_message("prod", PROFILES)
+    assert "Production" in refusal_text(refusal_facts("prod", PROFILES), "revoke")
 
 
 def test_refusal_facts_name_the_profile_for_the_notifier():
