@@ -205,9 +205,10 @@ def _render_block(block: Any, directory: Directory, errors: Mapping[str, str] | 
 def _blocks(blocks: Any, directory: Directory, errors: Mapping[str, str] | None = None) -> str:
     if not isinstance(blocks, (list, tuple)):
         return ""
-    html = "".join(_render_block(block, directory, errors) for block in blocks[:MAX_BLOCKS])
+    # One block per line: whitespace between blocks is harmless and diffs stay readable.
+    html = "\n".join(_render_block(block, directory, errors) for block in blocks[:MAX_BLOCKS])
     extra = len(blocks) - MAX_BLOCKS
-    note = f'<div class="bk-truncated">… {extra} more blocks not shown</div>' if extra > 0 else ""
+    note = f'\n<div class="bk-truncated">… {extra} more blocks not shown</div>' if extra > 0 else ""
     return html + note
 
 
@@ -230,7 +231,7 @@ def render_message(message: Mapping[str, Any], directory: Directory) -> str:
         inner = ""
     if message.get("attachments"):
         inner += unknown("message part", "attachments")
-    return f'<div class="bk-message">{inner}</div>'
+    return f'<div class="bk-message">\n{inner}\n</div>'
 
 
 def render_view(
@@ -262,11 +263,11 @@ def render_view(
     submit = render_text(view.get("submit"), directory)
     submit_button = f'<button type="submit" class="bk-submit">{submit}</button>' if submit else ""
     return (
-        f'<form class="bk-view"{form}>'
-        f'<header class="bk-view-header"><h2 class="bk-view-title">{title}</h2></header>'
-        f'<div class="bk-view-body">{stray}{_blocks(blocks, directory, errors)}</div>'
+        f'<form class="bk-view"{form}>\n'
+        f'<header class="bk-view-header"><h2 class="bk-view-title">{title}</h2></header>\n'
+        f'<div class="bk-view-body">\n{stray}{_blocks(blocks, directory, errors)}\n</div>\n'
         f'<footer class="bk-view-footer"><button type="button" class="bk-close">{close}</button>'
-        f"{submit_button}</footer></form>"
+        f"{submit_button}</footer>\n</form>"
     )
 
 

@@ -88,6 +88,6 @@ def test_a_view_is_a_form_with_named_controls_and_inline_errors() -> None:
 def test_a_message_without_blocks_shows_its_text_as_mrkdwn() -> None:
     html = render_message({"text": "*Hi* <@U0ALICE>"}, PEOPLE)
     assert html == (
-        '<div class="bk-message"><div class="bk-text"><b>Hi</b> '
-        '<span class="bk-mention" data-user-id="U0ALICE">@Alice Approver</span></div></div>'
+        '<div class="bk-message">\n<div class="bk-text"><b>Hi</b> '
+        '<span class="bk-mention" data-user-id="U0ALICE">@Alice Approver</span></div>\n</div>'
     )
