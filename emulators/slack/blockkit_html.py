@@ -23,6 +23,7 @@ from emulators.slack.blockkit_html_elements import (
     render_elements,
     unknown,
 )
+from emulators.slack.blockkit_html_state import apply_state
 from emulators.slack.html_safety import anchor, esc, safe_href
 from emulators.slack.mrkdwn_html import (
     Directory,
@@ -85,6 +86,11 @@ def _divider(block: Mapping[str, Any], _: Directory) -> str:
 def _actions(block: Mapping[str, Any], directory: Directory) -> str:
     context = Context(_block_id(block), directory)
     return _div("actions", block, render_elements(block.get("elements"), context))
+
+
+def _context_actions(block: Mapping[str, Any], directory: Directory) -> str:
+    context = Context(_block_id(block), directory)
+    return _div("context-actions", block, render_elements(block.get("elements"), context))
 
 
 def _context(block: Mapping[str, Any], directory: Directory) -> str:
@@ -186,6 +192,7 @@ BLOCKS: dict[str, Callable[[Mapping[str, Any], Directory], str]] = {
     "file": _file,
     "video": _video,
     "table": _table,
+    "context_actions": _context_actions,
 }
 
 
@@ -239,6 +246,9 @@ def render_view(
 ) -> str:
     """A modal as a <form>: title, blocks, close and (if the view has one) submit button.
 
+    What the person already entered (`view["state"]["values"]`, as the emulator keeps
+    it) is shown in place of the elements' initial values.
+
     `errors` is a `response_action: errors` answer (block_id -> text); an error for a
     block the view does not have is still shown, at the top.
     """
@@ -249,7 +259,9 @@ def render_view(
             ("data-view-type", _text_field(view, "type") or "modal"),
         ]
     )
-    blocks = view.get("blocks")
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    blocks = apply_state(view.get("blocks"), values)
     listed = blocks if isinstance(blocks, list) else []
     known = {_block_id(b) for b in listed if isinstance(b, Mapping)}
     stray = "".join(

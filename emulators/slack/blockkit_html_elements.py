@@ -96,6 +96,18 @@ def button(element: Mapping[str, Any], context: Context) -> str:
     return f'<button type="button" class="bk-button"{attrs(common)}>{label}</button>'
 
 
+def feedback_buttons(element: Mapping[str, Any], context: Context) -> str:
+    """A context_actions thumbs up/down pair: one element, two buttons with their values."""
+    buttons = []
+    for side in ("positive", "negative"):
+        part = element.get(f"{side}_button")
+        if isinstance(part, Mapping):
+            pairs = [("data-feedback", side), ("data-value", _str(part.get("value")))]
+            text = render_text(part.get("text"), context.directory)
+            buttons.append(f'<button type="button" class="bk-button"{attrs(pairs)}>{text}</button>')
+    return f'<span class="bk-feedback"{attrs(hooks(element, context))}>{"".join(buttons)}</span>'
+
+
 def image(element: Mapping[str, Any], context: Context) -> str:
     alt = _str(element.get("alt_text"))
     src = safe_href(_str(element.get("image_url")))
@@ -316,6 +328,8 @@ def file_input(element: Mapping[str, Any], context: Context) -> str:
 ELEMENTS: dict[str, Callable[[Mapping[str, Any], Context], str]] = {
     "button": button,
     "workflow_button": button,
+    "icon_button": button,
+    "feedback_buttons": feedback_buttons,
     "image": image,
     "static_select": static_select,
     "multi_static_select": static_select,
