@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from emulators.slack.blockkit_html import (
     Directory,
@@ -91,3 +94,68 @@ def test_a_message_without_blocks_shows_its_text_as_mrkdwn() -> None:
         '<div class="bk-message">\n<div class="bk-text"><b>Hi</b> '
         '<span class="bk-mention" data-user-id="U0ALICE">@Alice Approver</span></div>\n</div>'
     )
+
+
+DATE = "<!date^1796031900^{date_short_pretty} {time}|2026-11-30 09:45 UTC>"
+
+
+def test_every_date_token_is_formatted_in_the_viewers_zone() -> None:
+    tokens = "{date_num}/{date}/{date_short}/{date_long}/{time}/{time_secs}/{unknown}"
+    html = render_mrkdwn(f"<!date^1796031900^{tokens}|fallback>", PEOPLE)
+    assert (
+        ">2026-11-30/November 30th, 2026/Nov 30, 2026/Monday, November 30th, 2026/10:45/10:45:00"
+        "/{unknown}</time>"
+    ) in html
+
+
+def test_relative_dates_need_the_viewers_now_and_are_absolute_without_it() -> None:
+    today = Directory(users={}, tz="Europe/Berlin", now=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tomorrow = Directory(
+        users={}, tz="Europe/Berlin", now=datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    )
+    assert ">Today 10:45</time>" in render_mrkdwn(DATE, today)
+    assert ">Tomorrow 10:45</time>" in render_mrkdwn(DATE, tomorrow)
+    assert ">Nov 30, 2026 10:45</time>" in render_mrkdwn(DATE, PEOPLE)
+    ago = "<!date^1796031900^{ago}|x>"
+    assert ">10 hours ago</time>" in render_mrkdwn(ago, today)
+    assert ">in 21 hours</time>" in render_mrkdwn(ago, tomorrow)
+
+
+def test_a_date_that_cannot_be_read_shows_its_fallback() -> None:
+    assert render_mrkdwn("<!date^soon^{date}|next week &amp; later>", PEOPLE) == (
+        "next week &amp; later"
+    )
+    assert render_mrkdwn("<!date^99999999999999^{date}|far>", PEOPLE) == "far"
+
+
+def test_a_date_with_a_link_opens_it() -> None:
+    html = render_mrkdwn("<!date^1796031900^{date_num}^https://x.test/r?a=1&amp;b=2|f>", PEOPLE)
+    assert html.startswith('<a class="bk-link" href="https://x.test/r?a=1&amp;b=2"')
+
+
+def test_channels_specials_and_labels() -> None:
+    html = render_mrkdwn(
+        "<#C0AUDIT> <#C0GONE|old-name> <#C0NONE> <!here> <!subteam^S1|@oncall>", PEOPLE
+    )
+    assert '<span class="bk-channel" data-channel-id="C0AUDIT">#access-audit</span>' in html
+    assert ">#old-name</span>" in html
+    assert ">#C0NONE</span>" in html
+    assert '<span class="bk-mention">@here</span>' in html
+    assert '<span class="bk-mention">@oncall</span>' in html
+
+
+def test_preformatted_blocks_line_breaks_and_emoji() -> None:
+    html = render_mrkdwn(
+        ":white_check_mark: done\n```a *not bold*\n&lt;b&gt;```\n:made_up:", PEOPLE
+    )
+    assert html == ('✅ done<br><pre class="bk-pre">a *not bold*\n&lt;b&gt;</pre><br>:made_up:')
+
+
+def test_a_message_part_the_renderer_does_not_draw_is_shown_as_such() -> None:
+    html = render_message({"text": "t", "attachments": [{"text": "legacy"}]}, PEOPLE)
+    assert "unsupported message part type: attachments" in html
+
+
+def test_an_unknown_time_zone_is_one_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown time zone: 'Mars/Olympus'"):
+        Directory(users={}, tz="Mars/Olympus")
