@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulators.slack.html_safety import esc, safe_href
+from emulators.slack.html_safety import esc, safe_href, safe_image_src
 from emulators.slack.mrkdwn_html import Directory, plain_string, render_plain, render_text
 
 # More than any Slack list allows (100 options, 25 elements); beyond it items are cut
@@ -110,8 +110,8 @@ def feedback_buttons(element: Mapping[str, Any], context: Context) -> str:
 
 def image(element: Mapping[str, Any], context: Context) -> str:
     alt = _str(element.get("alt_text"))
-    src = safe_href(_str(element.get("image_url")))
-    if src is None or src.startswith("mailto:"):
+    src = safe_image_src(_str(element.get("image_url")))
+    if src is None:
         return f'<span class="bk-image-alt">{render_plain(alt)}</span>'
     return f'<img class="bk-image"{attrs([("src", src), ("alt", alt), ("loading", "lazy")])}>'
 

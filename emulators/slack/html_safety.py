@@ -18,6 +18,12 @@ def safe_href(url: str) -> str | None:
     return stripped if stripped.lower().startswith(SAFE_SCHEMES) else None
 
 
+def safe_image_src(url: str) -> str | None:
+    """The URL if a browser may load it as an image (http, https only), else None."""
+    href = safe_href(url)
+    return href if href and not href.lower().startswith("mailto:") else None
+
+
 def anchor(href: str, inner_html: str) -> str:
     """A link that opens outside the console; `href` must come from safe_href."""
     opens = f'<a class="bk-link" href="{esc(href)}" target="_blank" rel="noopener noreferrer">'

@@ -256,3 +256,10 @@ def test_huge_inputs_are_cut_visibly_and_cost_bounded_output() -> None:
         [{"type": "actions", "elements": [{"type": "users_select", "action_id": "u"}]}], many_people
     )
     assert "3 more not shown" in html
+
+
+@pytest.mark.parametrize("src", [*BAD_URLS, "mailto:x@example.com", "MAILTO:x@example.com"])
+def test_an_image_from_anywhere_but_the_web_shows_its_alt_text(src: str) -> None:
+    html = render_blocks([{"type": "image", "image_url": src, "alt_text": "a <chart>"}], PEOPLE)
+    assert "<img" not in html
+    assert '<span class="bk-image-alt">a &lt;chart&gt;</span>' in html
