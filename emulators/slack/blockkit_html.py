@@ -136,7 +136,7 @@ def _input(
 
 
 def _rich_text(block: Mapping[str, Any], directory: Directory) -> str:
-    return _div("rich_text", block, render_rich_text(block, directory))
+    return _div("rich-text", block, render_rich_text(block, directory))
 
 
 def _markdown(block: Mapping[str, Any], _: Directory) -> str:
