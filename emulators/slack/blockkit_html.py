@@ -98,6 +98,7 @@ def _context(block: Mapping[str, Any], directory: Directory) -> str:
     elements = block.get("elements")
     for element in bounded(elements):
         kind = element.get("type") if isinstance(element, Mapping) else None
+        kind = kind if isinstance(kind, str) else None
         if kind in {"mrkdwn", "plain_text"}:
             inner = render_text(element, directory)
         elif kind == "image" and isinstance(element, Mapping):
@@ -131,7 +132,7 @@ def _input(
         parts.append(f'<p class="bk-hint">{hint}</p>')
     error = (errors or {}).get(_block_id(block))
     if error is not None:
-        parts.append(f'<p class="bk-error" role="alert">{render_plain(error)}</p>')
+        parts.append(f'<p class="bk-error" role="alert">{render_plain(str(error))}</p>')
     return _div("input", block, "".join(parts))
 
 
@@ -266,7 +267,7 @@ def render_view(
     known = {_block_id(b) for b in listed if isinstance(b, Mapping)}
     stray = "".join(
         f'<p class="bk-error" role="alert"{attrs([("data-block-id", block_id)])}>'
-        f"{render_plain(text)}</p>"
+        f"{render_plain(str(text))}</p>"
         for block_id, text in list((errors or {}).items())[:MAX_BLOCKS]
         if block_id not in known
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 
 from emulators.slack.blockkit import iter_elements
 from emulators.slack.blockkit_html import Directory, render_message, render_options, render_view
+from tests.emulators.html_checks import parse
 
 TESTS = Path(__file__).parent.parent
 GOLDEN_JSON = sorted(TESTS.glob("*/golden/*.json"))
@@ -37,7 +37,6 @@ VIEWER = Directory(
     channels={"C0AUDIT01": "access-audit"},
     tz="Europe/Berlin",
 )
-VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "source", "wbr"})
 
 
 def _payloads(document: Any, where: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -75,36 +74,6 @@ def _rendered(path: Path) -> list[tuple[str, str, dict[str, Any], str]]:
 
 def _golden_text(path: Path) -> str:
     return "".join(f"<!-- {where} -->\n{html}\n\n" for _, where, _, html in _rendered(path))
-
-
-class _Tags(HTMLParser):
-    """Start tags with their attributes; fails on an end tag that closes the wrong element."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.starts: list[tuple[str, dict[str, str | None]]] = []
-        self.open: list[str] = []
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.starts.append((tag, dict(attrs)))
-        if tag not in VOID_TAGS:
-            self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            self.problems.append(f"</{tag}> closes {self.open[-1:] or 'nothing'}")
-        else:
-            self.open.pop()
-
-
-def parse(html: str) -> _Tags:
-    parser = _Tags()
-    parser.feed(html)
-    parser.close()
-    assert parser.problems == []
-    assert parser.open == [], f"never closed: {parser.open}"
-    return parser
 
 
 def _blocks(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from emulators.slack.blockkit_html import (
 )
 from emulators.slack.blockkit_html_elements import MAX_ITEMS
 from emulators.slack.mrkdwn_html import MAX_TEXT_CHARS
+from tests.emulators.html_checks import parse
 
 HOSTILE = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'&"
 BAD_URLS = [
@@ -30,20 +30,8 @@ BAD_URLS = [
 PEOPLE = Directory(users={"U1": HOSTILE}, channels={"C1": HOSTILE}, tz="UTC")
 
 
-class _Collect(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Collect()
-    parser.feed(html)
-    parser.close()
-    return parser.tags
+    return parse(html).starts  # well-formed, too
 
 
 def _assert_inert(html: str) -> None:
