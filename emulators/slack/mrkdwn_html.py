@@ -30,6 +30,9 @@ _ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 _PRE = re.compile(r"```(.+?)```", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]+)`")
 _CONTROL = re.compile(r"<([^<>\n]+)>")
+# Slack links a bare URL in mrkdwn too; trailing punctuation stays text.
+_BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>|\ue000\ue001]+")
+_TRAILING = ".,;:!?)]"
 _QUOTE = re.compile(r"^(?:&gt;|>) ?")
 _EMOJI = re.compile(r":([a-z0-9_+-]{1,64}):")
 _STYLES = (
@@ -170,10 +173,19 @@ def _render_inline(line: str, directory: Directory) -> str:
 
     line = _CODE.sub(lambda m: park(f'<code class="bk-code">{esc(decode(m[1]))}</code>'), line)
     line = _CONTROL.sub(lambda m: park(_render_control(m[1], m[0], directory)), line)
+    line = _BARE_URL.sub(lambda m: _link_bare(m[0], park), line)
     html = emoji(esc(decode(line)))
     for pattern, tag in _STYLES:
         html = pattern.sub(_wrapper(tag), html)
     return _SLOT.sub(lambda m: slots[int(m[1])], html)
+
+
+def _link_bare(url: str, park: Callable[[str], str]) -> str:
+    """A bare URL as a parked link; punctuation that ends the sentence stays text."""
+    kept = url.rstrip(_TRAILING)
+    if kept.endswith(("://", ":/")):
+        return url
+    return park(anchor(decode(kept), esc(decode(kept)))) + url[len(kept) :]
 
 
 def _wrapper(tag: str) -> Callable[[re.Match[str]], str]:

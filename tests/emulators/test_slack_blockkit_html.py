@@ -159,3 +159,16 @@ def test_a_message_part_the_renderer_does_not_draw_is_shown_as_such() -> None:
 def test_an_unknown_time_zone_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown time zone: 'Mars/Olympus'"):
         Directory(users={}, tz="Mars/Olympus")
+
+
+def test_a_bare_url_is_linked_as_slack_does_and_keeps_its_underscores() -> None:
+    html = render_mrkdwn("see https://x.test/a_b_c?d=1&amp;e=2. _then_ (https://y.test)", PEOPLE)
+    assert html == (
+        'see <a class="bk-link" href="https://x.test/a_b_c?d=1&amp;e=2" target="_blank" '
+        'rel="noopener noreferrer">https://x.test/a_b_c?d=1&amp;e=2</a>. <i>then</i> '
+        '(<a class="bk-link" href="https://y.test" target="_blank" rel="noopener noreferrer">'
+        "https://y.test</a>)"
+    )
+    assert render_mrkdwn("ftp://x.test javascript:alert(1)", PEOPLE) == (
+        "ftp://x.test javascript:alert(1)"
+    )
