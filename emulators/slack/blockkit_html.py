@@ -13,16 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from emulators.slack.blockkit_html_elements import (
-    Context,
-    attrs,
-    bounded,
-    cut_note,
-    image,
-    render_element,
-    render_elements,
-    unknown,
-)
+from emulators.slack.blockkit_html_base import Context, attrs, bounded, cut_note, unknown
+from emulators.slack.blockkit_html_elements import image, render_element, render_elements
 from emulators.slack.blockkit_html_state import apply_state
 from emulators.slack.html_safety import anchor, esc, safe_href
 from emulators.slack.mrkdwn_html import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emulators.slack.blockkit_html_elements import bounded, cut_note, unknown
+from emulators.slack.blockkit_html_base import bounded, cut_note, unknown
 from emulators.slack.html_safety import anchor, esc, safe_href
 from emulators.slack.mrkdwn_dates import render_date
 from emulators.slack.mrkdwn_html import EMOJI, Directory, render_plain

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,3 +175,28 @@ def test_a_bare_url_is_linked_as_slack_does_and_keeps_its_underscores() -> None:
     assert render_mrkdwn("ftp://x.test javascript:alert(1)", PEOPLE) == (
         "ftp://x.test javascript:alert(1)"
     )
+
+
+RENDERER_MODULES = sorted(
+    path
+    for pattern in ("blockkit_html*.py", "mrkdwn_*.py", "rich_text_html.py", "html_safety.py")
+    for path in (Path(__file__).parents[2] / "emulators" / "slack").glob(pattern)
+)
+
+
+@pytest.mark.parametrize("path", RENDERER_MODULES, ids=lambda p: p.name)
+def test_the_renderer_is_pure_stdlib_and_its_own_modules_only(path: Path) -> None:
+    own = {f"emulators.slack.{p.stem}" for p in RENDERER_MODULES}
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    foreign = {
+        name
+        for name in imported
+        if name not in own and name.split(".")[0] not in sys.stdlib_module_names
+    }
+    assert foreign == set()
+    assert len(RENDERER_MODULES) >= 8

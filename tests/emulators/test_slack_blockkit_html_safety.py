@@ -15,7 +15,7 @@ from emulators.slack.blockkit_html import (
     render_options,
     render_view,
 )
-from emulators.slack.blockkit_html_elements import MAX_ITEMS
+from emulators.slack.blockkit_html_base import MAX_ITEMS
 from emulators.slack.mrkdwn_html import MAX_TEXT_CHARS
 from tests.emulators.html_checks import parse
 
