@@ -145,3 +145,22 @@ def test_every_suggested_option_is_listed_with_its_value(path: Path) -> None:
         tags = parse(html)
         listed = [a["data-value"] for tag, a in tags.starts if tag == "li" and "data-value" in a]
         assert listed == values, where
+
+
+@pytest.mark.parametrize("path", GOLDEN_JSON, ids=_ids)
+def test_an_error_for_every_input_block_is_shown_inside_that_block(path: Path) -> None:
+    for kind, where, payload, _ in _rendered(path):
+        if kind != "view":
+            continue
+        inputs = [b["block_id"] for b in payload["blocks"] if b["type"] == "input"]
+        errors = {block_id: f"Fix <{block_id}> & retry" for block_id in inputs}
+        html = render_view(payload, VIEWER, errors=errors)
+        parse(html)
+        for block_id in inputs:
+            block_html = html.split(f'<div class="bk-block bk-input" data-block-id="{block_id}">')[
+                1
+            ]
+            block_html = block_html.split("\n", 1)[0]  # one block per line
+            alert = f'<p class="bk-error" role="alert">Fix &lt;{block_id}&gt; &amp; retry</p>'
+            assert block_html.endswith(alert + "</div>"), where
+        assert html.count('class="bk-error"') == len(inputs), where
