@@ -267,12 +267,17 @@ def render_view(
     close = render_text(view.get("close"), directory) or "Cancel"
     submit = render_text(view.get("submit"), directory)
     submit_button = f'<button type="submit" class="bk-submit">{submit}</button>' if submit else ""
+    footer = (
+        f'<footer class="bk-view-footer"><button type="button" class="bk-close">{close}</button>'
+        f"{submit_button}</footer>\n"
+        if view.get("type", "modal") == "modal"
+        else ""  # an App Home tab is not closed or submitted
+    )
     return (
         f'<form class="bk-view"{form}>\n'
         f'<header class="bk-view-header"><h2 class="bk-view-title">{title}</h2></header>\n'
         f'<div class="bk-view-body">\n{stray}{_blocks(blocks, directory, errors)}\n</div>\n'
-        f'<footer class="bk-view-footer"><button type="button" class="bk-close">{close}</button>'
-        f"{submit_button}</footer>\n</form>"
+        f"{footer}</form>"
     )
 
 

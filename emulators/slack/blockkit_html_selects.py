@@ -20,7 +20,7 @@ from emulators.slack.blockkit_html_base import (
     text_of,
 )
 from emulators.slack.html_safety import esc
-from emulators.slack.mrkdwn_html import plain_string, render_text
+from emulators.slack.mrkdwn_html import emoji, plain_string, render_text
 
 EXTERNAL_MIN_QUERY_LENGTH = 3  # Slack's documented default
 
@@ -31,7 +31,7 @@ def _option_html(option: Any, selected: set[str]) -> str:
     value = text_of(option.get("value"))
     flags = " selected" if value in selected else ""
     title = attrs([("title", plain_string(option.get("description")) or None)])
-    text = esc(plain_string(option.get("text")))
+    text = emoji(esc(plain_string(option.get("text"))))  # an <option> holds text only
     return f'<option value="{esc(value)}"{title}{flags}>{text}</option>'
 
 

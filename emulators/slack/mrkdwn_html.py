@@ -68,7 +68,7 @@ class Directory:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
             raise ValueError(f"unknown time zone: {self.tz!r}") from error
 
     @property

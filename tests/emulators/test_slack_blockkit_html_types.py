@@ -331,3 +331,16 @@ def test_a_view_shows_what_its_state_holds_instead_of_initial_values() -> None:
     assert '<input type="hidden" name="x" value="d1">' in html
     assert "<footer" in html
     assert 'class="bk-submit"' not in html  # this view has no submit button
+
+
+def test_an_app_home_view_has_no_close_or_submit_and_options_show_emoji() -> None:
+    select = {
+        "type": "static_select",
+        "action_id": "s",
+        "options": [{"value": "a", "text": _plain(":lock: Locked")}],
+    }
+    home = {"type": "home", "blocks": [{"type": "actions", "block_id": "a", "elements": [select]}]}
+    html = render_view(home, PEOPLE)
+    assert 'data-view-type="home"' in html
+    assert "<footer" not in html
+    assert '<option value="a">\U0001f512 Locked</option>' in html
