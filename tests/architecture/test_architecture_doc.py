@@ -4,6 +4,7 @@ only design document the repository points to."""
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,18 +106,17 @@ def test_every_timer_purpose_is_documented() -> None:
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".toml", ".conf", ".json", ".sh"}
 
 
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__" or name.endswith(".egg-info")
+
+
 def _repository_text_files() -> list[Path]:
     """The repository's own text files (not .venv, .git, caches or build output)."""
-    return [
-        path
-        for path in REPO_ROOT.rglob("*")
-        if path.suffix in TEXT_SUFFIXES
-        and path.is_file()
-        and not any(
-            part.startswith(".") or part == "__pycache__" or part.endswith(".egg-info")
-            for part in path.relative_to(REPO_ROOT).parts
-        )
-    ]
+    found = []
+    for folder, dirs, files in os.walk(REPO_ROOT):
+        dirs[:] = [d for d in dirs if not _skipped(d)]
+        found += [Path(folder, f) for f in files if Path(f).suffix in TEXT_SUFFIXES]
+    return found
 
 
 def test_nothing_points_to_a_design_document_outside_the_repository() -> None:
