@@ -1,8 +1,8 @@
 """Test tiers: every test gets exactly one, derived from what it uses, and proven by what it does.
 
 - `unit`: pure code in one process (the default).
-- `handlers`: a service's handlers with in-memory fakes of its ports (a fixture from a
-  `fakes` module, or the marker).
+- `handlers`: a service's handlers with in-memory fakes of its ports (a fixture or class
+  from a `fakes` module, e.g. tests/approvals/fakes.py, or the marker).
 - `emulator`: the Slack or Tailscale emulator served in the test process (under
   tests/emulators/, a module that imports an emulator, or the marker).
 - `nats`: a real nats-server (the `nats_server` fixture, or the marker).
@@ -49,16 +49,21 @@ def _under(item: pytest.Item, folder: str) -> bool:
     return (TESTS_DIR / folder) in Path(str(item.path)).parents
 
 
+def _is_fake(module_name: str) -> bool:
+    return module_name.rsplit(".", 1)[-1] == "fakes"
+
+
 def _uses_fakes(item: pytest.Item) -> bool:
+    """A fixture defined in a `fakes` module, or a fake imported into the test's module."""
     info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    for defs in info.name2fixturedefs.values():
-        for fixture in defs:
-            module = getattr(fixture.func, "__module__", "") or ""
-            if module.rsplit(".", 1)[-1] == "fakes":
-                return True
-    return False
+    fixtures = [] if info is None else [f for defs in info.name2fixturedefs.values() for f in defs]
+    if any(_is_fake(getattr(f.func, "__module__", "") or "") for f in fixtures):
+        return True
+    module = getattr(item, "module", None)
+    return module is not None and any(
+        (inspect.isclass(value) or inspect.isfunction(value)) and _is_fake(value.__module__)
+        for value in vars(module).values()
+    )
 
 
 def _imports_an_emulator(item: pytest.Item) -> bool:

@@ -63,7 +63,9 @@ def test_tiers_follow_fixtures_folders_and_markers(session: pytest.Pytester) -> 
     )
     fakes = session.mkpydir("svc")
     (fakes / "fakes.py").write_text(
-        "import pytest\n\n@pytest.fixture\ndef store():\n    return {}\n", encoding="utf-8"
+        "import pytest\n\nclass FakeStore(dict):\n    pass\n\n"
+        "@pytest.fixture\ndef store():\n    return FakeStore()\n",
+        encoding="utf-8",
     )
     session.makepyfile(
         test_handlers="""
@@ -71,7 +73,13 @@ def test_tiers_follow_fixtures_folders_and_markers(session: pytest.Pytester) -> 
 
         def test_handler(store):
             assert store == {}
-        """
+        """,
+        test_fake_class="""
+        from svc.fakes import FakeStore
+
+        def test_with_a_fake():
+            assert FakeStore() == {}
+        """,
     )
     session.syspathinsert()
 
@@ -81,6 +89,7 @@ def test_tiers_follow_fixtures_folders_and_markers(session: pytest.Pytester) -> 
         "test_with_a_server": "nats",
         "test_marked_higher": "e2e",
         "test_handler": "handlers",
+        "test_with_a_fake": "handlers",
     }
 
 
