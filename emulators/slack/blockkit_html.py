@@ -1,7 +1,7 @@
 """Block Kit to HTML: messages, modals and suggestion answers as the sandbox console shows them.
 
 Pure (stdlib only) and deterministic for a given Directory. The HTML hooks the console
-relies on are listed in the console contract (docs/design-notes.md, "Block Kit in
+relies on are listed in the console contract (docs/architecture.md, "Block Kit in
 HTML"): `bk-` classes, data-action-id / data-block-id / data-element-type on every
 interactive element, form controls named by action_id. Nothing is dropped: an unknown
 block or element type is rendered as `<div class="bk-unknown">`, and lists beyond the
