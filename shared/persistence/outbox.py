@@ -25,6 +25,8 @@ from shared.events import EVENT_TYPES, Event
 from shared.ids import new_id
 from shared.subjects import Subject
 
+KEEP_PUBLISHED = 100  # published entries a record keeps for inspection, newest first
+
 
 class OutboxEntry(BaseModel):
     """An event decided with a state change, published after it (same id on every retry)."""

@@ -21,11 +21,13 @@ from services.approvals import SOURCE
 from services.approvals.app import Approvals, Ports
 from services.approvals.devices import DeviceDirectory
 from services.approvals.record import RequestRecord, RequestStatus
-from services.approvals.store import RequestStore, Stored
+from services.approvals.store import RequestStore, Stored, request_store
 from shared.cloudevents import CloudEventMeta, Envelope, ce_type, decode
 from shared.connection import connect
 from shared.events import ApprovalRequested, Event, RequestApproved
 from shared.ids import new_id
+from shared.persistence.outbox import OutboxEntry
+from shared.persistence.versioned import ConflictError
 from shared.publishing import EventPublisher
 from shared.subjects import Bucket, Subject
 from tests.approvals.factories import (
@@ -67,8 +69,14 @@ class CrashingPublisher(EventPublisher):
             raise ConnectionError("simulated crash before publishing")
         return await super().publish(event, event_id=event_id, time=time)
 
+    async def publish_entry(self, entry: OutboxEntry) -> PubAck:
+        if self.crashes > 0:
+            self.crashes -= 1
+            raise ConnectionError("simulated crash before publishing")
+        return await super().publish_entry(entry)
 
-class StaleOnceStore(RequestStore):
+
+class StaleOnceStore:
     """Returns an older snapshot on the first load, as a replica racing another would see."""
 
     def __init__(self, inner: RequestStore, stale: Stored) -> None:
@@ -76,17 +84,25 @@ class StaleOnceStore(RequestStore):
         self._stale: Stored | None = stale
         self.conflicts = 0
 
+    def key_of(self, record: RequestRecord) -> str:
+        return self._inner.key_of(record)
+
     async def load(self, request_id: str) -> Stored | None:
         stale, self._stale = self._stale, None
         return stale if stale is not None else await self._inner.load(request_id)
 
-    async def create(self, record: RequestRecord) -> Stored | None:
+    async def create(self, record: RequestRecord) -> Stored:
         raise AssertionError("a decision never creates a record")
 
-    async def update(self, record: RequestRecord, revision: int) -> Stored | None:
-        written = await self._inner.update(record, revision)
-        self.conflicts += written is None
-        return written
+    async def update(self, record: RequestRecord, revision: int) -> Stored:
+        try:
+            return await self._inner.update(record, revision)
+        except ConflictError:
+            self.conflicts += 1
+            raise
+
+    async def all(self) -> list[Stored]:
+        return await self._inner.all()
 
 
 @dataclass
@@ -134,7 +150,7 @@ async def harness(approvals_nc: Client, admin_js: JetStreamContext) -> Harness:
     js = approvals_nc.jetstream()
     return Harness(
         js=js,
-        store=RequestStore(await js.key_value(Bucket.REQUESTS.value)),
+        store=request_store(await js.key_value(Bucket.REQUESTS.value)),
         devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
     )
 

@@ -18,7 +18,7 @@ from nats.js.errors import KeyNotFoundError
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.devices import DeviceDirectory
-from services.approvals.store import RequestStore
+from services.approvals.store import request_store
 from services.grants.records import GrantRecord, GrantStatus
 from services.grants.store import GrantStore
 from shared.connection import connect
@@ -83,7 +83,7 @@ async def test_forged_grant_request_and_device_values_are_refused(
     with pytest.raises(ForgedEntryError, match="KV_slack_messages"):
         await GrantStore(await admin_js.key_value(Bucket.GRANTS.value)).get("r1")
     with pytest.raises(ForgedEntryError):
-        await RequestStore(await admin_js.key_value(Bucket.REQUESTS.value)).load("r2")
+        await request_store(await admin_js.key_value(Bucket.REQUESTS.value)).load("r2")
     devices = DeviceDirectory(await admin_js.key_value(Bucket.DEVICES.value))
     assert await devices.get("n9") is None
 
