@@ -16,7 +16,6 @@ from typing import Protocol, TypeVar
 import structlog
 
 from services.approvals import extensions, grant_tracking, machine
-from services.approvals.devices import DeviceDirectory
 from services.approvals.outbox import mark_published, refusal_id, stage, unpublished
 from services.approvals.record import RequestRecord
 from services.approvals.step import Step
@@ -25,6 +24,7 @@ from shared.cloudevents import Envelope
 from shared.events import (
     CancelRequested,
     DecisionSubmitted,
+    DeviceSnapshot,
     Event,
     ExtendSubmitted,
     GrantEvent,
@@ -60,6 +60,14 @@ class Publisher(EntryPublisher, Protocol):
         ...
 
 
+class Devices(Protocol):
+    """Device snapshots by node id (services.approvals.devices.DeviceDirectory)."""
+
+    async def get(self, device_id: str) -> DeviceSnapshot | None:
+        """The device's snapshot, or None when unknown or unreadable."""
+        ...
+
+
 class ExpiryScheduler(Protocol):
     """Schedules (or replaces) the request-expiry timer of one request."""
 
@@ -72,7 +80,7 @@ class Ports:
     """What the approvals logic needs from NATS, available once connected."""
 
     store: RequestStore
-    devices: DeviceDirectory
+    devices: Devices
     publisher: Publisher
     schedule_expiry: ExpiryScheduler
 
