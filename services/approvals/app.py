@@ -235,7 +235,9 @@ class Approvals:
             await transact(
                 self._p.store,
                 record.request_id,
-                lambda now: Decision(mark_published(now.record, sent) if now else None, None),
+                lambda latest: Decision(
+                    mark_published(latest.record, sent) if latest else None, None
+                ),
                 current=stored,
             )
         except TooManyConflictsError:

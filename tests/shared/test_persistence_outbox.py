@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.cloudevents import decode, encode, encode_body
 from shared.events import Event
 from shared.examples import EXAMPLES
 from shared.persistence.outbox import OutboxEntry, flush, pending, retain, stage
@@ -68,3 +69,19 @@ def test_retain_marks_published_and_keeps_at_most_keep_of_them() -> None:
     assert [e.published for e in at_limit] == [True, False]
     assert retain(outbox, set(ids), keep=0) == []
     assert retain(outbox, set(), keep=0) == outbox
+
+
+@pytest.mark.parametrize("event", list(EXAMPLES.values()), ids=lambda e: type(e).__name__)
+def test_a_stored_entry_goes_on_the_wire_as_its_event_would(event: Event) -> None:
+    entry = OutboxEntry.model_validate_json(OutboxEntry.of(event, time=NOW).model_dump_json())
+    as_event = encode(event, source="accessbot/test", event_id=entry.event_id, time=NOW)
+    as_entry = encode_body(
+        entry.subject,
+        entry.request_id,
+        entry.encoded(),
+        source="accessbot/test",
+        event_id=entry.event_id,
+        time=entry.time,
+    )
+    assert as_entry == as_event
+    assert decode(as_entry.subject, as_entry.headers, as_entry.body).event == event
