@@ -42,7 +42,8 @@ async def kv_store(admin_js: JetStreamContext) -> VersionedStore[Item]:
     return KvStore(await admin_js.key_value(Bucket.REQUESTS.value), CODEC, include=_not_hidden)
 
 
-@pytest.fixture(params=["nats", "memory"])
+# The real-server side is asked for lazily, so its tier is stated here rather than found.
+@pytest.fixture(params=[pytest.param("nats", marks=pytest.mark.nats), "memory"])
 def store(request: pytest.FixtureRequest) -> VersionedStore[Item]:
     if request.param == "memory":
         return MemoryStore(CODEC, include=_not_hidden)
