@@ -322,7 +322,7 @@ class ProfilesConfig(_Strict):
         """The requester, an approver of the grant's profile or an admin may end a grant.
 
         Judged by profiles.yaml as loaded now, not as it was when the grant began: someone
-        removed from it loses the right (see docs/design-notes.md, Contracts).
+        removed from it loses the right (see docs/architecture.md, Contracts).
         """
         if normalise_email(email) == normalise_email(requester) or self.is_admin(email):
             return True

@@ -7,9 +7,10 @@ from datetime import datetime
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from shared.contracts.cloudevents import encode
+from shared.contracts.cloudevents import EncodedMessage, encode, encode_body
 from shared.contracts.events import Message
 from shared.contracts.subjects import ACCESS_STREAM
+from shared.persistence.outbox import OutboxEntry
 from shared.tracecontext import outgoing
 
 
@@ -38,6 +39,23 @@ class EventPublisher:
         msg = encode(
             event, source=self._source, event_id=event_id, time=time, traceparent=trace.traceparent
         )
+        return await self._send(msg)
+
+    async def publish_entry(self, entry: OutboxEntry) -> PubAck:
+        """Publish an outbox entry as stored: its id, time and body (validated when staged)."""
+        trace = outgoing(entry.request_id)
+        msg = encode_body(
+            entry.subject,
+            entry.request_id,
+            entry.encoded(),
+            source=self._source,
+            event_id=entry.event_id,
+            time=entry.time,
+            traceparent=trace.traceparent,
+        )
+        return await self._send(msg)
+
+    async def _send(self, msg: EncodedMessage) -> PubAck:
         return await self._js.publish(
             msg.subject,
             msg.body,

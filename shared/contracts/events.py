@@ -1,4 +1,4 @@
-"""One pydantic model per subject of the ACCESS stream (DESIGN.md, Messages).
+"""One pydantic model per subject of the ACCESS stream (docs/architecture.md: Commands and events).
 
 Commands (`Command`, imperative: `SubmitRequest`) ask the owning service to act; events
 (`Event`, past tense: `RequestApproved`) say what happened. The subjects and CloudEvents

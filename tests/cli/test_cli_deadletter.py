@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -18,6 +19,8 @@ from shared.deadletter import DeadLetterRecord, OriginalMessage
 from shared.deadlettering import record_dead_letter
 from shared.ids import new_id
 from shared.publishing import EventPublisher
+
+pytestmark = pytest.mark.e2e
 
 CONSUMER = "notifier_request_submitted"
 
