@@ -11,8 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
+from shared.checked_email import CheckedEmailStr
 from shared.slack_limits import MAX_REASON
 from shared.subjects import Subject
 
@@ -92,7 +93,7 @@ class Person(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    email: EmailStr = Field(
+    email: CheckedEmailStr = Field(
         description="Email address as Slack reports it; matched case-insensitively.",
         examples=["alice@example.com"],
     )
@@ -188,7 +189,7 @@ class RequestSubmitted(RequestEvent):
 
     device_id: DeviceId
     duration_seconds: DurationSeconds
-    approver_email: EmailStr | None = Field(
+    approver_email: CheckedEmailStr | None = Field(
         default=None,
         description="The approver the requester chose; absent means any eligible approver.",
         examples=["bob@example.com"],
