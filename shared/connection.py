@@ -97,7 +97,9 @@ def make_broker(settings: ServiceSettings, *, name: str, **extra: Any) -> NatsBr
     options = {**connect_options(settings, name=name), **with_callbacks(reach, extra)}
     user, password = options.pop("user", None), options.pop("password", None)
     security = SASLPlaintext(username=user, password=password or "") if user is not None else None
-    broker = NatsBroker(**options, security=security, logger=library_logger())
+    # No FastDepends: our subscribers take the NatsMessage itself (shared.subscribing), which
+    # FastDepends would inject from its context through a worker thread for every message.
+    broker = NatsBroker(**options, security=security, logger=library_logger(), apply_types=False)
     _BROKER_REACHABILITY[broker] = reach
     return broker
 
