@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 
-from shared.contracts.emails import CACHED_ADDRESSES, checked_email
+from shared.contracts.emails import CACHED_ADDRESSES, checked_email, normalise_email
 from shared.contracts.events import Person
 
 PLAIN = TypeAdapter(EmailStr)
 VALID = ["alice@example.com", "Alice@Example.COM", "  bob@example.com ", "zoë@bücher.example"]
-INVALID = ["", "not-an-email", "a@b", "x" * 300 + "@example.com", "a@example.com\n"]
+# Surrounding whitespace is stripped before the check (the one email rule), so it is no error.
+INVALID = ["", "not-an-email", "a@b", "x" * 300 + "@example.com", "a@exa mple.com"]
 
 
 @pytest.mark.parametrize("value", VALID)
-def test_valid_addresses_come_out_as_emailstr_gives_them(value: str) -> None:
-    assert Person(email=value).email == PLAIN.validate_python(value)
+def test_valid_addresses_come_out_as_emailstr_gives_them_normalised(value: str) -> None:
+    assert Person(email=value).email == PLAIN.validate_python(normalise_email(value))
 
 
 @pytest.mark.parametrize("value", INVALID)
@@ -23,7 +24,7 @@ def test_invalid_addresses_fail_with_emailstr_s_error(value: str) -> None:
     with pytest.raises(ValidationError) as ours:
         Person(email=value)
     with pytest.raises(ValidationError) as plain:
-        PLAIN.validate_python(value)
+        PLAIN.validate_python(normalise_email(value))
     mine, theirs = ours.value.errors()[0], plain.value.errors()[0]
     assert (mine["type"], mine["msg"]) == (theirs["type"], theirs["msg"])
 
