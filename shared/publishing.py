@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import time as clock
 from datetime import datetime
 
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared.cloudevents import encode
 from shared.events import Event
 from shared.subjects import ACCESS_STREAM
 from shared.tracecontext import outgoing
+
+# No stream leader to answer (a cluster electing one after a node died) or no server yet.
+LEADERLESS = (
+    NatsTimeoutError,
+    NoRespondersError,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+)
+RETRY_PAUSE_SECONDS = 0.25
 
 
 class EventPublisher:
@@ -27,21 +41,36 @@ class EventPublisher:
         return self._source
 
     async def publish(
-        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+        self,
+        event: Event,
+        *,
+        event_id: str | None = None,
+        time: datetime | None = None,
+        patience: float = 0.0,
     ) -> PubAck:
         """Publish and wait for the stream's ack (raises on failure: nothing is lost silently).
 
         Pass a stable `event_id` when re-publishing after a crash so JetStream dedupes it.
         The event carries the trace it was caused in (`shared.tracecontext`).
+        `patience`: for that many seconds, a publish nobody answered is sent again (the same
+        message, so its id dedupes a copy that did land): long enough to ride out a stream
+        leader election on a cluster.
         """
         trace = outgoing(event.request_id)  # the handler's span, or the request's trace
         msg = encode(
             event, source=self._source, event_id=event_id, time=time, traceparent=trace.traceparent
         )
-        return await self._js.publish(
-            msg.subject,
-            msg.body,
-            timeout=self._timeout,
-            stream=ACCESS_STREAM,
-            headers=msg.headers,
-        )
+        give_up = clock.monotonic() + patience
+        while True:
+            try:
+                return await self._js.publish(
+                    msg.subject,
+                    msg.body,
+                    timeout=self._timeout,
+                    stream=ACCESS_STREAM,
+                    headers=msg.headers,
+                )
+            except LEADERLESS:
+                if clock.monotonic() + RETRY_PAUSE_SECONDS >= give_up:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
