@@ -60,12 +60,17 @@ class CrashingPublisher(EventPublisher):
         self.crashes = crashes
 
     async def publish(
-        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+        self,
+        event: Event,
+        *,
+        event_id: str | None = None,
+        time: datetime | None = None,
+        patience: float = 0.0,
     ) -> PubAck:
         if self.crashes > 0:
             self.crashes -= 1
             raise ConnectionError("simulated crash before publishing")
-        return await super().publish(event, event_id=event_id, time=time)
+        return await super().publish(event, event_id=event_id, time=time, patience=patience)
 
 
 class StaleOnceStore(RequestStore):
