@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction[OneLineParser]) -> None:
-    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter)."""
-    for name in ("audit", "demo", "asyncapi", "deadletter"):
+    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter,
+    replicas)."""
+    for name in ("audit", "demo", "asyncapi", "deadletter", "replicas"):
         try:
             module = importlib.import_module(f"accessbot.{name}_cli")
         except ModuleNotFoundError:
