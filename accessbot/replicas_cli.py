@@ -62,9 +62,9 @@ async def _run(wanted: int | None) -> int:
         await nc.close()
     for name, info in rows:
         cluster = info.cluster
-        peers = (
-            [cluster.leader or "?", *(r.name for r in cluster.replicas or [])] if cluster else []
-        )
+        peers: list[str] = []
+        if cluster is not None:
+            peers = [cluster.leader or "?", *(r.name or "?" for r in cluster.replicas or [])]
         where = f" on {', '.join(peers)}" if peers else ""
         print(f"{name}: R{info.config.num_replicas or 1}{where}")
     return 0
