@@ -44,6 +44,7 @@ def _dev(args: argparse.Namespace) -> int:
         seed_devices=args.devices,
         slack_port=args.slack_port,
         tailscale_port=args.tailscale_port,
+        cluster=args.cluster,
     )
     return run_dev(options)
 
@@ -126,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=port,
         default=DEFAULT_TAILSCALE_PORT,
         help="Tailscale emulator port",
+    )
+    dev.add_argument(
+        "--cluster",
+        action="store_true",
+        help="three embedded NATS nodes (--nats-port and the next two), everything at R3",
     )
     dev.set_defaults(func=_dev)
 
