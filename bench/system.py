@@ -200,11 +200,13 @@ async def running_system(
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     profile: Sequence[str] = (),
     keep: bool = False,
+    cluster: bool = False,
 ) -> AsyncIterator[BenchSystem]:
     """Start everything in a fresh temporary directory; stop it and remove the directory.
 
     `profile` names services to run under cProfile (see bench/profiling), switched on
-    and off with `BenchSystem.profile`.
+    and off with `BenchSystem.profile`. `cluster`: a three-node NATS cluster, everything
+    at R3 (accessbot.natscluster), instead of one server.
     """
     data_dir = Path(tempfile.mkdtemp(prefix="accessbot-bench-"))
     profiles_path = data_dir / "profiles.yaml"
@@ -227,6 +229,7 @@ async def running_system(
         slack_mode=slack_mode,
         slack_options=slack_options,
         extra_env=env,
+        cluster=cluster,
     )
     failed = True
     try:
