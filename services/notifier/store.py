@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,9 +12,16 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.notifier.record import NotifierRecord
+from shared.publishing import LEADERLESS
 from shared.subjects import Bucket
 
 MAX_CAS_ATTEMPTS = 10
+# A record is written right after a Slack post, which cannot be taken back: if the write
+# failed while the bucket's stream elects a leader (a cluster node lost, several seconds),
+# the redelivered event would post the message again. So a write nobody answered is
+# tried again for this long first (a copy that did land shows as a newer revision).
+WRITE_PATIENCE_SECONDS = 15.0
+WRITE_RETRY_PAUSE_SECONDS = 0.25
 
 
 class StoreConflictError(RuntimeError):
@@ -71,12 +80,22 @@ class RecordStore:
                 return current
             data = updated.model_dump_json(exclude_defaults=True).encode()
             try:
-                if current.revision is None:
-                    revision = await self.kv.create(current.request_id, data)
-                else:
-                    revision = await self.kv.update(current.request_id, data, last=current.revision)
+                revision = await self._write(current, data)
             except KeyWrongLastSequenceError:
                 current = await self.load(current.request_id)
                 continue
             return Versioned(current.request_id, updated, revision)
         raise StoreConflictError(f"record {current.request_id} kept changing under us")
+
+    async def _write(self, current: Versioned, data: bytes) -> int:
+        """Create or compare-and-set, again while nobody answers (bounded)."""
+        give_up = time.monotonic() + WRITE_PATIENCE_SECONDS
+        while True:
+            try:
+                if current.revision is None:
+                    return await self.kv.create(current.request_id, data)
+                return await self.kv.update(current.request_id, data, last=current.revision)
+            except LEADERLESS:
+                if time.monotonic() + WRITE_RETRY_PAUSE_SECONDS >= give_up:
+                    raise
+                await asyncio.sleep(WRITE_RETRY_PAUSE_SECONDS)
