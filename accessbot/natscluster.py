@@ -370,3 +370,11 @@ async def consumer_leader(nc: Client, stream: str, durable: str) -> str | None:
     """The node that leads a durable consumer ($JS.API.CONSUMER.INFO's cluster.leader)."""
     info = await nc.jetstream().consumer_info(stream, durable)
     return info.cluster.leader if info.cluster else None
+
+
+async def step_down(nc: Client, stream: str) -> None:
+    """Ask `stream`'s leader to hand over to another node (every node stays up), as lame
+    duck mode does for each stream a node leads before a rolling restart."""
+    answer = await nc.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}", b"", timeout=5.0)
+    if b'"success":true' not in answer.data.replace(b" ", b""):
+        raise NatsServerError(f"{stream} leader did not step down: {answer.data[:200]!r}")
