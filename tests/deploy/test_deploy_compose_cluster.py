@@ -62,6 +62,7 @@ def test_each_node_has_its_own_name_and_store_and_the_shared_config(
     for node in NODES:
         spec = cluster["services"][node]
         assert spec["command"] == ["-c", "/etc/nats/cluster.conf"]
+        assert spec["stop_signal"] == "SIGUSR2"  # lame duck: leaders handed over first
         assert _env(cluster, node)["NATS_SERVER_NAME"] == node
         assert spec["image"] == cluster["services"]["nats-1"]["image"]
         volumes = [str(v) if isinstance(v, str) else v["source"] for v in spec["volumes"]]
