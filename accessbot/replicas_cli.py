@@ -31,11 +31,20 @@ def _settings() -> ServiceSettings:
     return ServiceSettings.model_validate(overrides)
 
 
+async def _give_up(exc: Exception) -> None:
+    """nats-py's error callback: nothing to report; the connect raises once out of tries."""
+
+
 async def _run(wanted: int | None) -> int:
     settings = _settings()
     try:
         nc = await connect(
-            settings, name="replicas", allow_reconnect=False, max_reconnect_attempts=0
+            settings,
+            name="replicas",
+            allow_reconnect=False,
+            # nats-py reads 0 as "no limit" while picking a server: 1 tries each URL twice.
+            max_reconnect_attempts=1,
+            error_cb=_give_up,  # no "retrying" lines: the connect raises after those tries
         )
     except (OSError, NatsError) as exc:
         print(
