@@ -2,7 +2,7 @@
 
 It reads stored messages by sequence (`$JS.API.STREAM.MSG.GET.ACCESS`), which needs no
 consumer, so it works alike for `siem` (its own account's copy of ACCESS) and for `admin`
-(ACCESSBOT's ACCESS, e.g. for events older than the copy; docs/design-notes.md).
+(ACCESSBOT's ACCESS, e.g. for events older than the copy; docs/architecture.md, Security model).
 
 A message that is not a valid event is never skipped silently: it is reported on
 stderr with its stream sequence and reason, and the export exits non-zero.

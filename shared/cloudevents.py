@@ -77,23 +77,43 @@ def encode(
 
     `traceparent` (W3C) travels as the distributed-tracing extension `ce-traceparent`.
     """
+    return encode_body(
+        event.SUBJECT,
+        event.request_id,
+        event.model_dump_json().encode(),
+        source=source,
+        event_id=event_id,
+        time=time,
+        traceparent=traceparent,
+    )
+
+
+def encode_body(
+    subject: Subject,
+    request_id: str,
+    body: bytes,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    traceparent: str | None = None,
+) -> EncodedMessage:
+    """`encode` for a body serialised already (an outbox entry: validated when staged)."""
     eid = event_id or new_id()
     moment = (time or datetime.now(UTC)).astimezone(UTC)
     headers = {
         "ce-specversion": SPECVERSION,
         "ce-id": eid,
         "ce-source": source,
-        "ce-type": ce_type(event.SUBJECT),
+        "ce-type": ce_type(subject),
         "ce-time": moment.isoformat().replace("+00:00", "Z"),
-        "ce-subject": event.request_id,
+        "ce-subject": request_id,
         "content-type": CONTENT_TYPE,
         MSG_ID_HEADER: eid,
     }
     if traceparent is not None:
         headers[TRACEPARENT_HEADER] = traceparent
-    return EncodedMessage(
-        subject=event.SUBJECT.value, headers=headers, body=event.model_dump_json().encode()
-    )
+    return EncodedMessage(subject=subject.value, headers=headers, body=body)
 
 
 # nats-server stamps it on every direct-get answer, and never on a published message.

@@ -1,4 +1,4 @@
-"""One pydantic model per subject of the ACCESS stream (DESIGN.md, Messages).
+"""One pydantic model per subject of the ACCESS stream (docs/architecture.md: Commands and events).
 
 Each body carries `schema_version` and `request_id`. The event id, source and time
 travel in the CloudEvents headers (see `shared.cloudevents`), not in the body.

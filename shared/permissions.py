@@ -1,6 +1,6 @@
 """The one permission matrix: which NATS user may publish and subscribe where.
 
-It follows DESIGN.md's tables (who publishes which subject, who owns which
+It follows the tables of docs/architecture.md (who publishes which subject, who owns which
 bucket, who consumes what) and renders the nats-server `accounts` block used by
 both `deploy/nats/nats.conf` and the embedded dev server.
 
@@ -92,7 +92,7 @@ BUCKET_OWNER: dict[Bucket, str] = {
     Bucket.SLACK_MESSAGES: "notifier",
 }
 
-# Buckets a service reads without owning them (DESIGN.md: intake watches `devices`;
+# Buckets a service reads without owning them (intake indexes `devices` by polling it;
 # approvals snapshots the device from it).
 BUCKET_READERS: dict[Bucket, tuple[str, ...]] = {
     Bucket.DEVICES: ("intake", "approvals"),

@@ -1,4 +1,4 @@
-"""Idempotent provisioning of the streams and KV buckets of DESIGN.md.
+"""Idempotent provisioning of the streams and KV buckets (docs/architecture.md, Streams/State).
 
 Run by every service at start. A missing stream or bucket is created; an existing
 one is compared with what is wanted and any difference is reported as drift (never
@@ -124,7 +124,7 @@ AGED_BUCKETS = (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES)
 
 
 def bucket_config(bucket: Bucket, *, replicas: int, max_age_days: int = 400) -> KeyValueConfig:
-    """A KV bucket of DESIGN.md's State table."""
+    """A KV bucket of the State table in docs/architecture.md."""
     return KeyValueConfig(
         bucket=bucket.value,
         history=BUCKET_HISTORY[bucket],

@@ -12,8 +12,9 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
-from shared.cloudevents import encode
+from shared.cloudevents import EncodedMessage, encode, encode_body
 from shared.events import Event
+from shared.persistence.outbox import OutboxEntry
 from shared.subjects import ACCESS_STREAM
 from shared.tracecontext import outgoing
 
@@ -60,6 +61,23 @@ class EventPublisher:
         msg = encode(
             event, source=self._source, event_id=event_id, time=time, traceparent=trace.traceparent
         )
+        return await self._send(msg, patience=patience)
+
+    async def publish_entry(self, entry: OutboxEntry) -> PubAck:
+        """Publish an outbox entry as stored: its id, time and body (validated when staged)."""
+        trace = outgoing(entry.request_id)
+        msg = encode_body(
+            entry.subject,
+            entry.request_id,
+            entry.encoded(),
+            source=self._source,
+            event_id=entry.event_id,
+            time=entry.time,
+            traceparent=trace.traceparent,
+        )
+        return await self._send(msg)
+
+    async def _send(self, msg: EncodedMessage, *, patience: float = 0.0) -> PubAck:
         give_up = clock.monotonic() + patience
         while True:
             try:

@@ -1,4 +1,4 @@
-"""Every NATS name Accessbot uses, in one place (DESIGN.md, Messages/State/Timers)."""
+"""Every NATS name Accessbot uses, in one place (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Subject(StrEnum):
 
 
 class Bucket(StrEnum):
-    """KV buckets; only the owner (DESIGN.md, State) writes each."""
+    """KV buckets; only the owner (docs/architecture.md, State) writes each."""
 
     REQUESTS = "requests"
     GRANTS = "grants"

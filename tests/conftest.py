@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: a real nats-server per test, on a free port."""
+"""Fixtures shared by every test: a real nats-server per test, on a free port; test tiers."""
 
 from __future__ import annotations
 
@@ -14,9 +14,22 @@ from shared.connection import connect
 from shared.permissions import ADMIN_USER
 from shared.provisioning import provision
 from shared.settings import ServiceSettings
+from tests import tiers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILES_PATH = REPO_ROOT / "profiles.yaml"
+
+# `pytester` runs small pytest sessions in tests/architecture/test_test_tiers.py.
+pytest_plugins = ["pytester"]
+
+# Fails a test whose processes or sockets contradict its tier (registered by being here).
+tier_is_true = tiers.tier_is_true
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the tier markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test gets exactly one tier (tests/tiers.py); a contradiction stops collection."""
+    tiers.assign_tiers(items)
 
 
 @pytest.fixture

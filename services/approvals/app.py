@@ -16,8 +16,7 @@ from typing import Protocol, TypeVar
 import structlog
 
 from services.approvals import extensions, grant_tracking, machine
-from services.approvals.devices import DeviceDirectory
-from services.approvals.outbox import mark_published, rebuild, refusal_id, stage, unpublished
+from services.approvals.outbox import mark_published, refusal_id, stage, unpublished
 from services.approvals.record import RequestRecord
 from services.approvals.step import Step
 from services.approvals.store import RequestStore, Stored
@@ -25,17 +24,18 @@ from shared.cloudevents import Envelope
 from shared.events import (
     CancelRequested,
     DecisionSubmitted,
+    DeviceSnapshot,
     Event,
     ExtendSubmitted,
     GrantEvent,
     RequestSubmitted,
 )
+from shared.persistence.outbox import EntryPublisher, flush
+from shared.persistence.transact import Decision, TooManyConflictsError, transact
+from shared.persistence.versioned import ConflictError
 from shared.profiles import ProfilesConfig
-from shared.publishing import EventPublisher
 from shared.subjects import TimerPurpose
 from shared.timers import TimerFired
-
-MAX_ATTEMPTS = 10
 
 E = TypeVar("E", bound=Event)
 G = TypeVar("G", bound=GrantEvent)
@@ -50,6 +50,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Publisher(EntryPublisher, Protocol):
+    """Publishes events (refusals) and stored outbox entries (shared.publishing)."""
+
+    async def publish(
+        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+    ) -> object:
+        """Put `event` on the stream under `event_id`."""
+        ...
+
+
+class Devices(Protocol):
+    """Device snapshots by node id (services.approvals.devices.DeviceDirectory)."""
+
+    async def get(self, device_id: str) -> DeviceSnapshot | None:
+        """The device's snapshot, or None when unknown or unreadable."""
+        ...
+
+
 class ExpiryScheduler(Protocol):
     """Schedules (or replaces) the request-expiry timer of one request."""
 
@@ -57,17 +75,13 @@ class ExpiryScheduler(Protocol):
         """Fire `TimerFired` for `request_id` at `due_at`."""
 
 
-class ConcurrentUpdateError(RuntimeError):
-    """Too many lost compare-and-sets in a row; the input is retried later."""
-
-
 @dataclass(frozen=True, slots=True)
 class Ports:
     """What the approvals logic needs from NATS, available once connected."""
 
     store: RequestStore
-    devices: DeviceDirectory
-    publisher: EventPublisher
+    devices: Devices
+    publisher: Publisher
     schedule_expiry: ExpiryScheduler
 
 
@@ -105,13 +119,15 @@ class Approvals:
             if step.record is None:
                 raise RuntimeError("open_request returned no record")
             record = stage(step.record, env.meta.id, step.events, now)
-            stored = await self._p.store.create(record)
-            if stored is not None:
+            try:
+                stored = await self._p.store.create(record)
                 log.info("request.opened", status=record.status.value, profile=sub.profile_id)
-        if stored is None:
-            stored = await self._p.store.load(sub.request_id)
-            if stored is None:
-                raise ConcurrentUpdateError("request record vanished after a create conflict")
+            except ConflictError:
+                stored = await self._p.store.load(sub.request_id)
+                if stored is None:
+                    raise RuntimeError("request record vanished after a create conflict") from None
+                log.info("request.duplicate_submission", status=stored.record.status.value)
+        else:
             log.info("request.duplicate_submission", status=stored.record.status.value)
         await self._settle(stored, reschedule=True)
 
@@ -161,37 +177,40 @@ class Approvals:
         self, request_id: str, cause: str, decide: Decide, *, refusal_event_id: str | None
     ) -> None:
         """Read, decide, CAS-write and publish; on a lost race, read and decide again."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            stored = await self._p.store.load(request_id)
-            before = stored.record if stored is not None else None
+
+        def judge(stored: Stored | None) -> Decision[RequestRecord, Step | None]:
             if stored is not None and cause in stored.record.applied:
-                log.info("input.already_applied", cause=cause)
-                await self._settle(stored, reschedule=True)
-                return
+                return Decision(None, None)  # None: applied before
             now = self._clock()
-            step = decide(before, now)
+            step = decide(stored.record if stored is not None else None, now)
             if step.record is None:
-                if step.note:
-                    log.info("input.no_change", note=step.note)
-                await self._publish_refusal(step, refusal_event_id)
-                return
+                return Decision(None, step)
             if stored is None:
                 raise RuntimeError("only a submission may create a request record")
-            after = stage(step.record, cause, step.events, now)
-            written = await self._p.store.update(after, stored.revision)
-            if written is None:
-                log.info("request.cas_conflict", attempt=attempt)
-                continue
-            if after.status is not stored.record.status:
-                log.info(
-                    "request.transition",
-                    status_from=stored.record.status.value,
-                    status_to=after.status.value,
-                )
-            await self._settle(written, reschedule=after.next_timer() != _timer_of(before))
+            return Decision(stage(step.record, cause, step.events, now), step)
+
+        done = await transact(self._p.store, request_id, judge)
+        step, before, written = done.outcome, done.before, done.written
+        if step is None:
+            assert before is not None  # applied before: it was read
+            log.info("input.already_applied", cause=cause)
+            await self._settle(before, reschedule=True)
+            return
+        if written is None:
+            if step.note:
+                log.info("input.no_change", note=step.note)
             await self._publish_refusal(step, refusal_event_id)
             return
-        raise ConcurrentUpdateError(f"{MAX_ATTEMPTS} compare-and-set conflicts on {request_id}")
+        assert before is not None  # only an update reaches here
+        if written.record.status is not before.record.status:
+            log.info(
+                "request.transition",
+                status_from=before.record.status.value,
+                status_to=written.record.status.value,
+            )
+        reschedule = written.record.next_timer() != before.record.next_timer()
+        await self._settle(written, reschedule=reschedule)
+        await self._publish_refusal(step, refusal_event_id)
 
     async def _publish_refusal(self, step: Step, event_id: str | None) -> None:
         if step.refusal is None:
@@ -210,27 +229,17 @@ class Approvals:
         entries = unpublished(record)
         if not entries:
             return
-        for entry in entries:
-            await self._p.publisher.publish(
-                rebuild(entry), event_id=entry.event_id, time=entry.time
+        sent = await flush(entries, self._p.publisher)
+        try:
+            # Recorded so that a much later redelivery does not repeat them.
+            await transact(
+                self._p.store,
+                record.request_id,
+                lambda latest: Decision(
+                    mark_published(latest.record, sent) if latest else None, None
+                ),
+                current=stored,
             )
-        await self._mark_published(stored, {e.event_id for e in entries})
-
-    async def _mark_published(self, stored: Stored | None, event_ids: set[str]) -> None:
-        """Record that events went out, so a much later redelivery does not repeat them."""
-        for _ in range(MAX_ATTEMPTS):
-            if stored is None:
-                return
-            waiting = {e.event_id for e in unpublished(stored.record)} & event_ids
-            if not waiting:
-                return
-            marked = mark_published(stored.record, waiting)
-            if await self._p.store.update(marked, stored.revision) is not None:
-                return
-            stored = await self._p.store.load(stored.record.request_id)
-        # Harmless: a redelivery within JetStream's duplicate window re-publishes nothing new.
-        log.warning("outbox.mark_failed", event_ids=sorted(event_ids))
-
-
-def _timer_of(record: RequestRecord | None) -> datetime | None:
-    return record.next_timer() if record is not None else None
+        except TooManyConflictsError:
+            # Harmless: a redelivery within JetStream's duplicate window re-publishes nothing new.
+            log.warning("outbox.mark_failed", event_ids=sorted(sent))

@@ -12,7 +12,7 @@ from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
 from services.approvals.expiry_sweep import expire_due
 from services.approvals.settings import ApprovalsSettings
-from services.approvals.store import RequestStore
+from services.approvals.store import RequestStore, request_store
 from services.approvals.subscribers import register
 from shared.connection import make_broker
 from shared.logging import configure_logging
@@ -58,7 +58,7 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
                 js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
             )
 
-        requests[:] = [RequestStore(await js.key_value(Bucket.REQUESTS.value))]
+        requests[:] = [request_store(await js.key_value(Bucket.REQUESTS.value))]
         app.bind(
             Ports(
                 store=requests[0],

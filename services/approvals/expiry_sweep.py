@@ -45,7 +45,7 @@ async def expire_due(
 ) -> None:
     """Hand every due request-expiry to `on_timer` (their timers remain the fallback)."""
     try:
-        records = await store.all()
+        records = [stored.record for stored in await store.all()]
     except Exception as exc:  # noqa: BLE001 - e.g. the connection dropped again
         log.warning("expiry_sweep.failed", error=str(exc))
         return

@@ -23,7 +23,7 @@ def count_pending(records: list[RequestRecord]) -> Tally[str]:
 
 async def refresh_pending(store: RequestStore) -> None:
     """Set the pending-requests gauge from the bucket."""
-    counts = count_pending(await store.all())
+    counts = count_pending([stored.record for stored in await store.all()])
     PENDING_REQUESTS.clear()
     for profile, count in counts.items():
         PENDING_REQUESTS.labels(profile).set(count)

@@ -1,8 +1,9 @@
-"""The outbox inside a request record: events are stored with their ids before publishing.
+"""The request record's outbox and applied inputs, on the shared outbox lifecycle.
 
 A crash between storing a state change and publishing its events loses nothing:
 whoever next handles the request (the redelivered input, usually) publishes what
 is still unpublished, with the same event ids, and JetStream drops duplicates.
+Published entries stay in the record (at most KEEP_PUBLISHED) for inspection.
 """
 
 from __future__ import annotations
@@ -10,47 +11,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.approvals.record import OutboxEntry, RequestRecord
-from shared.events import EVENT_TYPES, Event
-from shared.ids import deterministic_id, new_id
+from services.approvals.record import RequestRecord
+from shared.events import Event
+from shared.ids import deterministic_id
+from shared.persistence import ledger
+from shared.persistence import outbox as kit
+from shared.persistence.outbox import OutboxEntry
+
+KEEP_PUBLISHED = kit.KEEP_PUBLISHED
 
 
 def stage(
     record: RequestRecord, cause: str, events: Sequence[Event], now: datetime
 ) -> RequestRecord:
     """The record with `cause` marked applied and its events queued under fresh ids."""
-    entries = [
-        OutboxEntry(
-            event_id=new_id(),
-            subject=event.SUBJECT,
-            body=event.model_dump(mode="json"),
-            time=now,
-            cause=cause,
-        )
-        for event in events
-    ]
     return record.model_copy(
-        update={"outbox": [*record.outbox, *entries], "applied": [*record.applied, cause]}
+        update={
+            "outbox": kit.stage(record.outbox, events, now=now, cause=cause),
+            "applied": ledger.remember(record.applied, cause),
+        }
     )
 
 
 def unpublished(record: RequestRecord) -> list[OutboxEntry]:
     """Entries still to publish, oldest first."""
-    return [e for e in record.outbox if not e.published]
+    return kit.pending(record.outbox)
 
 
 def mark_published(record: RequestRecord, event_ids: set[str]) -> RequestRecord:
-    """The record with these entries marked published."""
-    outbox = [
-        e.model_copy(update={"published": True}) if e.event_id in event_ids else e
-        for e in record.outbox
-    ]
-    return record.model_copy(update={"outbox": outbox})
-
-
-def rebuild(entry: OutboxEntry) -> Event:
-    """The event an entry holds, validated again."""
-    return EVENT_TYPES[entry.subject].model_validate(entry.body)
+    """The record with these entries marked published (the oldest published beyond
+    KEEP_PUBLISHED leave it)."""
+    return record.model_copy(
+        update={"outbox": kit.retain(record.outbox, event_ids, keep=KEEP_PUBLISHED)}
+    )
 
 
 def refusal_id(input_time: datetime, input_id: str) -> str:

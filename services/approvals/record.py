@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.events import ApprovalMode, Decision, DeviceSnapshot, Person, Problem
+from shared.persistence.outbox import OutboxEntry
 from shared.profiles import SelfApproval
-from shared.subjects import Subject
 
 
 class RequestStatus(StrEnum):
@@ -73,17 +72,6 @@ class Vote(_Model):
     at: AwareDatetime
 
 
-class OutboxEntry(_Model):
-    """An event decided on and stored before it is published (re-published on redelivery)."""
-
-    event_id: str
-    subject: Subject
-    body: dict[str, Any]
-    time: AwareDatetime
-    cause: str = Field(description="The input (event id or timer key) that produced it.")
-    published: bool = False
-
-
 class GrantTracking(_Model):
     """The grant's outcome as reported by grants."""
 
@@ -138,7 +126,8 @@ class RequestRecord(_Model):
     grant: GrantTracking | None = None
     extensions: dict[str, ExtensionRecord] = Field(default_factory=dict)
     applied: list[str] = Field(
-        default_factory=list, description="Inputs already applied, so a redelivery is a no-op."
+        default_factory=list,
+        description="Inputs already applied (the newest LEDGER_LIMIT), so a redelivery is a no-op.",
     )
     outbox: list[OutboxEntry] = Field(default_factory=list)
 

@@ -1,2 +1,2 @@
 """Grants: the only holder of Tailscale credentials; applies, extends, revokes and expires
-posture attributes, and keeps the `devices` inventory (DESIGN.md, Parts)."""
+posture attributes, and keeps the `devices` inventory (docs/architecture.md, Parts)."""

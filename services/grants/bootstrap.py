@@ -16,7 +16,7 @@ from services.grants.inventory_sync import InventorySync
 from services.grants.outbox import Outbox
 from services.grants.recovery import expire_due, resume_unfinished
 from services.grants.settings import GrantsSettings
-from services.grants.store import GrantStore, HoldersStore
+from services.grants.store import GrantStore, HoldersStore, grant_store
 from services.grants.subscribers import SERVICE, register
 from services.grants.tailscale.client import TailscaleClient
 from services.grants.tailscale.errors import TailscaleError
@@ -96,11 +96,11 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
             await schedule(js, TimerPurpose.GRANT_EXPIRY, request_id, due_at, generation=generation)
 
         grants_kv = await js.key_value(Bucket.GRANTS.value)
-        store = GrantStore(grants_kv)
+        store = grant_store(grants_kv)
         parts.store = store
         parts.workflow = GrantWorkflow(
             store=store,
-            holders=HoldersStore(grants_kv),
+            holders=HoldersStore.on(grants_kv),
             tailscale=tailscale,
             outbox=Outbox(store, publisher, schedule_expiry),
             announcer=publisher,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
+from datetime import datetime
 
 from prometheus_client import Gauge, Histogram
 
 from services.grants.records import GrantRecord, GrantStatus
 from services.grants.store import GrantStore
-from shared.events import Event, GrantApplied, GrantExpired
+from shared.persistence.outbox import OutboxEntry
+from shared.subjects import Subject
 
 # The attribute is on the device in these states (an extension, revoke or expiry in
 # flight has not removed it yet).
@@ -46,11 +48,11 @@ async def refresh_active(store: GrantStore) -> None:
         ACTIVE_GRANTS.labels(profile).set(count)
 
 
-def announced(record: GrantRecord, event: Event) -> None:
-    """Observe the latencies an outcome event closes."""
-    if isinstance(event, GrantApplied) and record.approved_at is not None:
-        APPROVED_TO_APPLIED.observe(
-            max(0.0, (event.applied_at - record.approved_at).total_seconds())
-        )
-    elif isinstance(event, GrantExpired):
-        EXPIRY_LATENESS.observe(max(0.0, (event.expired_at - record.expires_at).total_seconds()))
+def announced(record: GrantRecord, entry: OutboxEntry) -> None:
+    """Observe the latencies an outcome event closes (read from the stored body, as published)."""
+    if entry.subject is Subject.GRANT_APPLIED and record.approved_at is not None:
+        applied_at = datetime.fromisoformat(entry.body["applied_at"])
+        APPROVED_TO_APPLIED.observe(max(0.0, (applied_at - record.approved_at).total_seconds()))
+    elif entry.subject is Subject.GRANT_EXPIRED:
+        expired_at = datetime.fromisoformat(entry.body["expired_at"])
+        EXPIRY_LATENESS.observe(max(0.0, (expired_at - record.expires_at).total_seconds()))

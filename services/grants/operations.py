@@ -19,8 +19,9 @@ from services.grants.holders import Holder, TooManyHoldersError
 from services.grants.outbox import Outbox
 from services.grants.records import ApplyOp, ExpireOp, ExtendOp, Failure, GrantRecord, RevokeOp
 from services.grants.shared_attribute import SharedAttribute
-from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
+from services.grants.store import GrantStore, HoldersStore, Stored
 from services.grants.tailscale.errors import TailscaleError
+from shared.persistence.versioned import ConflictError
 from shared.retry import RetryLaterError
 
 # Stop calling Tailscale this long before the lease runs out, so nobody overlaps us.
@@ -42,10 +43,10 @@ class GrantBusyError(RetryLaterError):
 
 
 async def try_update(store: GrantStore, record: GrantRecord, stored: Stored) -> Stored | None:
-    """Compare-and-set `record` over `stored`; None when someone changed it first."""
+    """Compare-and-set `record` over `stored`, once; None when someone changed it first."""
     try:
         return await store.update(record, stored.revision)
-    except GrantConflictError:
+    except ConflictError:
         return None
 
 

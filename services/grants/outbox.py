@@ -2,29 +2,31 @@
 
 Each event goes out with the id fixed in the record, so a second flush (a
 redelivery, another replica, a restart) is dropped by JetStream's duplicate
-window. Only afterwards are the entries removed from the record.
+window. Only afterwards are the entries removed from the record (the shared
+outbox lifecycle with nothing kept: the record names its events in `event_ids`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
 from services.grants import metrics
 from services.grants.records import GrantRecord
-from services.grants.store import GrantConflictError, GrantStore, Stored
+from services.grants.store import GrantStore, Stored
 from services.grants.transitions import published
 from shared.events import Event
-
-CAS_ATTEMPTS = 5
+from shared.persistence import outbox as kit
+from shared.persistence.transact import Decision, TooManyConflictsError, transact
 
 ScheduleExpiry = Callable[[str, datetime, int], Awaitable[None]]
 """(request_id, due_at, generation): (re)schedule the grant's expiry timer."""
 
 
-class Announcer(Protocol):
-    """Puts an event on the ACCESS stream (shared.publishing.EventPublisher)."""
+class Announcer(kit.EntryPublisher, Protocol):
+    """Puts events and stored outbox entries on the ACCESS stream (shared.publishing)."""
 
     async def publish(
         self, event: Event, *, event_id: str | None = None, time: datetime | None = None
@@ -37,7 +39,7 @@ class Outbox:
     def __init__(
         self,
         store: GrantStore,
-        announcer: Announcer,
+        announcer: kit.EntryPublisher,
         schedule_expiry: ScheduleExpiry,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -55,27 +57,18 @@ class Outbox:
         if record.timer_pending:
             await self._schedule(record.request_id, record.expires_at, record.generation)
             scheduled = record.generation
+        done = await kit.flush(record.outbox, self._announcer)
         for entry in record.outbox:
-            event = entry.event()
-            await self._announcer.publish(event, event_id=entry.event_id, time=entry.time)
-            metrics.announced(record, event)
-        done = {entry.event_id for entry in record.outbox}
-        await self._clear(stored, done, scheduled)
+            metrics.announced(record, entry)
 
-    async def _clear(self, stored: Stored, done: set[str], scheduled: int | None) -> None:
-        current: Stored | None = stored
-        for _ in range(CAS_ATTEMPTS):
+        def clear(current: Stored | None) -> Decision[GrantRecord, None]:
             if current is None:
-                return
-            record: GrantRecord = published(
+                return Decision(None, None)
+            cleared = published(
                 current.record, event_ids=done, scheduled_generation=scheduled, now=self._now()
             )
-            if record is current.record:
-                return
-            try:
-                await self._store.update(record, current.revision)
-            except GrantConflictError:
-                current = await self._store.get(stored.record.request_id)
-                continue
-            return
-        # Harmless: the entries stay and a later flush re-publishes them with the same ids.
+            return Decision(None if cleared is current.record else cleared, None)
+
+        # Losing every race is harmless: the entries stay, a later flush re-publishes them.
+        with contextlib.suppress(TooManyConflictsError):
+            await transact(self._store, record.request_id, clear, current=stored)

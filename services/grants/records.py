@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.events import EVENT_TYPES, Event, Person
-from shared.subjects import Subject
+from shared.events import Person
+from shared.persistence.outbox import OutboxEntry
 
 
 class GrantStatus(StrEnum):
@@ -78,26 +78,6 @@ class ExpireOp(_Op):
 
 
 Op = Annotated[ApplyOp | ExtendOp | RevokeOp | ExpireOp, Field(discriminator="kind")]
-
-
-class OutboxEntry(_Frozen):
-    """An event decided together with a state change, published after it (same id on retry)."""
-
-    event_id: str
-    subject: Subject
-    time: AwareDatetime
-    body: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: Event, *, event_id: str, time: datetime) -> OutboxEntry:
-        """Wrap an event body for the outbox."""
-        return cls(
-            event_id=event_id, subject=event.SUBJECT, time=time, body=event.model_dump(mode="json")
-        )
-
-    def event(self) -> Event:
-        """The event again, validated as its subject's model."""
-        return EVENT_TYPES[self.subject].model_validate(self.body)
 
 
 class Failure(_Frozen):

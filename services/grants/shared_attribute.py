@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 import structlog
 
 from services.grants.attribute_changes import AttributeApi, Placement, remove_if_ours, set_once
-from services.grants.holders import AttributeHolders, Holder
-from services.grants.store import GrantConflictError, HoldersStore, StoredHolders
+from services.grants.holders import AttributeHolders, Holder, holders_key
+from services.grants.store import HoldersStore, StoredHolders
 from services.grants.tailscale.errors import TailscaleError, TailscaleRejectedError
 from shared.keyed_locks import KeyedLocks
-from shared.retry import RetryLaterError
-
-ROUNDS = 5  # redo rounds while other replicas keep changing the pair
+from shared.persistence.transact import Decision, TooManyConflictsError, transact
+from shared.persistence.versioned import ConflictError, Versioned
+from shared.retry import CONFLICT_ATTEMPTS, CONFLICT_RETRY_DELAY, RetryLaterError
 
 log = structlog.get_logger("accessbot.grants.shared_attribute")
 
@@ -35,7 +35,9 @@ class AttributeBusyError(RetryLaterError):
     """Other replicas kept changing the pair: the message is retried a little later."""
 
     def __init__(self, device_id: str, attribute: str) -> None:
-        super().__init__(f"{attribute} on {device_id} kept changing under us", delay=1.0)
+        super().__init__(
+            f"{attribute} on {device_id} kept changing under us", delay=CONFLICT_RETRY_DELAY
+        )
 
 
 class SharedAttribute:
@@ -107,16 +109,23 @@ class SharedAttribute:
         )
 
     async def _change(self, device_id: str, attribute: str, change: Change) -> StoredHolders:
-        for _ in range(ROUNDS):
-            stored = await self._store.get(device_id, attribute)
-            changed = change(stored.holders)
-            if changed == stored.holders:
-                return stored
-            try:
-                return await self._store.put(changed, stored.revision)
-            except GrantConflictError:
-                continue
-        raise AttributeBusyError(device_id, attribute)
+        empty = AttributeHolders.empty(device_id, attribute)
+
+        def decide(
+            stored: Versioned[AttributeHolders] | None,
+        ) -> Decision[AttributeHolders, None]:
+            holders = stored.record if stored is not None else empty
+            changed = change(holders)
+            return Decision(None if changed == holders else changed, None)
+
+        try:
+            done = await transact(self._store.records, holders_key(device_id, attribute), decide)
+        except TooManyConflictsError:
+            raise AttributeBusyError(device_id, attribute) from None
+        latest = done.latest
+        if latest is None:
+            return StoredHolders(empty, 0)
+        return StoredHolders(latest.record, latest.revision)
 
     async def _settle(
         self,
@@ -132,7 +141,7 @@ class SharedAttribute:
         """Apply `change`, make Tailscale match, record it; the holder it continues under."""
         async with self._locks.hold(f"{device_id}\n{attribute}"):
             stored = await self._change(device_id, attribute, change)
-            for _ in range(ROUNDS):
+            for _ in range(CONFLICT_ATTEMPTS):
                 target = stored.holders.latest(self._now())
                 if target is None:
                     gone = stored.holders.written or fallback
@@ -160,7 +169,7 @@ class SharedAttribute:
                         log.info("grant.device_gone", device_id=device_id)
                 try:
                     await self._store.put(stored.holders.with_written(written), stored.revision)
-                except GrantConflictError:
+                except ConflictError:
                     log.info("grant.holders_changed_meanwhile", device_id=device_id)
                     stored = await self._store.get(device_id, attribute)
                     check_first = False  # the record moved: write what it says now

@@ -1,69 +1,28 @@
-"""KV `grants`: grant records by request id, changed only by compare-and-set on the revision."""
+"""KV `grants`: grant records by request id and holders records by pair, through the
+shared persistence kit (one bucket, two kinds of key)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.grants.holders import AttributeHolders, holders_key, is_holders_key
 from services.grants.records import GrantRecord
-from shared.kv_reading import get_checked, latest
+from shared.persistence.kv_store import KvStore
+from shared.persistence.versioned import Versioned, VersionedStore, model_codec
+
+GrantStore = VersionedStore[GrantRecord]
+Stored = Versioned[GrantRecord]
+GRANT_CODEC = model_codec(GrantRecord, lambda record: record.request_id)
+HOLDERS_CODEC = model_codec(
+    AttributeHolders, lambda holders: holders_key(holders.device_id, holders.attribute)
+)
 
 
-class GrantConflictError(Exception):
-    """Someone else changed (or created) the record first: re-read and decide again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """A record and the revision it was read (or written) at."""
-
-    record: GrantRecord
-    revision: int
-
-
-class GrantStore:
-    """Reads and compare-and-set writes of grant records."""
-
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
-
-    async def get(self, request_id: str) -> Stored | None:
-        """The record, or None when grants never saw this request (ForgedEntryError: forged)."""
-        found = await get_checked(self._kv, request_id)
-        if found is None:
-            return None
-        value, revision = found
-        return Stored(GrantRecord.model_validate_json(value), revision)
-
-    async def create(self, record: GrantRecord) -> Stored:
-        """Write a new record; GrantConflictError when it exists already."""
-        try:
-            revision = await self._kv.create(record.request_id, record.model_dump_json().encode())
-        except KeyWrongLastSequenceError:
-            raise GrantConflictError(record.request_id) from None
-        return Stored(record, revision)
-
-    async def update(self, record: GrantRecord, revision: int) -> Stored:
-        """Replace the record read at `revision`; GrantConflictError when it changed since."""
-        try:
-            new_revision = await self._kv.update(
-                record.request_id, record.model_dump_json().encode(), last=revision
-            )
-        except KeyWrongLastSequenceError:
-            raise GrantConflictError(record.request_id) from None
-        return Stored(record, new_revision)
-
-    async def all(self) -> list[Stored]:
-        """Every grant record, read without a consumer (for the recovery sweeps)."""
-        current, _ = await latest(self._kv)
-        return [
-            Stored(GrantRecord.model_validate_json(change.value), change.revision)
-            for key, change in current.items()
-            if change.value is not None and not is_holders_key(key)  # holders: shared state
-        ]
+def grant_store(kv: KeyValue) -> KvStore[GrantRecord]:
+    """The grant records of bucket `kv` (holders records are shared state, left out of `all`)."""
+    return KvStore(kv, GRANT_CODEC, include=lambda key: not is_holders_key(key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,28 +34,27 @@ class StoredHolders:
 
 
 class HoldersStore:
-    """Holders records (services.grants.holders) in the same bucket, by compare-and-set."""
+    """Holders records (services.grants.holders), an absent one read as empty at revision 0."""
 
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    def __init__(self, store: VersionedStore[AttributeHolders]) -> None:
+        self.records = store
+
+    @classmethod
+    def on(cls, kv: KeyValue) -> HoldersStore:
+        """The holders records of bucket `kv`."""
+        return cls(KvStore(kv, HOLDERS_CODEC, include=is_holders_key))
 
     async def get(self, device_id: str, attribute: str) -> StoredHolders:
         """The pair's record; an empty one at revision 0 when nobody ever held it."""
-        found = await get_checked(self._kv, holders_key(device_id, attribute))
+        found = await self.records.load(holders_key(device_id, attribute))
         if found is None:
             return StoredHolders(AttributeHolders.empty(device_id, attribute), 0)
-        value, revision = found
-        return StoredHolders(AttributeHolders.model_validate_json(value), revision)
+        return StoredHolders(found.record, found.revision)
 
     async def put(self, holders: AttributeHolders, revision: int) -> StoredHolders:
-        """Write over the record read at `revision` (0: create); GrantConflictError if it moved."""
-        key = holders_key(holders.device_id, holders.attribute)
-        data = holders.model_dump_json().encode()
-        try:
-            if revision == 0:
-                new_revision = await self._kv.create(key, data)
-            else:
-                new_revision = await self._kv.update(key, data, last=revision)
-        except KeyWrongLastSequenceError:
-            raise GrantConflictError(key) from None
-        return StoredHolders(holders, new_revision)
+        """Write over the record read at `revision` (0: create); ConflictError if it moved."""
+        if revision == 0:
+            written = await self.records.create(holders)
+        else:
+            written = await self.records.update(holders, revision)
+        return StoredHolders(holders, written.revision)

@@ -25,11 +25,10 @@ from services.grants.records import (
     Failure,
     GrantRecord,
     GrantStatus,
-    OutboxEntry,
     RevokeOp,
 )
 from shared.events import Event, Person, RefusalReason, RequestApproved
-from shared.ids import new_id
+from shared.persistence.outbox import OutboxEntry, retain
 
 # Fired this much before the expiry still counts (schedules are rounded up to the second).
 EARLY_TOLERANCE = timedelta(milliseconds=500)
@@ -153,9 +152,10 @@ def _announce(
     record: GrantRecord, kind: str, event: Event, now: datetime
 ) -> tuple[str, dict[str, object]]:
     """The event id (fixed here, before publishing) and the changes that put it in the outbox."""
-    event_id = new_id()
+    entry = OutboxEntry.of(event, time=now)
+    event_id = entry.event_id
     return event_id, {
-        "outbox": [*record.outbox, OutboxEntry.of(event, event_id=event_id, time=now)],
+        "outbox": [*record.outbox, entry],
         "event_ids": {**record.event_ids, kind: event_id},
     }
 
@@ -352,7 +352,7 @@ def published(
     record: GrantRecord, *, event_ids: set[str], scheduled_generation: int | None, now: datetime
 ) -> GrantRecord:
     """Drop outbox entries confirmed published, and the timer flag if that timer is set."""
-    outbox = [e for e in record.outbox if e.event_id not in event_ids]
+    outbox = retain(record.outbox, event_ids, keep=0)
     timer_pending = record.timer_pending and scheduled_generation != record.generation
     if outbox == record.outbox and timer_pending == record.timer_pending:
         return record

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import structlog
 
 from services.grants import announcements, transitions
 from services.grants.attribute_changes import AttributeApi
 from services.grants.comment import extension_comment, grant_comment
-from services.grants.operations import GrantBusyError, OperationRunner, try_update
+from services.grants.operations import GrantBusyError, OperationRunner
 from services.grants.outbox import Announcer, Outbox
 from services.grants.records import Failure, GrantRecord
 from services.grants.revoke_policy import may_revoke, refusal_message
-from services.grants.store import GrantConflictError, GrantStore, HoldersStore, Stored
+from services.grants.store import GrantStore, HoldersStore, Stored
 from services.grants.transitions import Step
 from shared.cloudevents import Envelope
 from shared.durations import format_duration
@@ -35,13 +37,34 @@ from shared.events import (
     RevokeRequested,
 )
 from shared.ids import deterministic_id
+from shared.persistence.transact import Decision, TooManyConflictsError, Transacted, transact
 from shared.profiles import ProfilesConfig
 from shared.timers import TimerFired
 
-CAS_ATTEMPTS = 5
 UNKNOWN_DEVICE = "unknown"
 
 log = structlog.get_logger("accessbot.grants")
+
+
+class Action(StrEnum):
+    """What a handler does once its decision is stored."""
+
+    RUN = "run"  # carry out the operation just claimed
+    RESUME = "resume"  # take over an operation whose owner's lease ran out
+    FLUSH = "flush"  # decided before: only make sure the outbox is published
+    NOTHING = "nothing"
+    IGNORED = "ignored"  # a stale or early timer
+    UNKNOWN_EXTENSION = "unknown_extension"  # refuse an extension grants never applied
+    REFUSE_REVOKE = "refuse_revoke"
+
+
+@dataclass(frozen=True, slots=True)
+class Then:
+    """The action, and the refusal's reason when it refuses."""
+
+    action: Action
+    code: RefusalReason | None = None
+
 
 _NO_APPROVER = {
     ApprovalMode.AUTO: "auto-approval",
@@ -88,72 +111,75 @@ class GrantWorkflow:
     async def on_approved(self, envelope: Envelope[RequestApproved]) -> None:
         """Apply an approved request's attribute, once."""
         event = envelope.event
-        for _ in range(CAS_ATTEMPTS):
-            stored = await self._store.get(event.request_id)
+
+        def decide(stored: Stored | None) -> Decision[GrantRecord, Then]:
             now = self._now()
             step = transitions.step_for_apply(_record(stored), now)
-            if step is Step.START:
-                label = _NO_APPROVER[event.mode]
-                comment = grant_comment(
-                    request_id=event.request_id,
-                    requester=event.requester.email,
-                    approvers=[p.email for p in event.approvers] or [label],
-                    reason=event.reason,
-                )
-                record = transitions.new_grant(
-                    event, comment=comment, now=now, lease_seconds=self._lease
-                )
-                try:
-                    claimed = await self._store.create(record)
-                except GrantConflictError:
-                    continue
-                await self._run(claimed, resumed=False)
-                return
-            if await self._common(stored, step):
-                return
-        raise GrantBusyError(event.request_id, "the record kept changing under us")
+            if step is not Step.START:
+                return self._common(stored, step, now)
+            comment = grant_comment(
+                request_id=event.request_id,
+                requester=event.requester.email,
+                approvers=[p.email for p in event.approvers] or [_NO_APPROVER[event.mode]],
+                reason=event.reason,
+            )
+            record = transitions.new_grant(
+                event, comment=comment, now=now, lease_seconds=self._lease
+            )
+            return Decision(record, Then(Action.RUN))
+
+        await self._act(await self._transact(event.request_id, decide))
 
     async def on_extension(self, envelope: Envelope[ExtensionApproved]) -> None:
         """Move an active grant's expiry by the approved time, once per extension id."""
         event = envelope.event
-        for _ in range(CAS_ATTEMPTS):
-            stored = await self._store.get(event.request_id)
+
+        def decide(stored: Stored | None) -> Decision[GrantRecord, Then]:
             now = self._now()
             step = transitions.step_for_extension(_record(stored), event.extension_id, now)
             if step is Step.REFUSE:
-                if await self._refuse_extension(envelope, stored):
-                    return
-                continue
-            if step is Step.START:
-                assert stored is not None  # START implies a record
-                record = stored.record
-                comment = extension_comment(
-                    request_id=record.request_id,
-                    requester=record.requester.email,
-                    added=format_duration(timedelta(seconds=event.additional_seconds)),
-                    approvers=[p.email for p in event.approvers] or ["auto-approval"],
+                if stored is None:  # never applied here: nothing to store
+                    return Decision(None, Then(Action.UNKNOWN_EXTENSION))
+                failure = Failure(
+                    error_code=RefusalReason.NOT_ACTIVE.value,
+                    message=f"The grant is {stored.record.status}, so it cannot be extended.",
+                    retryable=False,
                 )
-                changed = transitions.begin_extension(
-                    record,
-                    extension_id=event.extension_id,
-                    additional_seconds=event.additional_seconds,
-                    comment=comment,
-                    now=now,
-                    lease_seconds=self._lease,
+                failed = transitions.extension_failed(
+                    stored.record, event.extension_id, failure, now=now
                 )
-                if (claimed := await self._try_update(changed, stored)) is None:
-                    continue
-                await self._run(claimed, resumed=False)
-                return
-            if await self._common(stored, step):
-                return
-        raise GrantBusyError(event.request_id, "the record kept changing under us")
+                return Decision(failed, Then(Action.FLUSH))
+            if step is not Step.START:
+                return self._common(stored, step, now)
+            assert stored is not None  # START implies a record
+            record = stored.record
+            comment = extension_comment(
+                request_id=record.request_id,
+                requester=record.requester.email,
+                added=format_duration(timedelta(seconds=event.additional_seconds)),
+                approvers=[p.email for p in event.approvers] or ["auto-approval"],
+            )
+            changed = transitions.begin_extension(
+                record,
+                extension_id=event.extension_id,
+                additional_seconds=event.additional_seconds,
+                comment=comment,
+                now=now,
+                lease_seconds=self._lease,
+            )
+            return Decision(changed, Then(Action.RUN))
+
+        done = await self._transact(event.request_id, decide)
+        if done.outcome.action is Action.UNKNOWN_EXTENSION:
+            await self._refuse_unknown_extension(envelope)
+            return
+        await self._act(done)
 
     async def on_revoke(self, envelope: Envelope[RevokeRequested]) -> None:
         """Remove the attribute early for an allowed actor; refuse anyone else."""
         event = envelope.event
-        for _ in range(CAS_ATTEMPTS):
-            stored = await self._store.get(event.request_id)
+
+        def decide(stored: Stored | None) -> Decision[GrantRecord, Then]:
             record = _record(stored)
             allowed = record is not None and may_revoke(
                 event.actor.email,
@@ -167,73 +193,73 @@ class GrantWorkflow:
             )
             if step is Step.REFUSE:
                 assert code is not None  # REFUSE always names its reason
-                await self._refuse_revoke(envelope, record, code)
-                return
-            if step is Step.START:
-                assert stored is not None  # START implies a record
-                changed = transitions.begin_revoke(
-                    stored.record,
-                    source_event_id=envelope.meta.id,
-                    actor=event.actor,
-                    reason=event.reason,
-                    now=now,
-                    lease_seconds=self._lease,
-                )
-                if (claimed := await self._try_update(changed, stored)) is None:
-                    continue
-                await self._run(claimed, resumed=False)
-                return
-            if await self._common(stored, step):
-                return
-        raise GrantBusyError(event.request_id, "the record kept changing under us")
+                return Decision(None, Then(Action.REFUSE_REVOKE, code))
+            if step is not Step.START:
+                return self._common(stored, step, now)
+            assert stored is not None  # START implies a record
+            changed = transitions.begin_revoke(
+                stored.record,
+                source_event_id=envelope.meta.id,
+                actor=event.actor,
+                reason=event.reason,
+                now=now,
+                lease_seconds=self._lease,
+            )
+            return Decision(changed, Then(Action.RUN))
+
+        done = await self._transact(event.request_id, decide)
+        if done.outcome.action is Action.REFUSE_REVOKE:
+            assert done.outcome.code is not None
+            await self._refuse_revoke(envelope, _record(done.before), done.outcome.code)
+            return
+        await self._act(done)
 
     async def on_expiry_timer(self, fired: TimerFired) -> None:
         """Delete the attribute of a grant whose time is over, then announce it once."""
-        for _ in range(CAS_ATTEMPTS):
-            stored = await self._store.get(fired.request_id)
+
+        def decide(stored: Stored | None) -> Decision[GrantRecord, Then]:
             now = self._now()
             step = transitions.step_for_expiry(
                 _record(stored), generation=fired.generation, due_at=fired.due_at, now=now
             )
             if step is Step.IGNORE:
-                log.info(
-                    "grant.timer_ignored",
-                    generation=fired.generation,
-                    due_at=fired.due_at.isoformat(),
-                )
-                return
-            if step is Step.START:
-                assert stored is not None  # START implies a record
-                changed = transitions.begin_expiry(
-                    stored.record, now=now, lease_seconds=self._lease
-                )
-                if (claimed := await self._try_update(changed, stored)) is None:
-                    continue
-                await self._run(claimed, resumed=False)
-                return
-            if await self._common(stored, step):
-                return
-        raise GrantBusyError(fired.request_id, "the record kept changing under us")
+                return Decision(None, Then(Action.IGNORED))
+            if step is not Step.START:
+                return self._common(stored, step, now)
+            assert stored is not None  # START implies a record
+            changed = transitions.begin_expiry(stored.record, now=now, lease_seconds=self._lease)
+            return Decision(changed, Then(Action.RUN))
+
+        done = await self._transact(fired.request_id, decide)
+        if done.outcome.action is Action.IGNORED:
+            log.info(
+                "grant.timer_ignored",
+                generation=fired.generation,
+                due_at=fired.due_at.isoformat(),
+            )
+            return
+        await self._act(done)
 
     async def resume(self, request_id: str) -> None:
         """Finish whatever a record has unfinished (start-up sweep); GrantBusyError if owned."""
-        for _ in range(CAS_ATTEMPTS):
-            stored = await self._store.get(request_id)
-            if stored is None:
-                return
+
+        def decide(stored: Stored | None) -> Decision[GrantRecord, Then]:
+            now = self._now()
             step = Step.DONE
-            if stored.record.op is not None:
-                step = Step.RESUME if stored.record.lease_free(self._now()) else Step.BUSY
-            if await self._common(stored, step):
-                return
-        raise GrantBusyError(request_id, "the record kept changing under us")
+            if stored is not None and stored.record.op is not None:
+                step = Step.RESUME if stored.record.lease_free(now) else Step.BUSY
+            return self._common(stored, step, now)
+
+        await self._act(await self._transact(request_id, decide))
 
     # --- shared steps -----------------------------------------------------------------
 
-    async def _common(self, stored: Stored | None, step: Step) -> bool:
-        """RESUME, BUSY and DONE are handled alike everywhere; False means decide again."""
+    def _common(
+        self, stored: Stored | None, step: Step, now: datetime
+    ) -> Decision[GrantRecord, Then]:
+        """RESUME, BUSY and DONE are decided alike everywhere."""
         if stored is None:
-            return True
+            return Decision(None, Then(Action.NOTHING))
         if step is Step.BUSY:
             op = stored.record.op
             lease = op.lease_until if op is not None else None
@@ -243,43 +269,37 @@ class GrantWorkflow:
                 lease,
             )
         if step is Step.RESUME:
-            changed = transitions.relet(stored.record, now=self._now(), lease_seconds=self._lease)
-            if (claimed := await self._try_update(changed, stored)) is None:
-                return False
-            log.warning("grant.operation_resumed", op=changed.op.kind if changed.op else None)
-            await self._run(claimed, resumed=True)
-            return True
-        await self._outbox.flush(stored)
-        return True
+            changed = transitions.relet(stored.record, now=now, lease_seconds=self._lease)
+            return Decision(changed, Then(Action.RESUME))
+        return Decision(None, Then(Action.FLUSH))
 
-    async def _try_update(self, record: GrantRecord, stored: Stored) -> Stored | None:
-        return await try_update(self._store, record, stored)
+    async def _transact(
+        self, request_id: str, decide: Callable[[Stored | None], Decision[GrantRecord, Then]]
+    ) -> Transacted[GrantRecord, Then]:
+        try:
+            return await transact(self._store, request_id, decide)
+        except TooManyConflictsError:
+            raise GrantBusyError(request_id, "the record kept changing under us") from None
 
-    async def _run(self, claimed: Stored, *, resumed: bool) -> None:
-        await self._operations.run(claimed, resumed=resumed)
+    async def _act(self, done: Transacted[GrantRecord, Then]) -> None:
+        """Carry out what was decided and stored: run a claimed operation, or flush."""
+        action, current = done.outcome.action, done.latest
+        if current is None or action is Action.NOTHING:
+            return
+        if action is Action.FLUSH:
+            await self._outbox.flush(current)
+            return
+        if action is Action.RESUME:
+            op = current.record.op
+            log.warning("grant.operation_resumed", op=op.kind if op else None)
+        await self._operations.run(current, resumed=action is Action.RESUME)
 
     # --- refusals ---------------------------------------------------------------------
 
-    async def _refuse_extension(
-        self, envelope: Envelope[ExtensionApproved], stored: Stored | None
-    ) -> bool:
-        """Announce that an extension cannot apply; False when the record changed meanwhile."""
+    async def _refuse_unknown_extension(self, envelope: Envelope[ExtensionApproved]) -> None:
+        """Announce that an extension of a grant never applied here cannot apply."""
         event = envelope.event
-        if stored is not None:
-            status = stored.record.status
-            failure = Failure(
-                error_code=RefusalReason.NOT_ACTIVE.value,
-                message=f"The grant is {status}, so it cannot be extended.",
-                retryable=False,
-            )
-            changed = transitions.extension_failed(
-                stored.record, event.extension_id, failure, now=self._now()
-            )
-            if (done := await self._try_update(changed, stored)) is None:
-                return False
-            await self._outbox.flush(done)
-            return True
-        # Never applied here: nothing to store, so the event id derives from the extension.
+        # Nothing to store, so the event id derives from the extension.
         profile = self._profiles.get(event.profile_id)
         failed = GrantFailed(
             request_id=event.request_id,
@@ -294,7 +314,6 @@ class GrantWorkflow:
         )
         event_id = deterministic_id(envelope.meta.time, f"grants:extension:{event.extension_id}")
         await self._announcer.publish(failed, event_id=event_id)
-        return True
 
     async def _refuse_revoke(
         self,

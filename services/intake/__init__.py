@@ -1,4 +1,4 @@
 """Intake: the Slack front door. Translates Slack interactions into ACCESS commands.
 
-Stateless; holds only Slack credentials. See DESIGN.md (Parts, Lifecycle).
+Stateless; holds only Slack credentials. See docs/architecture.md (Parts, A request's lifecycle).
 """

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from services.intake.ports import AckBody
+from shared.persistence.ledger import RecentKeys
 
 DEFAULT_TTL_SECONDS = 600.0
+DEFAULT_MAX_SIZE = 10_000  # at the limit the oldest delivery is forgotten first
 
 
 class RecentDeliveries:
@@ -27,36 +28,29 @@ class RecentDeliveries:
         self,
         *,
         ttl: float = DEFAULT_TTL_SECONDS,
-        max_size: int = 10_000,
+        max_size: int = DEFAULT_MAX_SIZE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl = ttl
-        self._max_size = max_size
-        self._clock = clock
-        self._seen: OrderedDict[str, tuple[float, asyncio.Future[AckBody]]] = OrderedDict()
+        self._seen: RecentKeys[asyncio.Future[AckBody]] = RecentKeys(
+            ttl=ttl, max_size=max_size, clock=clock
+        )
 
     def claim(self, key: str) -> asyncio.Future[AckBody] | None:
         """None for a first delivery (settle it later); else the earlier delivery's ack."""
-        now = self._clock()
-        while self._seen:
-            oldest_key, (expires, _) = next(iter(self._seen.items()))
-            if expires > now and len(self._seen) < self._max_size:
-                break
-            self._seen.pop(oldest_key)
         earlier = self._seen.get(key)
         if earlier is not None:
-            return earlier[1]
-        self._seen[key] = (now + self._ttl, asyncio.get_running_loop().create_future())
+            return earlier
+        self._seen.add(key, asyncio.get_running_loop().create_future())
         return None
 
     def settle(self, key: str, body: AckBody) -> None:
         """The first delivery acked with `body`; repeats get the same."""
-        entry = self._seen.get(key)
-        if entry is not None and not entry[1].done():
-            entry[1].set_result(body)
+        pending = self._seen.get(key)
+        if pending is not None and not pending.done():
+            pending.set_result(body)
 
     def forget(self, key: str) -> None:
         """The first delivery failed before acking: let a retry do the work again."""
-        entry = self._seen.pop(key, None)
-        if entry is not None and not entry[1].done():
-            entry[1].set_result(None)
+        pending = self._seen.pop(key)
+        if pending is not None and not pending.done():
+            pending.set_result(None)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifier.request_view import RequestView
-
-MAX_APPLIED_EVENTS = 500  # far above a real request's lifecycle; bounds the record
+from shared.persistence.ledger import remember
 
 
 class MessageRef(BaseModel):
@@ -31,7 +30,9 @@ class NotifierRecord(BaseModel):
 
     view: RequestView
     messages: dict[str, MessageRef] = Field(default_factory=dict)
-    applied_events: list[str] = Field(default_factory=list)
+    applied_events: list[str] = Field(
+        default_factory=list, description="Events fully handled (bounded: the newest LEDGER_LIMIT)."
+    )
     unreachable: dict[str, str] = Field(
         default_factory=dict, description="Delivery target -> the Slack error that ruled it out."
     )
@@ -66,5 +67,4 @@ class NotifierRecord(BaseModel):
         """The record noting an event as fully handled."""
         if event_id in self.applied_events:
             return self
-        applied = [*self.applied_events, event_id][-MAX_APPLIED_EVENTS:]
-        return self.model_copy(update={"applied_events": applied})
+        return self.model_copy(update={"applied_events": remember(self.applied_events, event_id)})

@@ -1,31 +1,30 @@
-"""KV `slack_messages`: one record per request, changed by compare-and-set on the revision."""
+"""KV `slack_messages`: one record per request, through the shared persistence kit.
+
+A request nothing was posted about yet reads as a new empty record (revision None);
+every change is applied by compare-and-set, re-read and re-applied on a lost race.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from services.notifier.record import NotifierRecord
-from shared.publishing import LEADERLESS
+from shared.persistence import versioned
+from shared.persistence.kv_store import KvStore
+from shared.persistence.transact import Decision, transact
+from shared.persistence.versioned import VersionedStore, model_codec
 from shared.subjects import Bucket
 
-MAX_CAS_ATTEMPTS = 10
 # A record is written right after a Slack post, which cannot be taken back: if the write
 # failed while the bucket's stream elects a leader (a cluster node lost, several seconds),
 # the redelivered event would post the message again. So a write nobody answered is
-# tried again for this long first (a copy that did land shows as a newer revision).
+# sent again for this long first.
 WRITE_PATIENCE_SECONDS = 15.0
-WRITE_RETRY_PAUSE_SECONDS = 0.25
-
-
-class StoreConflictError(RuntimeError):
-    """Another writer kept winning; the event is retried later."""
+# Defaults left out: most of a record is empty most of the time.
+CODEC = model_codec(NotifierRecord, lambda record: record.view.request_id, exclude_defaults=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,32 +39,31 @@ class Versioned:
 class RecordStore:
     """Reads and writes notifier records; bound to JetStream once the broker is connected."""
 
-    def __init__(self) -> None:
-        self._kv: KeyValue | None = None
+    def __init__(self, records: VersionedStore[NotifierRecord] | None = None) -> None:
+        self._records = records
 
     async def bind(self, js: JetStreamContext) -> None:
         """Open the bucket (provisioning created it)."""
-        self._kv = await js.key_value(Bucket.SLACK_MESSAGES.value)
+        bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
+        self._records = KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS)
 
     async def is_bound(self) -> bool:
         """Ready check: the bucket is open."""
-        return self._kv is not None
+        return self._records is not None
 
     @property
-    def kv(self) -> KeyValue:
-        """The bucket; only valid after `bind`."""
-        if self._kv is None:
+    def records(self) -> VersionedStore[NotifierRecord]:
+        """The records; only valid after `bind`."""
+        if self._records is None:
             raise RuntimeError("RecordStore used before bind()")
-        return self._kv
+        return self._records
 
     async def load(self, request_id: str) -> Versioned:
-        """The stored record, or a new empty one."""
-        try:
-            entry = await self.kv.get(request_id)
-        except KeyNotFoundError:
+        """The stored record, or a new empty one (ForgedEntryError: forged)."""
+        found = await self.records.load(request_id)
+        if found is None:
             return Versioned(request_id, NotifierRecord.new(request_id), None)
-        record = NotifierRecord.model_validate_json(entry.value or b"{}")
-        return Versioned(request_id, record, entry.revision)
+        return Versioned(request_id, found.record, found.revision)
 
     async def change(
         self, current: Versioned, change: Callable[[NotifierRecord], NotifierRecord]
@@ -74,28 +72,20 @@ class RecordStore:
 
         `change` must be safe to apply to a newer record (set a ref, mark an event).
         """
-        for _ in range(MAX_CAS_ATTEMPTS):
-            updated = change(current.record)
-            if updated == current.record and current.revision is not None:
-                return current
-            data = updated.model_dump_json(exclude_defaults=True).encode()
-            try:
-                revision = await self._write(current, data)
-            except KeyWrongLastSequenceError:
-                current = await self.load(current.request_id)
-                continue
-            return Versioned(current.request_id, updated, revision)
-        raise StoreConflictError(f"record {current.request_id} kept changing under us")
+        read = (
+            None
+            if current.revision is None
+            else versioned.Versioned(current.request_id, current.record, current.revision)
+        )
 
-    async def _write(self, current: Versioned, data: bytes) -> int:
-        """Create or compare-and-set, again while nobody answers (bounded)."""
-        give_up = time.monotonic() + WRITE_PATIENCE_SECONDS
-        while True:
-            try:
-                if current.revision is None:
-                    return await self.kv.create(current.request_id, data)
-                return await self.kv.update(current.request_id, data, last=current.revision)
-            except LEADERLESS:
-                if time.monotonic() + WRITE_RETRY_PAUSE_SECONDS >= give_up:
-                    raise
-                await asyncio.sleep(WRITE_RETRY_PAUSE_SECONDS)
+        def decide(
+            stored: versioned.Versioned[NotifierRecord] | None,
+        ) -> Decision[NotifierRecord, None]:
+            record = stored.record if stored is not None else NotifierRecord.new(current.request_id)
+            return Decision(change(record), None)
+
+        done = await transact(self.records, current.request_id, decide, current=read)
+        latest = done.latest
+        if latest is None:  # not stored, and nothing to store: the record as it reads
+            return current
+        return Versioned(current.request_id, latest.record, latest.revision)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import yaml
 
 from shared.asyncapi import build_document, render_yaml
@@ -19,6 +20,7 @@ def test_committed_asyncapi_is_not_stale() -> None:
     assert committed == render_yaml(), "run: accessbot asyncapi --output docs/asyncapi.yaml"
 
 
+@pytest.mark.e2e
 def test_command_prints_the_document() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "accessbot", "asyncapi"],

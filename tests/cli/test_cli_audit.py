@@ -98,6 +98,7 @@ async def test_tail_prints_new_events_as_they_arrive(
     ]
 
 
+@pytest.mark.e2e
 async def test_export_command_uses_siem_user(
     nats_server: EmbeddedNats, admin_js: JetStreamContext
 ) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -18,6 +19,8 @@ from shared.examples import EXAMPLES
 from shared.ids import new_id
 from shared.publishing import EventPublisher
 from shared.subjects import DEADLETTER_STREAM, Subject, deadletter_replay_subject
+
+pytestmark = pytest.mark.e2e
 
 CONSUMER = "notifier_request_submitted"
 

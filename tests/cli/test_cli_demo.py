@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
 
 
 def test_demo_runs_a_request_to_expiry_and_prints_what_happened(tmp_path: Path) -> None:

@@ -86,6 +86,7 @@ def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[
     pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
@@ -133,6 +134,7 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
     assert _processes_with(marker) == []
 
 
+@pytest.mark.e2e
 def test_dev_refuses_a_taken_port_with_a_clear_message(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -157,6 +159,7 @@ def test_dev_refuses_a_taken_port_with_a_clear_message(tmp_path: Path) -> None:
     assert f"port {port} on 127.0.0.1 is already in use" in result.stdout
 
 
+@pytest.mark.e2e
 def test_dev_refuses_invalid_profiles(tmp_path: Path) -> None:
     bad = tmp_path / "profiles.yaml"
     bad.write_text("profiles: []\n", encoding="utf-8")
@@ -172,6 +175,7 @@ def test_dev_refuses_invalid_profiles(tmp_path: Path) -> None:
     assert result.stderr == f"accessbot dev: {bad}: profiles: has 0 entries, needs at least 1\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_dev_uses_an_existing_server_when_nats_url_is_set(
     tmp_path: Path, nats_server: EmbeddedNats

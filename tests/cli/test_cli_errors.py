@@ -171,6 +171,7 @@ MISUSES: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(MISUSES))
 def test_misuse_is_one_line_and_exit_2(files: Path, name: str) -> None:
     args, env, expected = MISUSES[name]
@@ -179,6 +180,7 @@ def test_misuse_is_one_line_and_exit_2(files: Path, name: str) -> None:
         assert internal not in line
 
 
+@pytest.mark.e2e
 def test_a_secret_value_never_reaches_the_error(files: Path) -> None:
     result = accessbot(
         "serve", "intake", cwd=files, env={"SLACK_BOT_TOKEN": "xoxb-s3cr3t", "SLACK_MODE": "x"}
@@ -187,6 +189,7 @@ def test_a_secret_value_never_reaches_the_error(files: Path) -> None:
     assert "s3cr3t" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_profiles_check_of_a_non_utf8_file_exits_2(files: Path) -> None:
     result = accessbot("profiles", "check", "latin1.yaml", cwd=files)
     assert result.returncode == 2
@@ -194,6 +197,7 @@ def test_profiles_check_of_a_non_utf8_file_exits_2(files: Path) -> None:
     assert "latin1.yaml: line 1: not UTF-8 text (byte 0xe9)" in result.stderr
 
 
+@pytest.mark.e2e
 def test_version(tmp_path: Path) -> None:
     result = accessbot("--version", cwd=tmp_path)
     assert result.returncode == 0
@@ -218,6 +222,7 @@ def test_every_option_and_argument_has_help() -> None:
     assert missing == []
 
 
+@pytest.mark.e2e
 async def test_health_takes_a_base_url_and_checks_who_answers(tmp_path: Path) -> None:
     port = free_port()
     server = HealthServer("approvals", "127.0.0.1", port)

@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from accessbot.natsserver import free_port
+
+pytestmark = pytest.mark.e2e
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,8 @@ import pytest
 from tests.cli.test_cli_dev import _dev_env, _processes_with
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 PROMPTLY_SECONDS = 8.0
 
 

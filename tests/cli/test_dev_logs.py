@@ -18,6 +18,8 @@ from shared.permissions import SERVICES
 from tests.cli.test_cli_dev import READY_LINE, _dev_env
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 IDLE_SECONDS = 12.0  # more than two of the subscribers' 5 s fetch timeouts
 KEYS = {"event", "level", "logger", "service", "timestamp"}
 

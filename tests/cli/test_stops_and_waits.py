@@ -26,6 +26,8 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats, free_port
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 STOP_WITHIN_SECONDS = 5.0
 Line = dict[str, object]
 

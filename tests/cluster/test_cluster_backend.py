@@ -19,7 +19,7 @@ from accessbot.natscluster import (
 )
 from accessbot.natsserver import NatsServerError
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ from tests.cluster.support import (
 )
 from tests.e2e.support import PROFILES_PATH, one_event, submit
 
-pytestmark = [pytest.mark.cluster, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 # Each flow: the request, the approver's DM, the requester's DM and the audit thread.
 FLOW_TIMEOUT = 90.0
@@ -131,7 +131,7 @@ async def test_expiry_on_time_across_a_timers_leader_change(
     await one_event(harness, Subject.APPROVAL_REQUESTED, pending)
 
     # ... then TIMERS changes leader before either fires (the hand-over of a rolling
-    # restart; after a crash the schedules wait out the election, see design notes).
+    # restart; after a crash the schedules wait out the election: docs/architecture.md).
     timers = await stream_leader(admin, TIMERS_STREAM)
     assert timers is not None
     await step_down(admin, TIMERS_STREAM)

@@ -20,7 +20,7 @@ from shared.runtime import while_jetstream_busy
 from shared.subjects import ACCESS_STREAM
 from tests.cluster.conftest import cluster_settings
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
 EVERY_STREAM = {*managed_streams(), SIEM_COPY}
 

@@ -24,7 +24,7 @@ from tests.cli.test_cli_dev import (
 )
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
-pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.slow]
 
 
 def three_free_ports() -> int:

@@ -71,11 +71,13 @@ def _env(config: dict[str, Any], service: str) -> dict[str, str]:
     return dict(config["services"][service].get("environment") or {})
 
 
+@pytest.mark.e2e
 def test_compose_file_validates(resolved: dict[str, Any]) -> None:
     assert set(resolved["services"]) == {"nats", *SERVICES, *MONITORING, "cli"}
     assert {"nats-data", "prometheus-data", "grafana-data"} <= set(resolved["volumes"])
 
 
+@pytest.mark.e2e
 def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "docker-compose.yml"
     broken.write_text(
@@ -87,6 +89,7 @@ def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
     assert "restrat" in result.stderr
 
 
+@pytest.mark.e2e
 def test_only_grants_receives_tailscale_secrets(resolved: dict[str, Any]) -> None:
     for service in ("nats", *SERVICES, "cli"):
         has_tailscale = any(k.startswith("TAILSCALE_") for k in _env(resolved, service))
@@ -96,6 +99,7 @@ def test_only_grants_receives_tailscale_secrets(resolved: dict[str, Any]) -> Non
     )
 
 
+@pytest.mark.e2e
 def test_only_intake_and_notifier_receive_slack_secrets(resolved: dict[str, Any]) -> None:
     for service in ("nats", *SERVICES, "cli"):
         has_slack = any(k.startswith("SLACK_") for k in _env(resolved, service))
@@ -104,6 +108,7 @@ def test_only_intake_and_notifier_receive_slack_secrets(resolved: dict[str, Any]
     assert "SLACK_SIGNING_SECRET" not in _env(resolved, "notifier")
 
 
+@pytest.mark.e2e
 def test_each_service_connects_as_its_own_nats_user(resolved: dict[str, Any]) -> None:
     for service in SERVICES:
         env = _env(resolved, service)
@@ -117,6 +122,7 @@ def test_each_service_connects_as_its_own_nats_user(resolved: dict[str, Any]) ->
     )
 
 
+@pytest.mark.e2e
 def test_services_have_healthchecks_and_restart_policies(resolved: dict[str, Any]) -> None:
     for service in ("nats", *SERVICES, *MONITORING):
         spec = resolved["services"][service]
@@ -129,6 +135,7 @@ def test_services_have_healthchecks_and_restart_policies(resolved: dict[str, Any
         assert spec["depends_on"]["nats"]["condition"] == "service_healthy"
 
 
+@pytest.mark.e2e
 def test_nats_image_supports_message_schedules_and_matches_the_tested_server(
     resolved: dict[str, Any],
 ) -> None:
@@ -156,6 +163,7 @@ def test_dockerfile_runs_as_non_root_on_a_slim_base() -> None:
     assert users[-1].split(":")[0] not in ("root", "0")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("path", ["deploy/.env", ".env", "deploy/prod.env"])
 def test_secret_env_files_cannot_be_committed(path: str) -> None:
     """deploy/README has operators copy env.example to deploy/.env and fill in every secret."""
@@ -167,6 +175,7 @@ def test_secret_env_files_cannot_be_committed(path: str) -> None:
     assert ignored.returncode == 0, f"{path} is not git-ignored"
 
 
+@pytest.mark.e2e
 def test_env_example_stays_tracked() -> None:
     git = shutil.which("git")
     assert git is not None
@@ -176,6 +185,7 @@ def test_env_example_stays_tracked() -> None:
     assert ignored.returncode == 1
 
 
+@pytest.mark.e2e
 def test_the_cli_service_runs_only_on_demand_as_the_read_only_siem_user(
     resolved: dict[str, Any],
 ) -> None:
@@ -193,6 +203,7 @@ def test_the_cli_service_runs_only_on_demand_as_the_read_only_siem_user(
     assert cli["cap_drop"] == ["ALL"]
 
 
+@pytest.mark.e2e
 def test_only_intake_publishes_a_port_and_only_on_loopback(resolved: dict[str, Any]) -> None:
     """HTTP mode: Slack reaches /slack/events through an HTTPS proxy on the host, never
     the plain-HTTP port directly. (NATS and the monitoring profile publish on loopback.)"""
@@ -207,6 +218,7 @@ def test_only_intake_publishes_a_port_and_only_on_loopback(resolved: dict[str, A
             assert str(entry).startswith("127.0.0.1:"), (name, entry)
 
 
+@pytest.mark.nats
 def test_the_committed_nats_conf_is_accepted_by_nats_server(tmp_path: Path) -> None:
     """Two accounts (ACCESSBOT, SIEM) with their exports and imports, passwords from the
     environment as in the NATS container."""

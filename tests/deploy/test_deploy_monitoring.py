@@ -55,6 +55,7 @@ def _series_names() -> set[str]:
     )
 
 
+@pytest.mark.e2e
 def test_monitoring_runs_the_official_images_only_in_its_profile(resolved: dict[str, Any]) -> None:
     services = resolved["services"]
     assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", services["prometheus"]["image"])

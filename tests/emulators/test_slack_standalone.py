@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 BOT = "xoxb-standalone"
 
 
+@pytest.mark.e2e
 async def test_module_entry_point_serves_the_web_api(tmp_path):
     workspace_file = tmp_path / "ws.json"
     workspace_file.write_text(

@@ -1209,6 +1209,7 @@ async def test_control_endpoints(emu: TailscaleEmulator, auth: dict[str, str]) -
 # -- standalone process ----------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_module_entry_point_runs_standalone(tmp_path: Path) -> None:
     devices_file = tmp_path / "devices.json"
     devices_file.write_text(json.dumps({"devices": generate_devices(7, seed=4)}))

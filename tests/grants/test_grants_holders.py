@@ -131,8 +131,8 @@ async def test_a_stale_delete_by_one_replica_is_undone_by_that_replica(
     go = asyncio.Event()
     clients = [make_client(emulator), make_client(emulator)]
     slow_api = _DeleteAfter(clients[0], go)
-    replica_x = SharedAttribute(HoldersStore(kv), slow_api)
-    replica_y = SharedAttribute(HoldersStore(kv), clients[1])
+    replica_x = SharedAttribute(HoldersStore.on(kv), slow_api)
+    replica_y = SharedAttribute(HoldersStore.on(kv), clients[1])
     deadline = time.monotonic() + 30
     try:
         await replica_x.join(
@@ -154,7 +154,7 @@ async def test_a_stale_delete_by_one_replica_is_undone_by_that_replica(
     assert keeper == b, "X found out and says access continues under B"
     found = emulator.attributes(node)[ATTRIBUTE]
     assert found["expiry"] == b.expires_at, "X wrote B back after its stale DELETE"
-    stored = await HoldersStore(kv).get(node, ATTRIBUTE)
+    stored = await HoldersStore.on(kv).get(node, ATTRIBUTE)
     assert set(stored.holders.holders) == {b.request_id}
     assert stored.holders.written is not None
     assert stored.holders.written.expires_at == b.expires_at

@@ -196,7 +196,7 @@ async def test_a_grant_past_the_holders_bound_fails_without_touching_tailscale(
         full = full.with_holder(
             Holder(request_id=new_id(), value=True, expires_at=until, comment="c")
         )
-    await HoldersStore(await admin_js.key_value("grants")).put(full, 0)
+    await HoldersStore.on(await admin_js.key_value("grants")).put(full, 0)
     event = approval(device)
     async with running(grants_settings(nats_server, emulator)):
         await EventPublisher(admin_js, source="test/approvals").publish(event)

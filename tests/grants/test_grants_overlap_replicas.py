@@ -18,7 +18,7 @@ from tests.grants.support import ATTRIBUTE, CAROL, EventTap, approval, owned_dev
 from tests.grants.test_grants_lifecycle import revoke
 from tests.grants.test_grants_processes import grants_processes, process_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]  # runs grants as two processes
 
 
 async def test_two_replicas_keep_the_attribute_until_the_last_overlapping_grant_ends(

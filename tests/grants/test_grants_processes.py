@@ -30,7 +30,7 @@ from tests.grants.support import (
     wait_until,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 Spawn = Callable[[str], asyncio.subprocess.Process]
 

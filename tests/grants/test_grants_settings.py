@@ -52,6 +52,7 @@ def test_missing_credentials_and_nonsense_are_refused(monkeypatch: pytest.Monkey
         GrantsSettings()
 
 
+@pytest.mark.e2e
 def test_the_process_exits_naming_what_is_missing_without_a_traceback():
     env = {k: v for k, v in env_without_secrets().items() if not k.startswith("GRANTS_")}
     env["TAILSCALE_OAUTH_CLIENT_SECRET"] = SECRET

@@ -158,6 +158,16 @@ async def test_recent_deliveries_hand_repeats_the_first_ack() -> None:
     assert recent.claim("k") is None
 
 
+async def test_recent_deliveries_forget_the_oldest_at_their_limit() -> None:
+    recent = RecentDeliveries(ttl=60, max_size=2, clock=lambda: 0.0)
+    assert recent.claim("a") is None
+    assert recent.claim("b") is None
+    assert recent.claim("c") is None  # full: "a" is forgotten to make room
+    assert recent.claim("b") is not None
+    assert recent.claim("c") is not None
+    assert recent.claim("a") is None  # a repeat of "a" now counts as a first delivery
+
+
 async def test_ttl_cache_shares_a_load_and_expires() -> None:
     now = [0.0]
     cache: TtlCache[str, int] = TtlCache(5, clock=lambda: now[0])

@@ -18,9 +18,9 @@ from nats.js.errors import KeyNotFoundError
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.devices import DeviceDirectory
-from services.approvals.store import RequestStore
+from services.approvals.store import request_store
 from services.grants.records import GrantRecord, GrantStatus
-from services.grants.store import GrantStore
+from services.grants.store import grant_store
 from shared.connection import connect
 from shared.events import DeviceSnapshot, Person
 from shared.kv_reading import ForgedEntryError
@@ -81,9 +81,9 @@ async def test_forged_grant_request_and_device_values_are_refused(
     await forge(nats_server, admin_js, Bucket.DEVICES, "n9", device.model_dump_json().encode())
 
     with pytest.raises(ForgedEntryError, match="KV_slack_messages"):
-        await GrantStore(await admin_js.key_value(Bucket.GRANTS.value)).get("r1")
+        await grant_store(await admin_js.key_value(Bucket.GRANTS.value)).load("r1")
     with pytest.raises(ForgedEntryError):
-        await RequestStore(await admin_js.key_value(Bucket.REQUESTS.value)).load("r2")
+        await request_store(await admin_js.key_value(Bucket.REQUESTS.value)).load("r2")
     devices = DeviceDirectory(await admin_js.key_value(Bucket.DEVICES.value))
     assert await devices.get("n9") is None
 
@@ -93,10 +93,10 @@ async def test_values_the_owner_wrote_read_as_before(
 ) -> None:
     kv = await admin_js.key_value(Bucket.GRANTS.value)
     revision = await kv.put("r1", record("r1").model_dump_json().encode())
-    stored = await GrantStore(kv).get("r1")
+    stored = await grant_store(kv).load("r1")
     assert stored is not None
     assert (stored.record.request_id, stored.revision) == ("r1", revision)
     await kv.delete("r1")
-    assert await GrantStore(kv).get("r1") is None
-    assert await GrantStore(kv).get("no such key") is None  # not a valid key
-    assert await GrantStore(kv).get("absent") is None
+    assert await grant_store(kv).load("r1") is None
+    assert await grant_store(kv).load("no such key") is None  # not a valid key
+    assert await grant_store(kv).load("absent") is None

@@ -13,7 +13,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
 
 EMIT = textwrap.dedent(
     """

@@ -23,6 +23,8 @@ from shared.subjects import Subject
 from shared.tracecontext import TraceContext, parse_traceparent
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 UPSTREAM = TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
 
 WITHOUT_ENDPOINT = """

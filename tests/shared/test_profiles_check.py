@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import PROFILES_PATH
 
+pytestmark = pytest.mark.e2e
+
 BASE = """\
 admins: [secops@example.com]
 defaults: {request_ttl: 1h, max_duration: 24h}

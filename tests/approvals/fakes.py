@@ -1,0 +1,126 @@
+"""In-memory ports for approvals handler tests: a KV-like store, a list-backed publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from services.approvals.app import Approvals, Ports
+from services.approvals.record import RequestRecord
+from services.approvals.store import CODEC, RequestStore, Stored
+from shared.cloudevents import CloudEventMeta, Envelope, ce_type
+from shared.events import DeviceSnapshot, Event
+from shared.ids import new_id
+from shared.persistence.memory import MemoryStore
+from shared.persistence.outbox import OutboxEntry
+from shared.persistence.versioned import ConflictError
+from shared.subjects import Subject
+from tests.approvals.factories import NOW, device, profiles
+
+E = TypeVar("E", bound=Event)
+
+
+def envelope(event: E) -> Envelope[E]:
+    """`event` as intake would have published it, at NOW."""
+    meta = CloudEventMeta(
+        id=new_id(),
+        source="accessbot/intake",
+        type=ce_type(event.SUBJECT),
+        time=NOW,
+        subject=event.request_id,
+    )
+    return Envelope(meta=meta, event=event)
+
+
+class ListPublisher:
+    """Keeps (event id, event) of each publish; fails the first `crashes` of them."""
+
+    def __init__(self, crashes: int = 0) -> None:
+        self.sent: list[tuple[str, Event]] = []
+        self.crashes = crashes
+
+    async def publish(
+        self, event: Event, *, event_id: str | None = None, time: datetime | None = None
+    ) -> None:
+        self._crash_maybe()
+        self.sent.append((event_id or "", event))
+
+    async def publish_entry(self, entry: OutboxEntry) -> None:
+        self._crash_maybe()
+        self.sent.append((entry.event_id, entry.event()))
+
+    def on(self, subject: Subject) -> list[tuple[str, Event]]:
+        """What went out on `subject`, in order."""
+        return [(eid, event) for eid, event in self.sent if event.SUBJECT is subject]
+
+    def _crash_maybe(self) -> None:
+        if self.crashes > 0:
+            self.crashes -= 1
+            raise ConnectionError("simulated crash before publishing")
+
+
+class KnownDevices:
+    """Device snapshots by node id."""
+
+    def __init__(self, *devices: DeviceSnapshot) -> None:
+        self._devices = {d.node_id: d for d in devices}
+
+    async def get(self, device_id: str) -> DeviceSnapshot | None:
+        return self._devices.get(device_id)
+
+
+class StaleOnceStore:
+    """Returns an older snapshot on the first load, as a replica racing another would see."""
+
+    def __init__(self, inner: RequestStore, stale: Stored) -> None:
+        self._inner = inner
+        self._stale: Stored | None = stale
+        self.conflicts = 0
+
+    def key_of(self, record: RequestRecord) -> str:
+        return self._inner.key_of(record)
+
+    async def load(self, request_id: str) -> Stored | None:
+        stale, self._stale = self._stale, None
+        return stale if stale is not None else await self._inner.load(request_id)
+
+    async def create(self, record: RequestRecord) -> Stored:
+        raise AssertionError("a decision never creates a record")
+
+    async def update(self, record: RequestRecord, revision: int) -> Stored:
+        try:
+            return await self._inner.update(record, revision)
+        except ConflictError:
+            self.conflicts += 1
+            raise
+
+    async def all(self) -> list[Stored]:
+        return await self._inner.all()
+
+
+@dataclass
+class FakeHarness:
+    """Builds `Approvals` on in-memory ports sharing one store and one publisher."""
+
+    store: MemoryStore[RequestRecord] = field(default_factory=lambda: MemoryStore(CODEC))
+    publisher: ListPublisher = field(default_factory=ListPublisher)
+    devices: KnownDevices = field(default_factory=lambda: KnownDevices(device()))
+    scheduled: list[tuple[str, datetime]] = field(default_factory=list)
+
+    async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
+        self.scheduled.append((request_id, due_at))
+
+    def app(
+        self, *, publisher: ListPublisher | None = None, store: RequestStore | None = None
+    ) -> Approvals:
+        app = Approvals(profiles(), clock=lambda: NOW)
+        app.bind(
+            Ports(
+                store=store or self.store,
+                devices=self.devices,
+                publisher=publisher or self.publisher,
+                schedule_expiry=self.schedule,
+            )
+        )
+        return app
