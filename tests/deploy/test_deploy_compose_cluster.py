@@ -14,6 +14,8 @@ from accessbot.natsserver import nats_server_binary
 from shared.permissions import USERS, password_env_var
 from tests.deploy.test_deploy_compose import DEPLOY, SERVICES, _config, _env
 
+pytestmark = pytest.mark.e2e  # docker-compose and nats-server -t run as child processes
+
 CLUSTER_COMPOSE = DEPLOY / "docker-compose.cluster.yml"
 NODES = ("nats-1", "nats-2", "nats-3")
 
