@@ -36,6 +36,7 @@ from accessbot.natsserver import (
 CLUSTER_NAME = "accessbot"
 CLUSTER_SIZE = 3
 READY_TIMEOUT_SECONDS = 30.0
+PORT_ATTEMPTS = 3
 # The image deploy/docker-compose.yml runs: the same nats-server as the pinned wheel.
 CONTAINER_IMAGE = "nats:2.15.1-alpine"
 BACKEND_ENV = "ACCESSBOT_NATS_BACKEND"
@@ -217,25 +218,36 @@ class NatsCluster:
 
     def __post_init__(self) -> None:
         self.backend_used, self.backend_reason = select_backend(self.backend)
-        ports = self.ports or [free_port(self.host) for _ in range(self.size)]
-        if len(ports) != self.size:
-            raise NatsServerError(f"{self.size} nodes need {self.size} ports, got {len(ports)}")
-        route_ports = [free_port(self.host) for _ in range(self.size)]
-        for index, (port, route_port) in enumerate(zip(ports, route_ports, strict=True)):
+        if self.ports is not None and len(self.ports) != self.size:
+            raise NatsServerError(
+                f"{self.size} nodes need {self.size} ports, got {len(self.ports)}"
+            )
+        for index in range(self.size):
             name = f"n{index + 1}"
             server = EmbeddedNats(
                 data_dir=self.data_dir / name,
                 host=self.host,
-                port=port,
+                port=self.ports[index] if self.ports else 0,
                 passwords=self.passwords,
                 server_name=name,
-                http_port=free_port(self.host),
-                extra_config=cluster_block(self.host, route_port, route_ports),
             )
             process: NodeProcess = WheelNode(server)
             if self.backend_used == "testcontainers":
                 process = ContainerNode(server)
-            self.nodes.append(ClusterNode(name, server, route_port, process))
+            self.nodes.append(ClusterNode(name, server, 0, process))
+        self._assign_ports()
+
+    def _assign_ports(self) -> None:
+        """Free route and monitoring ports (and client ports unless fixed) for every node.
+        A port found free may be taken before the node binds it: `start` then picks again."""
+        for node in self.nodes:
+            node.route_port = free_port(self.host)
+            node.server.http_port = free_port(self.host)
+            if self.ports is None:
+                node.server.port = free_port(self.host)
+        routes = [node.route_port for node in self.nodes]
+        for node in self.nodes:
+            node.server.extra_config = cluster_block(self.host, node.route_port, routes)
 
     # -- addresses -------------------------------------------------------------------
 
@@ -268,13 +280,21 @@ class NatsCluster:
         taken = [n.url for n in self.nodes if not port_is_free(self.host, n.server.port)]
         if taken:
             raise NatsServerError(f"already in use: {', '.join(taken)}")
-        try:
-            for node in self.nodes:
-                node.process.start()
-            self.wait_ready(timeout=timeout)
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                for node in self.nodes:
+                    node.process.start()
+                self.wait_ready(timeout=timeout)
+            except NatsServerError as exc:
+                self.stop()
+                if "address already in use" not in str(exc) or attempt == PORT_ATTEMPTS:
+                    raise
+                self._assign_ports()  # another process took a port between probe and bind
+            except BaseException:
+                self.stop()
+                raise
+            else:
+                return
 
     def stop(self) -> None:
         """Stop every node that runs."""

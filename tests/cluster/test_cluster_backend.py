@@ -85,3 +85,17 @@ def test_the_default_cluster_on_this_machine_uses_the_wheel(
     for node in cluster.nodes:
         assert f"nats-route://127.0.0.1:{node.route_port}" in config
     assert "accounts {" in config  # the same rendered permission config
+
+
+def test_a_port_taken_between_probe_and_bind_is_picked_again(tmp_path: Path) -> None:
+    cluster = NatsCluster(tmp_path / "nats", backend="wheel")
+    taken = cluster.nodes[1].route_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen(1)
+        cluster.start()
+        try:
+            assert cluster.nodes[1].route_port != taken
+            assert all(node.running for node in cluster.nodes)
+        finally:
+            cluster.stop()
