@@ -44,6 +44,7 @@ def _dev(args: argparse.Namespace) -> int:
         seed_devices=args.devices,
         slack_port=args.slack_port,
         tailscale_port=args.tailscale_port,
+        cluster=args.cluster,
     )
     return run_dev(options)
 
@@ -127,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TAILSCALE_PORT,
         help="Tailscale emulator port",
     )
+    dev.add_argument(
+        "--cluster",
+        action="store_true",
+        help="three embedded NATS nodes (--nats-port and the next two), everything at R3",
+    )
     dev.set_defaults(func=_dev)
 
     serve = sub.add_parser("serve", help="run one service (what docker compose runs)")
@@ -177,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction[OneLineParser]) -> None:
-    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter)."""
-    for name in ("audit", "demo", "asyncapi", "deadletter"):
+    """Commands whose modules live beside this one (audit, demo, asyncapi, deadletter,
+    replicas)."""
+    for name in ("audit", "demo", "asyncapi", "deadletter", "replicas"):
         try:
             module = importlib.import_module(f"accessbot.{name}_cli")
         except ModuleNotFoundError:

@@ -22,6 +22,7 @@ from types import FrameType
 import httpx
 
 from accessbot.dev_credentials import default_data_dir, remove_login, write_login
+from accessbot.natscluster import NatsCluster
 from accessbot.natsserver import (
     EmbeddedNats,
     NatsServerError,
@@ -52,6 +53,8 @@ class DevOptions:
     seed_devices: int = 200
     slack_port: int = DEFAULT_SLACK_PORT
     tailscale_port: int = DEFAULT_TAILSCALE_PORT
+    # Three embedded nodes on --nats-port and the two ports after it, everything at R3.
+    cluster: bool = False
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Child:
 class DevRun:
     """Everything `accessbot dev` started, so it can all be stopped."""
 
-    nats: EmbeddedNats | None = None
+    nats: EmbeddedNats | NatsCluster | None = None
     sandbox: Sandbox | None = None
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
@@ -135,6 +138,8 @@ def service_env(run: DevRun, service: str, profiles: Path, health_port: int) -> 
     wanted = setting_names(service) - DEV_OWNED
     env.update({k: v for k, v in os.environ.items() if k in wanted})
     env.update(_nats_env(run, service))
+    if isinstance(run.nats, NatsCluster):
+        env["STREAM_REPLICAS"] = str(len(run.nats.nodes))
     env.update(
         {
             "PROFILES_PATH": str(profiles.resolve()),
@@ -194,6 +199,13 @@ def _wait_ready(run: DevRun, logs: Path) -> bool:
     return True
 
 
+def _embedded_nats(data_dir: Path, options: DevOptions) -> EmbeddedNats | NatsCluster:
+    if options.cluster:
+        ports = [options.nats_port + i for i in range(3)]
+        return NatsCluster(data_dir / "nats-cluster", ports=ports, backend="wheel")
+    return EmbeddedNats(data_dir=data_dir / "nats", port=options.nats_port)
+
+
 def _start_infrastructure(
     run: DevRun, profiles: ProfilesConfig, data_dir: Path, options: DevOptions
 ) -> int | None:
@@ -201,7 +213,7 @@ def _start_infrastructure(
     if os.environ.get("NATS_URL"):
         say(f"using NATS at {os.environ['NATS_URL']} (NATS_URL is set)")
     else:
-        run.nats = EmbeddedNats(data_dir=data_dir / "nats", port=options.nats_port)
+        run.nats = _embedded_nats(data_dir, options)
         try:
             run.nats.start()
         except NatsServerError as exc:
@@ -216,7 +228,11 @@ def _start_infrastructure(
     )
     for line in run.sandbox.describe():
         say(line)
-    if run.nats is not None:
+    if isinstance(run.nats, NatsCluster):
+        say(f"embedded NATS cluster (3 nodes, JetStream R3), data in {run.nats.data_dir}")
+        for node in run.nats.nodes:
+            say(f"NATS node {node.name}: {node.url} (leaders: {node.monitor_url}/jsz)")
+    elif run.nats is not None:
         say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     try:
         run.sandbox.start()

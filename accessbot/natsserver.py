@@ -70,6 +70,11 @@ class EmbeddedNats:
     port: int = 4222
     passwords: dict[str, str] = field(default_factory=generate_passwords)
     process: subprocess.Popen[bytes] | None = None
+    # A node of a cluster (accessbot.natscluster) has its own name, a monitoring port
+    # and a `cluster {}` block after the same rendered config.
+    server_name: str = "accessbot"
+    http_port: int | None = None
+    extra_config: str = ""
 
     @property
     def url(self) -> str:
@@ -81,6 +86,22 @@ class EmbeddedNats:
         """Where the rendered config is written (0600: it holds passwords)."""
         return self.data_dir / "nats.conf"
 
+    def write_config(self) -> Path:
+        """Render this server's config (the permission matrix, JetStream, any cluster block)."""
+        store = self.data_dir / "jetstream"
+        store.mkdir(parents=True, exist_ok=True)
+        config = render_server_config(
+            host=self.host,
+            port=self.port,
+            store_dir=str(store),
+            passwords=self.passwords,
+            http_port=self.http_port,
+            server_name=self.server_name,
+        )
+        self.config_path.write_text(config + self.extra_config, encoding="utf-8")
+        self.config_path.chmod(0o600)
+        return self.config_path
+
     def start(self, *, timeout: float = 10.0) -> None:
         """Write the config, start the server, and wait until it accepts connections."""
         if not port_is_free(self.host, self.port):
@@ -88,13 +109,7 @@ class EmbeddedNats:
                 f"port {self.port} on {self.host} is already in use: stop what listens there, "
                 "choose another with --nats-port, or point NATS_URL at an existing server"
             )
-        store = self.data_dir / "jetstream"
-        store.mkdir(parents=True, exist_ok=True)
-        config = render_server_config(
-            host=self.host, port=self.port, store_dir=str(store), passwords=self.passwords
-        )
-        self.config_path.write_text(config, encoding="utf-8")
-        self.config_path.chmod(0o600)
+        self.write_config()
         log_path = self.data_dir / "nats-server.log"
         with log_path.open("ab") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own config

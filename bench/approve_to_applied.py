@@ -8,7 +8,11 @@ in the change's comment). Stored-event times split it up: intake (press ->
 decision.submitted), approvals (-> request.approved), grants (-> POST), and the
 POST's own answer (-> grant.applied stored).
 
-    python -m bench.approve_to_applied [--runs N] [--quick] [--samples N]
+    python -m bench.approve_to_applied [--runs N] [--quick] [--samples N] [--cluster]
+
+`--cluster` runs the same against a three-node NATS cluster with every stream at R3
+(each publish and ack is then agreed by two of three nodes); its result is written as
+approve_to_applied_cluster.json.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ FILING_CONCURRENCY = 10
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=None, help="approvals per run (60)")
     parser.add_argument("--slack-mode", choices=("socket", "http"), default="socket")
+    parser.add_argument("--cluster", action="store_true", help="three NATS nodes, everything at R3")
 
 
 async def _file_all(system: BenchSystem, count: int) -> list[str]:
@@ -67,10 +72,13 @@ async def _post_seen(system: BenchSystem, request_id: str, since: int) -> float:
     raise TimeoutError(f"no attribute POST for {request_id} in {POST_TIMEOUT}s")
 
 
-async def one_run(samples: int, slack_mode: str) -> tuple[RunFigures, dict[str, Any]]:
+async def one_run(
+    samples: int, slack_mode: str, *, cluster: bool = False
+) -> tuple[RunFigures, dict[str, Any]]:
     async with running_system(
         requesters=20,
         slack_mode=slack_mode,
+        cluster=cluster,
         # Filing the samples is a burst; with Slack's per-channel posting limit the
         # notifier would wait out 429s on the audit channel for a minute or more first.
         slack_options={"rate_limits": {"*": None}},
@@ -137,13 +145,14 @@ def main() -> None:
     args = parse_args(__doc__ or TITLE, extra=_options)
     samples = args.samples or (10 if args.quick else 60)
     report = Report(
-        NAME,
-        TITLE,
+        f"{NAME}_cluster" if args.cluster else NAME,
+        f"{TITLE} (3-node NATS cluster, R3)" if args.cluster else TITLE,
         params={
             "runs": args.runs,
             "quick": args.quick,
             "samples": samples,
             "slack_mode": args.slack_mode,
+            "cluster": args.cluster,
         },
         targets=[
             Target("approve_to_post_p50_ms", "approve -> applied p50", 50, "ms"),
@@ -157,7 +166,7 @@ def main() -> None:
     )
     report.header()
     for _ in range(args.runs):
-        figures, detail = asyncio.run(one_run(samples, args.slack_mode))
+        figures, detail = asyncio.run(one_run(samples, args.slack_mode, cluster=args.cluster))
         report.add_run(figures, detail)
     report.finish(args.results_dir)
 

@@ -31,6 +31,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import DeliverPolicy
 
 from accessbot.harness import Harness, start_harness
+from accessbot.natscluster import NatsCluster
 from accessbot.sandbox import slack_user_id
 from emulators.slack import PostedMessage, SlackEmulator
 from emulators.slack.blockkit import find_element
@@ -138,8 +139,15 @@ class BenchSystem:
             for name, service in self.harness.services.items()
             if service.process is not None
         }
-        if self.harness.nats.process is not None:
-            found["nats-server"] = self.harness.nats.process.pid
+        nats = self.harness.nats
+        servers = (
+            {f"nats-server-{n.name}": n.server for n in nats.nodes}
+            if isinstance(nats, NatsCluster)
+            else {"nats-server": nats}
+        )
+        for name, server in servers.items():
+            if server.process is not None:
+                found[name] = server.process.pid
         found["bench+emulators"] = os.getpid()
         return found
 
@@ -192,11 +200,13 @@ async def running_system(
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     profile: Sequence[str] = (),
     keep: bool = False,
+    cluster: bool = False,
 ) -> AsyncIterator[BenchSystem]:
     """Start everything in a fresh temporary directory; stop it and remove the directory.
 
     `profile` names services to run under cProfile (see bench/profiling), switched on
-    and off with `BenchSystem.profile`.
+    and off with `BenchSystem.profile`. `cluster`: a three-node NATS cluster, everything
+    at R3 (accessbot.natscluster), instead of one server.
     """
     data_dir = Path(tempfile.mkdtemp(prefix="accessbot-bench-"))
     profiles_path = data_dir / "profiles.yaml"
@@ -219,6 +229,7 @@ async def running_system(
         slack_mode=slack_mode,
         slack_options=slack_options,
         extra_env=env,
+        cluster=cluster,
     )
     failed = True
     try:

@@ -46,6 +46,9 @@ SIEM_ACCOUNT = "SIEM"
 # its copy of ACCESS (services provision it next to ACCESS).
 SIEM_JS_API = "$JS.siem.API"
 SIEM_COPY_API = (f"STREAM.CREATE.{ACCESS_STREAM}", f"STREAM.INFO.{ACCESS_STREAM}")
+# Only the admin (who may publish anywhere) uses this one: moving the copy to more
+# replicas with the rest (`accessbot replicas --set N`). Services are not given it.
+SIEM_COPY_ADMIN_API = (f"STREAM.UPDATE.{ACCESS_STREAM}",)
 
 PUBLISHES: dict[str, tuple[Subject, ...]] = {
     "intake": (
@@ -287,12 +290,12 @@ def _account_links(account: str) -> list[str]:
         imports = [
             f"{{service: {{account: {SIEM_ACCOUNT}, subject: {_q(f'{JS_API}.{api}')}}}, "
             f"to: {_q(f'{SIEM_JS_API}.{api}')}}}"
-            for api in SIEM_COPY_API
+            for api in (*SIEM_COPY_API, *SIEM_COPY_ADMIN_API)
         ]
     else:
         exports = [
             f"{{service: {_q(f'{JS_API}.{api}')}, accounts: [{ACCESSBOT_ACCOUNT}]}}"
-            for api in SIEM_COPY_API
+            for api in (*SIEM_COPY_API, *SIEM_COPY_ADMIN_API)
         ]
         imports = [f"{{stream: {{account: {ACCESSBOT_ACCOUNT}, subject: {events}}}}}"]
     lines = ["    exports: ["] + [f"      {e}" for e in exports] + ["    ]"]

@@ -7,6 +7,7 @@ silently changed: an operator decides).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from shared.consumers import ConsumerSpec
 from shared.contracts.subjects import (
@@ -53,6 +54,11 @@ class Drift:
     actual: Any
 
     def __str__(self) -> str:
+        if self.setting == "num_replicas":
+            return (
+                f"stream {self.stream}: {self.actual} replica(s), STREAM_REPLICAS wants "
+                f"{self.wanted}; run `accessbot replicas --set {self.wanted}` as admin to move it"
+            )
         return f"stream {self.stream}: {self.setting} is {self.actual!r}, wanted {self.wanted!r}"
 
 
@@ -163,6 +169,22 @@ def compare(wanted: StreamConfig, actual: StreamConfig) -> list[Drift]:
     return drift
 
 
+# "stream name already in use": created by another replica between our look and our create
+# with a config that differs in a detail the server fills in; what it holds is compared next.
+STREAM_NAME_IN_USE = 10058
+
+
+async def _created(create: Awaitable[object]) -> bool:
+    """Run a create; False when another replica created the stream first."""
+    try:
+        await create
+    except BadRequestError as exc:
+        if exc.err_code != STREAM_NAME_IN_USE:
+            raise
+        return False
+    return True
+
+
 async def _ensure_stream(
     js: JetStreamContext, wanted: StreamConfig, report: ProvisionReport
 ) -> None:
@@ -170,9 +192,10 @@ async def _ensure_stream(
     try:
         info = await js.stream_info(name)
     except NotFoundError:
-        await js.add_stream(wanted)
-        report.created.append(name)
-        return
+        if await _created(js.add_stream(wanted)):
+            report.created.append(name)
+            return
+        info = await js.stream_info(name)  # another replica created it just now
     drift = compare(wanted, info.config)
     if drift:
         report.drift.extend(drift)
@@ -187,9 +210,10 @@ async def _ensure_bucket(
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
-        await js.create_key_value(wanted)
-        report.created.append(stream)
-        return
+        if await _created(js.create_key_value(wanted)):
+            report.created.append(stream)
+            return
+        info = await js.stream_info(stream)  # another replica created it just now
     actual = info.config
     checks = (
         ("num_replicas", wanted.replicas, actual.num_replicas),
@@ -274,3 +298,45 @@ async def bound_deliveries(js: JetStreamContext, specs: list[ConsumerSpec]) -> l
         await js.add_consumer(spec.stream, info.config)
         updates.append(ConsumerUpdate(spec.durable, was, spec.max_deliver))
     return updates
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaMove:
+    """One stream (or bucket) whose replicas were changed."""
+
+    stream: str
+    was: int
+    now: int
+
+    def __str__(self) -> str:
+        return f"{self.stream}: R{self.was} -> R{self.now}"
+
+
+def managed_streams() -> list[str]:
+    """Every stream provisioning makes (KV buckets are streams `KV_<bucket>`)."""
+    return [
+        ACCESS_STREAM,
+        TIMERS_STREAM,
+        DEADLETTER_STREAM,
+        *(f"KV_{bucket.value}" for bucket in Bucket),
+    ]
+
+
+async def _move(js: JetStreamContext, name: str, replicas: int, label: str) -> ReplicaMove | None:
+    info = await js.stream_info(name)
+    was = info.config.num_replicas or 1
+    if was == replicas:
+        return None
+    info.config.num_replicas = replicas
+    await js.update_stream(info.config)  # NATS allows changing num_replicas in place
+    return ReplicaMove(label, was, replicas)
+
+
+async def move_replicas(js: JetStreamContext, replicas: int) -> list[ReplicaMove]:
+    """Bring every stream and bucket (and the SIEM copy) to `replicas`, in place: JetStream
+    copies the data to the new peers, and consumers that inherit the stream's replicas
+    follow. Needs the admin user (services may only create and inspect)."""
+    moves = [await _move(js, name, replicas, name) for name in managed_streams()]
+    siem_js = js._nc.jetstream(prefix=SIEM_JS_API)
+    moves.append(await _move(siem_js, ACCESS_STREAM, replicas, SIEM_COPY))
+    return [move for move in moves if move is not None]

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import time as clock
 from datetime import datetime
 
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared.contracts.cloudevents import EncodedMessage, encode, encode_body
 from shared.contracts.events import Message
 from shared.contracts.subjects import ACCESS_STREAM
 from shared.persistence.outbox import OutboxEntry
 from shared.tracecontext import outgoing
+
+# No stream leader to answer (a cluster electing one after a node died) or no server yet.
+LEADERLESS = (
+    NatsTimeoutError,
+    NoRespondersError,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+)
+RETRY_PAUSE_SECONDS = 0.25
 
 
 class EventPublisher:
@@ -28,18 +42,26 @@ class EventPublisher:
         return self._source
 
     async def publish(
-        self, event: Message, *, event_id: str | None = None, time: datetime | None = None
+        self,
+        event: Message,
+        *,
+        event_id: str | None = None,
+        time: datetime | None = None,
+        patience: float = 0.0,
     ) -> PubAck:
         """Publish and wait for the stream's ack (raises on failure: nothing is lost silently).
 
         Pass a stable `event_id` when re-publishing after a crash so JetStream dedupes it.
         The event carries the trace it was caused in (`shared.tracecontext`).
+        `patience`: for that many seconds, a publish nobody answered is sent again (the same
+        message, so its id dedupes a copy that did land): long enough to ride out a stream
+        leader election on a cluster.
         """
         trace = outgoing(event.request_id)  # the handler's span, or the request's trace
         msg = encode(
             event, source=self._source, event_id=event_id, time=time, traceparent=trace.traceparent
         )
-        return await self._send(msg)
+        return await self._send(msg, patience=patience)
 
     async def publish_entry(self, entry: OutboxEntry) -> PubAck:
         """Publish an outbox entry as stored: its id, time and body (validated when staged)."""
@@ -55,11 +77,18 @@ class EventPublisher:
         )
         return await self._send(msg)
 
-    async def _send(self, msg: EncodedMessage) -> PubAck:
-        return await self._js.publish(
-            msg.subject,
-            msg.body,
-            timeout=self._timeout,
-            stream=ACCESS_STREAM,
-            headers=msg.headers,
-        )
+    async def _send(self, msg: EncodedMessage, *, patience: float = 0.0) -> PubAck:
+        give_up = clock.monotonic() + patience
+        while True:
+            try:
+                return await self._js.publish(
+                    msg.subject,
+                    msg.body,
+                    timeout=self._timeout,
+                    stream=ACCESS_STREAM,
+                    headers=msg.headers,
+                )
+            except LEADERLESS:
+                if clock.monotonic() + RETRY_PAUSE_SECONDS >= give_up:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)

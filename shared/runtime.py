@@ -16,12 +16,16 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
@@ -39,10 +43,47 @@ from shared.reachability import (
 from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+# JetStream answers "busy" while a cluster elects a leader or is loaded (a service and
+# its peers creating R3 consumers on two cores): a request times out, or the server
+# says 503. Starting is tried again this many times, BUSY_WAIT_SECONDS apart, then fails.
+BUSY_ATTEMPTS = 10
+BUSY_WAIT_SECONDS = 2.0
+BUSY_ERRORS = (
+    NatsTimeoutError,
+    ServiceUnavailableError,
+    NoRespondersError,
+    NoStreamResponseError,
+)
 STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
 CLOSE_SECONDS = 1.0
 EXIT_REFUSED = 2
 log = structlog.get_logger("accessbot.runtime")
+
+
+async def while_jetstream_busy(
+    what: str,
+    step: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = BUSY_ATTEMPTS,
+    wait: float = BUSY_WAIT_SECONDS,
+) -> T:
+    """Run an idempotent start-up step, again while JetStream is busy (bounded)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await step()
+        except BUSY_ERRORS as exc:
+            if attempt == attempts:
+                raise
+            log.warning(
+                "startup.jetstream_busy",
+                step=what,
+                attempt=attempt,
+                of=attempts,
+                reason=describe_failure(exc),
+            )
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 @dataclass
@@ -83,10 +124,13 @@ class Service:
         await self.broker.connect()
         await self.reachability.on_connected()
         js = self.js
-        report = await provision(
-            js,
-            max_age_days=self.settings.access_max_age_days,
-            replicas=self.settings.stream_replicas,
+        report = await while_jetstream_busy(
+            "provision",
+            lambda: provision(
+                js,
+                max_age_days=self.settings.access_max_age_days,
+                replicas=self.settings.stream_replicas,
+            ),
         )
         for drift in report.drift:
             log.error("provision.drift", detail=str(drift), hint="fix the stream or the setting")
@@ -94,7 +138,8 @@ class Service:
             log.info("provision.created", created=report.created)
         if consumers_of(self.name):
             wanted = [*deadletter_sources(self.name), advisory_consumer(self.name)]
-            for update in await bound_deliveries(js, wanted):
+            updates = await while_jetstream_busy("consumers", lambda: bound_deliveries(js, wanted))
+            for update in updates:
                 log.warning(
                     "provision.consumer_updated",
                     consumer=update.durable,
@@ -103,12 +148,22 @@ class Service:
                 )
         for hook in self.on_connected:
             await hook(js)
-        await self.broker.start()
+        await while_jetstream_busy("subscribers", self._start_subscribers)
         for started in self.on_started:
             await started()
         self._started = True
         await self.serve_health()
         log.info("service.ready", nats_user=self.settings.nats_user)
+
+    async def _start_subscribers(self) -> None:
+        """Start the broker; on failure, stop what started so a new attempt starts clean."""
+        try:
+            await self.broker.start()
+        except BaseException:
+            for subscriber in self.broker.subscribers:
+                with suppress(NatsError, OSError, TimeoutError, IncorrectState):
+                    await subscriber.stop()
+            raise
 
     async def serve_health(self) -> None:
         """Listen on the health port, if one is set (once; before connecting is fine)."""

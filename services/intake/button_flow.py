@@ -35,6 +35,9 @@ NO_EMAIL_CLICK = (
     "Accessbot cannot see your Slack email address, so your click was not recorded. "
     "Ask an admin to check the app's users:read.email scope."
 )
+# A click is acked before it is published, so its publish may wait out a stream leader
+# election (a cluster node lost: up to ~10 s) instead of asking the person to press again.
+CLICK_PATIENCE_SECONDS = 15.0
 NOT_RECORDED = "Accessbot could not record your click just now; please press it again."
 NO_EMAIL_FORM = "Accessbot cannot see your Slack email address, so it cannot record this."
 SLACK_SLOW = "Slack did not answer in time; please submit again."
@@ -99,6 +102,7 @@ class ButtonFlow:
                 key=f"{pressed.action_id.value}:{pressed.user_id}:{pressed.action_ts}:"
                 f"{pressed.value}",
                 moment=action_time(pressed.action_ts),
+                patience=CLICK_PATIENCE_SECONDS,
             )
         except Exception:
             log.exception("intake.click_not_recorded", action=pressed.action_id.value)

@@ -111,11 +111,15 @@ class Handle:
         self.trace.details["fields"] = sorted(errors)
         await self.ack({"response_action": "errors", "errors": errors})
 
-    async def publish(self, event: Command, *, key: str, moment: datetime) -> None:
+    async def publish(
+        self, event: Command, *, key: str, moment: datetime, patience: float = 0.0
+    ) -> None:
         """Publish with an event id derived from the interaction, so a repeat is dropped."""
         publisher = self.deps.publisher
         if publisher is None:
             raise RuntimeError("not connected to NATS yet")
-        answer = await publisher.publish(event, event_id=deterministic_id(moment, key))
+        answer = await publisher.publish(
+            event, event_id=deterministic_id(moment, key), patience=patience
+        )
         self.trace.outcome = "duplicate" if answer.duplicate else "published"
         self.trace.details["subject"] = event.SUBJECT.value

@@ -56,6 +56,11 @@ class Publisher(Protocol):
     """Puts events on the ACCESS stream (shared.publishing.EventPublisher)."""
 
     async def publish(
-        self, event: Command, *, event_id: str | None = None, time: datetime | None = None
+        self,
+        event: Command,
+        *,
+        event_id: str | None = None,
+        time: datetime | None = None,
+        patience: float = 0.0,
     ) -> PublishAck:
-        """Publish and wait for the stream's ack."""
+        """Publish and wait for the stream's ack (trying again for `patience` seconds)."""

@@ -18,6 +18,11 @@ from shared.persistence.kv_store import KvStore
 from shared.persistence.transact import Decision, transact
 from shared.persistence.versioned import VersionedStore, model_codec
 
+# A record is written right after a Slack post, which cannot be taken back: if the write
+# failed while the bucket's stream elects a leader (a cluster node lost, several seconds),
+# the redelivered event would post the message again. So a write nobody answered is
+# sent again for this long first.
+WRITE_PATIENCE_SECONDS = 15.0
 # Defaults left out: most of a record is empty most of the time.
 CODEC = model_codec(NotifierRecord, lambda record: record.view.request_id, exclude_defaults=True)
 
@@ -39,7 +44,8 @@ class RecordStore:
 
     async def bind(self, js: JetStreamContext) -> None:
         """Open the bucket (provisioning created it)."""
-        self._records = KvStore(await js.key_value(Bucket.SLACK_MESSAGES.value), CODEC)
+        bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
+        self._records = KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS)
 
     async def is_bound(self) -> bool:
         """Ready check: the bucket is open."""

@@ -7,7 +7,9 @@ revision, whose lost race becomes `ConflictError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from nats.js.errors import KeyWrongLastSequenceError
@@ -15,19 +17,39 @@ from nats.js.kv import KeyValue
 
 from shared.kv_reading import get_checked, latest
 from shared.persistence.versioned import Codec, ConflictError, Versioned
+from shared.publishing import LEADERLESS
 
 R = TypeVar("R")
+RETRY_PAUSE_SECONDS = 0.25
 
 
 class KvStore(Generic[R]):
     """Records of one kind in one bucket (`include`: which keys `all` returns)."""
 
     def __init__(
-        self, kv: KeyValue, codec: Codec[R], *, include: Callable[[str], bool] = lambda _: True
+        self,
+        kv: KeyValue,
+        codec: Codec[R],
+        *,
+        include: Callable[[str], bool] = lambda _: True,
+        patience: float = 0.0,
     ) -> None:
         self._kv = kv
         self._codec = codec
         self._include = include
+        # Seconds a write nobody answered (a cluster electing the bucket's leader) is sent
+        # again; one that did land then reads as a lost race (ConflictError).
+        self._patience = patience
+
+    async def _write(self, write: Callable[[], Awaitable[int]]) -> int:
+        give_up = time.monotonic() + self._patience
+        while True:
+            try:
+                return await write()
+            except LEADERLESS:
+                if time.monotonic() + RETRY_PAUSE_SECONDS >= give_up:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
 
     def key_of(self, record: R) -> str:
         """The key a record is stored under."""
@@ -45,7 +67,8 @@ class KvStore(Generic[R]):
         """Store a new record; ConflictError when its key exists already."""
         key = self.key_of(record)
         try:
-            revision = await self._kv.create(key, self._codec.encode(record))
+            data = self._codec.encode(record)
+            revision = await self._write(lambda: self._kv.create(key, data))
         except KeyWrongLastSequenceError:
             raise ConflictError(key) from None
         return Versioned(key, record, revision)
@@ -54,7 +77,8 @@ class KvStore(Generic[R]):
         """Replace the record read at `revision`; ConflictError when it changed since."""
         key = self.key_of(record)
         try:
-            new_revision = await self._kv.update(key, self._codec.encode(record), last=revision)
+            data = self._codec.encode(record)
+            new_revision = await self._write(lambda: self._kv.update(key, data, last=revision))
         except KeyWrongLastSequenceError:
             raise ConflictError(key) from None
         return Versioned(key, record, new_revision)

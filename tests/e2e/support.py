@@ -109,8 +109,12 @@ async def submit(
     reason: str = "Investigating INC-4211",
     duration_seconds: int | None = None,
     approver_email: str | None = None,
+    device_id: str | None = None,
 ) -> str:
-    """`email` fills in and submits the request form; returns the new request's id."""
+    """`email` fills in and submits the request form; returns the new request's id.
+
+    `device_id`: searched for by node id and picked, as a person would; None: the
+    first device the search offers."""
     subject = Subject.REQUEST_SUBMITTED.value
     known = {e.meta.id for e in await harness.events(subject)}
     ack = await file_request(
@@ -120,6 +124,7 @@ async def submit(
         reason=reason,
         duration_seconds=duration_seconds,
         approver_email=approver_email,
+        device_query=device_id or "",
     )
     assert ack is None, f"the request form was not accepted: {ack}"
 
@@ -131,6 +136,7 @@ async def submit(
                 and isinstance(event, SubmitRequest)
                 and event.profile_id == profile_id
                 and event.requester.email == email
+                and device_id in (None, event.device_id)
             ):
                 return event.request_id
         return None
