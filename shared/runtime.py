@@ -4,6 +4,11 @@ Each service's `bootstrap.py` builds a `Service` (settings, clients, broker, hoo
 `run_service` runs it until SIGINT/SIGTERM. Tests build the same `Service` with
 emulator URLs and drive `start`/`stop` themselves.
 
+Connect first, then wire: a service's handlers need NATS (stores, publisher), so they are
+built by its `Wiring` (the first `on_connected` hook) once connected, fully formed, before
+any subscriber starts. Subscribers registered at build time reach them through
+`Wiring.handlers`.
+
 `run_service` says at once where it connects, serves health before connecting (so
 `/healthz` tells why it is not ready while NATS is unreachable), and a signal ends it
 within `STOP_SECONDS` in any state: connecting, running or draining.
@@ -16,7 +21,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import structlog
 from faststream.exceptions import IncorrectState
@@ -44,6 +49,7 @@ from shared.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
 T = TypeVar("T")
+H = TypeVar("H")
 # JetStream answers "busy" while a cluster elects a leader or is loaded (a service and
 # its peers creating R3 consumers on two cores): a request times out, or the server
 # says 503. Starting is tried again this many times, BUSY_WAIT_SECONDS apart, then fails.
@@ -84,6 +90,40 @@ async def while_jetstream_busy(
             )
             await asyncio.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+class NotWiredError(RuntimeError):
+    """Handlers asked for before `Service.start` built them (a wiring mistake, not a state)."""
+
+
+class Wiring(Generic[H]):
+    """A service's handlers, built by `wire(js)` once NATS is connected.
+
+    Its `connect` is a service's first `on_connected` hook: `Service.start` runs it after
+    connecting and provisioning and before it starts the subscribers, so a message (and a
+    later hook) always finds the handlers built with everything they need; nothing inside
+    them is ever unbound.
+    """
+
+    def __init__(self, wire: Callable[[JetStreamContext], Awaitable[H]]) -> None:
+        self._wire = wire
+        self._handlers: H | None = None
+
+    async def connect(self, js: JetStreamContext) -> None:
+        """Build the handlers on this connection (again when the Service starts again)."""
+        self._handlers = await self._wire(js)
+
+    @property
+    def wired(self) -> bool:
+        """True once the handlers are built."""
+        return self._handlers is not None
+
+    @property
+    def handlers(self) -> H:
+        """The handlers; only subscribers and hooks that run after `connect` ask."""
+        if self._handlers is None:
+            raise NotWiredError("handlers asked for before the service connected")
+        return self._handlers
 
 
 @dataclass

@@ -78,7 +78,7 @@ class ExpiryScheduler(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """What the approvals logic needs from NATS, available once connected."""
+    """What the approvals logic needs from NATS (built once connected, see bootstrap)."""
 
     store: RequestStore
     devices: Devices
@@ -89,25 +89,15 @@ class Ports:
 class Approvals:
     """The approvals service's handlers, one per input."""
 
-    def __init__(self, profiles: ProfilesConfig, *, clock: Clock = utc_now) -> None:
+    def __init__(self, profiles: ProfilesConfig, ports: Ports, *, clock: Clock = utc_now) -> None:
         self._profiles = profiles
+        self._p = ports
         self._clock = clock
-        self._ports: Ports | None = None
-
-    def bind(self, ports: Ports) -> None:
-        """Attach the NATS-backed ports (called once connected, before consuming)."""
-        self._ports = ports
 
     @property
-    def ready(self) -> bool:
-        """True once bound to NATS."""
-        return self._ports is not None
-
-    @property
-    def _p(self) -> Ports:
-        if self._ports is None:
-            raise RuntimeError("approvals used before bind(): NATS is not connected yet")
-        return self._ports
+    def requests(self) -> RequestStore:
+        """The request records (for the expiry sweep and the pending gauge)."""
+        return self._p.store
 
     async def on_submitted(self, env: Envelope[SubmitRequest]) -> None:
         """Open the request (once per request id), or re-publish what opening it decided."""

@@ -12,14 +12,14 @@ from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
 from services.approvals.expiry_sweep import expire_due
 from services.approvals.settings import ApprovalsSettings
-from services.approvals.store import RequestStore, request_store
+from services.approvals.store import request_store
 from services.approvals.subscribers import register
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, run_service
+from shared.runtime import Service, Wiring, run_service
 from shared.startup import build_or_exit, settings_or_exit
 from shared.timers import schedule
 
@@ -27,14 +27,32 @@ from shared.timers import schedule
 def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
     """Load profiles (an invalid file stops here, naming every problem) and wire the service."""
     profiles = load_profiles(settings.profiles_path)
-    app = Approvals(profiles, clock=clock)
-    requests: list[RequestStore] = []  # once connected
     sweeps: set[asyncio.Task[None]] = set()
+
+    async def wire(js: JetStreamContext) -> Approvals:
+        async def schedule_expiry(request_id: str, due_at: datetime, *, generation: int) -> None:
+            await schedule(
+                js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
+            )
+
+        return Approvals(
+            profiles,
+            Ports(
+                store=request_store(await js.key_value(Bucket.REQUESTS.value)),
+                devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
+                publisher=EventPublisher(js, source=SOURCE),
+                schedule_expiry=schedule_expiry,
+            ),
+            clock=clock,
+        )
+
+    wiring = Wiring(wire)
 
     def sweep() -> None:
         # Expiries that fell due while their timers were out of reach (expiry_sweep).
-        if requests:
-            task = asyncio.create_task(expire_due(requests[0], app.on_timer), name="expiry-sweep")
+        if wiring.wired:
+            app = wiring.handlers
+            task = asyncio.create_task(expire_due(app.requests, app.on_timer), name="expiry-sweep")
             sweeps.add(task)
             task.add_done_callback(sweeps.discard)
 
@@ -50,39 +68,23 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
         await asyncio.gather(*sweeps, return_exceptions=True)
 
     broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
-    register(broker, app)
+    register(broker, wiring)
 
-    async def bind(js: JetStreamContext) -> None:
-        async def schedule_expiry(request_id: str, due_at: datetime, *, generation: int) -> None:
-            await schedule(
-                js, TimerPurpose.REQUEST_EXPIRY, request_id, due_at, generation=generation
-            )
-
-        requests[:] = [request_store(await js.key_value(Bucket.REQUESTS.value))]
-        app.bind(
-            Ports(
-                store=requests[0],
-                devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
-                publisher=EventPublisher(js, source=SOURCE),
-                schedule_expiry=schedule_expiry,
-            )
-        )
-
-    async def bound() -> bool:
-        return app.ready
+    async def wired() -> bool:
+        return wiring.wired
 
     async def refresh_metrics() -> None:
-        if requests:
-            await metrics.refresh_pending(requests[0])
+        if wiring.wired:
+            await metrics.refresh_pending(wiring.handlers.requests)
 
     return Service(
         name=SERVICE,
         settings=settings,
         broker=broker,
-        on_connected=[bind],
+        on_connected=[wiring.connect],
         on_started=[on_started],
         on_stop=[on_stop],
-        ready_checks={"requests": bound},
+        ready_checks={"requests": wired},
         metrics_refreshes=[refresh_metrics],
     )
 

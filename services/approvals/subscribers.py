@@ -24,6 +24,7 @@ from shared.contracts.events import (
     SubmitRequest,
 )
 from shared.keyed_locks import KeyedLocks
+from shared.runtime import Wiring
 from shared.subscribing import subscribe_events, subscribe_timers
 from shared.timers import TimerFired
 
@@ -32,31 +33,43 @@ from shared.timers import TimerFired
 WORKERS = 8
 
 E = TypeVar("E", bound=Message)
+M = TypeVar("M")
 
 
-def register(broker: NatsBroker, app: Approvals) -> None:
-    """Subscribe every consumer of `shared.consumers` that approvals owns."""
+def register(broker: NatsBroker, wiring: Wiring[Approvals]) -> None:
+    """Subscribe every consumer of `shared.consumers` that approvals owns.
+
+    The handlers are built once NATS is connected (`Wiring`), before these start.
+    """
     locks = KeyedLocks()
+
+    def to(
+        pick: Callable[[Approvals], Callable[[M], Awaitable[None]]],
+    ) -> Callable[[M], Awaitable[None]]:
+        async def handle(message: M) -> None:
+            await pick(wiring.handlers)(message)
+
+        return handle
 
     def sub(name: str, model: type[E], handler: Callable[[Envelope[E]], Awaitable[None]]) -> None:
         subscribe_events(
             broker, _spec(name), model, handler, max_workers=WORKERS, per_request=locks
         )
 
-    sub("submitted", SubmitRequest, app.on_submitted)
-    sub("decision", DecideRequest, app.on_decision)
-    sub("cancel", CancelRequest, app.on_cancel)
-    sub("extend", ExtendGrant, app.on_extend)
-    sub("grant_applied", GrantApplied, app.on_grant)
-    sub("grant_extended", GrantExtended, app.on_grant)
-    sub("grant_ended", GrantExpired, app.on_grant)
-    sub("grant_revoked", GrantRevoked, app.on_grant)
-    sub("grant_failed", GrantFailed, app.on_grant)
+    sub("submitted", SubmitRequest, to(lambda a: a.on_submitted))
+    sub("decision", DecideRequest, to(lambda a: a.on_decision))
+    sub("cancel", CancelRequest, to(lambda a: a.on_cancel))
+    sub("extend", ExtendGrant, to(lambda a: a.on_extend))
+    sub("grant_applied", GrantApplied, to(lambda a: a.on_grant))
+    sub("grant_extended", GrantExtended, to(lambda a: a.on_grant))
+    sub("grant_ended", GrantExpired, to(lambda a: a.on_grant))
+    sub("grant_revoked", GrantRevoked, to(lambda a: a.on_grant))
+    sub("grant_failed", GrantFailed, to(lambda a: a.on_grant))
     subscribe_timers(
         broker,
         _spec("timer_request"),
         TimerFired,
-        app.on_timer,
+        to(lambda a: a.on_timer),
         max_workers=WORKERS,
         per_request=locks,
     )

@@ -114,13 +114,13 @@ class FakeHarness:
     def app(
         self, *, publisher: ListPublisher | None = None, store: RequestStore | None = None
     ) -> Approvals:
-        app = Approvals(profiles(), clock=lambda: NOW)
-        app.bind(
+        return Approvals(
+            profiles(),
             Ports(
                 store=store or self.store,
                 devices=self.devices,
                 publisher=publisher or self.publisher,
                 schedule_expiry=self.schedule,
-            )
+            ),
+            clock=lambda: NOW,
         )
-        return app

@@ -54,16 +54,16 @@ class Harness:
     def app(
         self, *, publisher: EventPublisher | None = None, store: RequestStore | None = None
     ) -> Approvals:
-        app = Approvals(profiles(), clock=lambda: NOW)
-        app.bind(
+        return Approvals(
+            profiles(),
             Ports(
                 store=store or self.store,
                 devices=self.devices,
                 publisher=publisher or EventPublisher(self.js, source=SOURCE),
                 schedule_expiry=self.schedule,
-            )
+            ),
+            clock=lambda: NOW,
         )
-        return app
 
 
 @pytest.fixture
