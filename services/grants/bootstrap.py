@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, Unpack
 
@@ -27,7 +27,7 @@ from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, run_service
+from shared.runtime import Service, Wiring, run_service
 from shared.startup import build_or_exit, settings_or_exit
 from shared.timers import schedule
 
@@ -44,31 +44,20 @@ class GrantsOverrides(TypedDict, total=False):
     run_recovery: bool  # False: no start-up or reconnect sweep
 
 
-@dataclass
-class _Parts:
-    """What exists only once NATS is connected."""
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """What grants runs on once NATS is connected, each part built with all it needs."""
 
-    workflow: GrantWorkflow | None = None
-    store: GrantStore | None = None
-    inventory: InventorySync | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    workflow: GrantWorkflow
+    store: GrantStore
+    inventory: InventorySync
 
 
 def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Service:
     """Wire the grants service; nothing connects until the Service starts."""
     profiles = load_profiles(settings.profiles_path)
-    parts = _Parts()
+    tasks: list[asyncio.Task[None]] = []
     recover = overrides.get("run_recovery", True)
-
-    async def on_reconnected() -> None:
-        # Grants that fell due while NATS was away: their timers may sit unacked with a
-        # dead pull for an ack wait; the records say what is due (recovery.expire_due).
-        if recover and parts.store is not None and parts.workflow is not None:
-            sweep = expire_due(parts.store, parts.workflow)
-            parts.tasks.append(asyncio.create_task(sweep, name="expiry-after-reconnect"))
-            parts.tasks[:] = [t for t in parts.tasks if not t.done()]
-
-    broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
     tailscale = TailscaleClient(
         api_url=settings.tailscale_api_url,
         tailnet=settings.tailscale_tailnet,
@@ -82,14 +71,7 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         request_timeout=settings.tailscale_request_timeout_seconds,
     )
 
-    def workflow() -> GrantWorkflow:
-        if parts.workflow is None:
-            raise RuntimeError("grants workflow used before NATS connected")
-        return parts.workflow
-
-    register(broker, workflow)
-
-    async def on_connected(js: JetStreamContext) -> None:
+    async def wire(js: JetStreamContext) -> Handlers:
         publisher = EventPublisher(js, source=SOURCE)
 
         async def schedule_expiry(request_id: str, due_at: datetime, generation: int) -> None:
@@ -97,48 +79,64 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
 
         grants_kv = await js.key_value(Bucket.GRANTS.value)
         store = grant_store(grants_kv)
-        parts.store = store
-        parts.workflow = GrantWorkflow(
+        return Handlers(
+            workflow=GrantWorkflow(
+                store=store,
+                holders=HoldersStore.on(grants_kv),
+                tailscale=tailscale,
+                outbox=Outbox(store, publisher, schedule_expiry),
+                announcer=publisher,
+                profiles=profiles,
+                lease_seconds=settings.lease_seconds,
+            ),
             store=store,
-            holders=HoldersStore.on(grants_kv),
-            tailscale=tailscale,
-            outbox=Outbox(store, publisher, schedule_expiry),
-            announcer=publisher,
-            profiles=profiles,
-            lease_seconds=settings.lease_seconds,
+            inventory=InventorySync(
+                await js.key_value(Bucket.DEVICES.value),
+                tailscale,
+                interval=settings.grants_inventory_interval_seconds,
+                concurrency=settings.grants_inventory_concurrency,
+            ),
         )
-        parts.inventory = InventorySync(
-            await js.key_value(Bucket.DEVICES.value),
-            tailscale,
-            interval=settings.grants_inventory_interval_seconds,
-            concurrency=settings.grants_inventory_concurrency,
-        )
+
+    wiring = Wiring(wire)
+
+    async def on_reconnected() -> None:
+        # Grants that fell due while NATS was away: their timers may sit unacked with a
+        # dead pull for an ack wait; the records say what is due (recovery.expire_due).
+        if recover and wiring.wired:
+            parts = wiring.handlers
+            sweep = expire_due(parts.store, parts.workflow)
+            tasks.append(asyncio.create_task(sweep, name="expiry-after-reconnect"))
+            tasks[:] = [t for t in tasks if not t.done()]
+
+    broker = make_broker(settings, name=SERVICE, reconnected_cb=on_reconnected)
+    register(broker, lambda: wiring.handlers.workflow)
 
     async def on_started() -> None:
-        if parts.inventory is not None and overrides.get("run_inventory", True):
-            parts.tasks.append(asyncio.create_task(parts.inventory.run(), name="inventory"))
-        if parts.store is not None and recover:
-            store = parts.store
+        parts = wiring.handlers  # on_started runs only after the wiring hook
+        if overrides.get("run_inventory", True):
+            tasks.append(asyncio.create_task(parts.inventory.run(), name="inventory"))
+        if recover:
 
             async def sweep() -> None:
-                await expire_due(store, workflow())  # due timers a dead process held
-                await resume_unfinished(store, workflow())
+                await expire_due(parts.store, parts.workflow)  # due timers a dead process held
+                await resume_unfinished(parts.store, parts.workflow)
 
-            parts.tasks.append(asyncio.create_task(sweep(), name="recovery"))
+            tasks.append(asyncio.create_task(sweep(), name="recovery"))
 
     async def on_stop() -> None:
-        for task in parts.tasks:
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*parts.tasks, return_exceptions=True)
-        parts.tasks.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
         await tailscale.aclose()
 
     async def refresh_metrics() -> None:
-        if parts.store is not None:
-            await metrics.refresh_active(parts.store)
+        if wiring.wired:
+            await metrics.refresh_active(wiring.handlers.store)
 
     async def tailscale_ready() -> bool:
-        if parts.inventory is not None and parts.inventory.healthy():
+        if wiring.wired and wiring.handlers.inventory.healthy():
             return True
         try:
             await asyncio.wait_for(tailscale.ensure_token(), timeout=READY_TIMEOUT_SECONDS)
@@ -151,7 +149,7 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         name=SERVICE,
         settings=settings,
         broker=broker,
-        on_connected=[on_connected],
+        on_connected=[wiring.connect],
         on_started=[on_started],
         on_stop=[on_stop],
         ready_checks={"tailscale": tailscale_ready},

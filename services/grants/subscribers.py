@@ -21,7 +21,7 @@ WORKERS = 8
 
 
 def register(broker: NatsBroker, workflow: Callable[[], GrantWorkflow]) -> None:
-    """Subscribe every grants consumer; `workflow` is ready once NATS is connected."""
+    """Subscribe every grants consumer; `workflow` is built (`Wiring`) before these start."""
 
     async def approved(envelope: Envelope[RequestApproved]) -> None:
         await workflow().on_approved(envelope)

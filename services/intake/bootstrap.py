@@ -7,6 +7,8 @@ Nothing happens at import time; `build` only constructs, `Service.start` connect
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -26,7 +28,7 @@ from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, run_service
+from shared.runtime import Service, Wiring, run_service
 from shared.slack_web import PooledSlackSession, web_client
 from shared.startup import build_or_exit, settings_or_exit
 
@@ -41,6 +43,14 @@ INITIAL_DEVICES_WAIT_SECONDS = 30.0
 PUBLISH_TIMEOUT_SECONDS = 2.0
 
 log = structlog.get_logger("accessbot.intake")
+
+
+@dataclass(frozen=True, slots=True)
+class Slack:
+    """Slack's way in, built once connected: the transport and whether it is up."""
+
+    transport: SocketTransport | HttpTransport
+    ready: Callable[[], Awaitable[bool]]
 
 
 def slack_client(settings: IntakeSettings) -> AsyncWebClient:
@@ -69,34 +79,59 @@ def build(
     slack = SlackGateway(web)
     devices = DeviceIndex()
     watch = DeviceWatch(devices)
-    dispatcher = Dispatcher(
-        Deps(profiles=profiles, devices=devices, people=Directory(slack), views=slack)
-    )
-    transport: SocketTransport | HttpTransport
     if settings.slack_mode == "socket" and settings.slack_app_token is not None:
-        transport = SocketTransport(
-            dispatcher, app_token=settings.slack_app_token.get_secret_value(), web_client=web
-        )
-        slack_ready = transport.connected
+        app_token = settings.slack_app_token.get_secret_value()
+
+        def transport_for(dispatcher: Dispatcher) -> Slack:
+            transport = SocketTransport(dispatcher, app_token=app_token, web_client=web)
+            return Slack(transport, transport.connected)
+
     elif settings.slack_mode == "http" and settings.slack_signing_secret is not None:
-        transport = HttpTransport(
-            dispatcher,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
-            host=settings.slack_http_host,
-            port=settings.slack_http_port,
-        )
-        slack_ready = transport.listening
+        signing_secret = settings.slack_signing_secret.get_secret_value()
+
+        def transport_for(dispatcher: Dispatcher) -> Slack:
+            transport = HttpTransport(
+                dispatcher,
+                signing_secret=signing_secret,
+                host=settings.slack_http_host,
+                port=settings.slack_http_port,
+            )
+            return Slack(transport, transport.listening)
+
     else:  # IntakeSettings' own validation rules this out
         raise ValueError(f"no Slack credentials for SLACK_MODE={settings.slack_mode}")
 
-    async def connected(js: JetStreamContext) -> None:
-        dispatcher.use_publisher(EventPublisher(js, source=SOURCE, timeout=PUBLISH_TIMEOUT_SECONDS))
+    async def wire(js: JetStreamContext) -> Slack:
+        # The dispatcher publishes, so it (and the transport feeding it) exists once connected.
+        publisher = EventPublisher(js, source=SOURCE, timeout=PUBLISH_TIMEOUT_SECONDS)
+        deps = Deps(
+            profiles=profiles,
+            devices=devices,
+            people=Directory(slack),
+            views=slack,
+            publisher=publisher,
+        )
+        return transport_for(Dispatcher(deps))
+
+    wiring = Wiring(wire)
+
+    async def load_devices(js: JetStreamContext) -> None:
         watch.start(js)
         # Answer device searches from a complete index from the first interaction on.
         try:
             await asyncio.wait_for(watch.loaded.wait(), INITIAL_DEVICES_WAIT_SECONDS)
         except TimeoutError:
             log.warning("devices.not_loaded_yet", waited_s=INITIAL_DEVICES_WAIT_SECONDS)
+
+    async def start_transport() -> None:
+        await wiring.handlers.transport.start()  # on_started runs only after the wiring hook
+
+    async def stop_transport() -> None:
+        if wiring.wired:
+            await wiring.handlers.transport.stop()
+
+    async def slack_ready() -> bool:
+        return wiring.wired and await wiring.handlers.ready()
 
     async def devices_loaded() -> bool:
         return devices.loaded
@@ -105,10 +140,10 @@ def build(
         name=SERVICE,
         settings=settings,
         broker=make_broker(settings, name=SERVICE, **broker_options),
-        on_connected=[session.open, connected],
-        on_started=[transport.start],
+        on_connected=[wiring.connect, session.open, load_devices],
+        on_started=[start_transport],
         # run in reverse: Slack first, then the watch, then the HTTP session
-        on_stop=[session.close, watch.stop, transport.stop],
+        on_stop=[session.close, watch.stop, stop_transport],
         ready_checks={"slack": slack_ready, "devices": devices_loaded},
     )
 

@@ -30,7 +30,7 @@ from services.intake.interactions import (
     parse_interaction,
 )
 from services.intake.metadata import ModalMetadata
-from services.intake.ports import Ack, AckBody, Publisher
+from services.intake.ports import Ack, AckBody
 from services.intake.request_flow import RequestFlow
 from shared.slack_ids import ActionId, ButtonValue, CallbackId
 
@@ -74,10 +74,6 @@ class Dispatcher:
         self._recent = recent or RecentDeliveries()
         self._requests = RequestFlow(deps)
         self._buttons = ButtonFlow(deps)
-
-    def use_publisher(self, publisher: Publisher) -> None:
-        """Called once NATS is connected."""
-        self._deps.publisher = publisher
 
     async def deliver(
         self, payload: dict[str, Any], ack: Ack, *, retry_attempt: int | None = None

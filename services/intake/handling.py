@@ -47,13 +47,13 @@ def action_time(action_ts: str | None) -> datetime:
 
 @dataclass
 class Deps:
-    """The dispatcher's collaborators (the publisher arrives once NATS is connected)."""
+    """The dispatcher's collaborators (built once NATS is connected: see bootstrap)."""
 
     profiles: ProfilesConfig
     devices: DeviceIndex
     people: People
     views: Views
-    publisher: Publisher | None = None
+    publisher: Publisher
 
 
 @dataclass
@@ -115,10 +115,7 @@ class Handle:
         self, event: Command, *, key: str, moment: datetime, patience: float = 0.0
     ) -> None:
         """Publish with an event id derived from the interaction, so a repeat is dropped."""
-        publisher = self.deps.publisher
-        if publisher is None:
-            raise RuntimeError("not connected to NATS yet")
-        answer = await publisher.publish(
+        answer = await self.deps.publisher.publish(
             event, event_id=deterministic_id(moment, key), patience=patience
         )
         self.trace.outcome = "duplicate" if answer.duplicate else "published"

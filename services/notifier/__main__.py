@@ -2,4 +2,5 @@
 
 from services.notifier.bootstrap import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -16,11 +16,11 @@ from services.notifier.notifier import Notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.slack_gateway import SlackGateway
 from services.notifier.store import RecordStore
-from services.notifier.subscribers import SERVICE, subscribe
+from services.notifier.subscribers import SERVICE, Handlers, subscribe
 from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
-from shared.runtime import Service, run_service
+from shared.runtime import Service, Wiring, run_service
 from shared.slack_web import PooledSlackSession, web_client
 from shared.startup import build_or_exit, settings_or_exit
 
@@ -56,15 +56,22 @@ def build(
     web = client if client is not None else slack_client(settings)
     session = PooledSlackSession(web)
     slack = SlackGateway(web)
-    store = RecordStore()
-    notifier = Notifier(
-        store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
-    )
-    broker = make_broker(settings, name=SERVICE, **broker_options)
-    subscribe(broker, notifier, DeadLetterNotices(store=store, slack=slack, profiles=profiles))
 
-    async def bind_store(js: JetStreamContext) -> None:
-        await store.bind(js)
+    async def wire(js: JetStreamContext) -> Handlers:
+        store = await RecordStore.open(js)
+        return Handlers(
+            notifier=Notifier(
+                store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
+            ),
+            deadletters=DeadLetterNotices(store=store, slack=slack, profiles=profiles),
+        )
+
+    wiring = Wiring(wire)
+    broker = make_broker(settings, name=SERVICE, **broker_options)
+    subscribe(broker, wiring)
+
+    async def kv_open() -> bool:
+        return wiring.wired
 
     async def check_slack_token() -> None:
         await slack.authenticate()
@@ -73,10 +80,10 @@ def build(
         name=SERVICE,
         settings=settings,
         broker=broker,
-        on_connected=[session.open, bind_store],
+        on_connected=[wiring.connect, session.open],
         on_started=[check_slack_token],
         on_stop=[session.close],
-        ready_checks={"kv": store.is_bound, "slack": slack.is_authenticated},
+        ready_checks={"kv": kv_open, "slack": slack.is_authenticated},
     )
 
 

@@ -37,26 +37,16 @@ class Versioned:
 
 
 class RecordStore:
-    """Reads and writes notifier records; bound to JetStream once the broker is connected."""
+    """Reads and writes notifier records in the bucket it is given."""
 
-    def __init__(self, records: VersionedStore[NotifierRecord] | None = None) -> None:
-        self._records = records
+    def __init__(self, records: VersionedStore[NotifierRecord]) -> None:
+        self.records = records
 
-    async def bind(self, js: JetStreamContext) -> None:
-        """Open the bucket (provisioning created it)."""
+    @classmethod
+    async def open(cls, js: JetStreamContext) -> RecordStore:
+        """The store on the `slack_messages` bucket (provisioning created it)."""
         bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
-        self._records = KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS)
-
-    async def is_bound(self) -> bool:
-        """Ready check: the bucket is open."""
-        return self._records is not None
-
-    @property
-    def records(self) -> VersionedStore[NotifierRecord]:
-        """The records; only valid after `bind`."""
-        if self._records is None:
-            raise RuntimeError("RecordStore used before bind()")
-        return self._records
+        return cls(KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS))
 
     async def load(self, request_id: str) -> Versioned:
         """The stored record, or a new empty one (ForgedEntryError: forged)."""

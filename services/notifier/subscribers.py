@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from faststream.nats import NatsBroker
 
 from services.notifier.deadletter_notices import DeadLetterNotices
 from services.notifier.notifier import Notifier
 from shared.consumers import consumers_of
-from shared.contracts.events import MESSAGE_TYPES, DeliveryDeadLettered
+from shared.contracts.cloudevents import Envelope
+from shared.contracts.events import MESSAGE_TYPES, DeliveryDeadLettered, Message
 from shared.contracts.subjects import Subject
+from shared.runtime import Wiring
 from shared.subscribing import subscribe_events
 
 SERVICE = "notifier"
@@ -17,11 +21,26 @@ SERVICE = "notifier"
 WORKERS = 8
 
 
-def subscribe(broker: NatsBroker, notifier: Notifier, deadletters: DeadLetterNotices) -> None:
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """The notifier's handlers, built once NATS is connected (bootstrap's `Wiring`)."""
+
+    notifier: Notifier
+    deadletters: DeadLetterNotices
+
+
+def subscribe(broker: NatsBroker, wiring: Wiring[Handlers]) -> None:
     """One subscriber per consumer listed for the notifier in shared.consumers."""
+
+    async def notice(envelope: Envelope[DeliveryDeadLettered]) -> None:
+        await wiring.handlers.deadletters.handle(envelope)
+
+    async def notify(envelope: Envelope[Message]) -> None:
+        await wiring.handlers.notifier.handle(envelope)
+
     for spec in consumers_of(SERVICE):
         model = MESSAGE_TYPES[Subject(spec.filter_subject)]
         if model is DeliveryDeadLettered:
-            subscribe_events(broker, spec, DeliveryDeadLettered, deadletters.handle)
+            subscribe_events(broker, spec, DeliveryDeadLettered, notice)
             continue
-        subscribe_events(broker, spec, model, notifier.handle, max_workers=WORKERS)
+        subscribe_events(broker, spec, model, notify, max_workers=WORKERS)

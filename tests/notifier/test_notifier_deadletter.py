@@ -94,8 +94,7 @@ async def test_a_redelivered_announcement_posts_nothing_twice(
     profiles_path = write_profiles(tmp_path)
     async with SlackEmulator(workspace=workspace(), bot_token=BOT_TOKEN) as emu:
         settings = notifier_settings(nats_server, profiles_path, emu)
-        store = RecordStore()
-        await store.bind(admin_js)
+        store = await RecordStore.open(admin_js)
         notices = DeadLetterNotices(
             store=store,
             slack=SlackGateway(slack_client(settings)),
