@@ -68,7 +68,7 @@ def test_request_approve_see_the_attribute_then_revoke(page: Page) -> None:
 
 
 def test_a_validation_error_is_shown_inline(page: Page) -> None:
-    request_access(page, "danas-ipad-2", "   ")
+    request_access(page, "danas-ipad-1", "   ")
     error = page.locator("#modal .bk-input[data-block-id=reason] .bk-error")
     expect(error).to_have_text("Say why you need Production.", timeout=WAIT_MS)
     page.screenshot(path=screenshot_dir() / "console-validation.png")
@@ -77,10 +77,10 @@ def test_a_validation_error_is_shown_inline(page: Page) -> None:
 
 
 def test_an_approver_denies_with_a_reason(page: Page) -> None:
-    request_access(page, "danas-imac", "Need to look at the prod logs")
+    request_access(page, "danas-mac-mini", "Need to look at the prod logs")
     expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
     be(page, ALICE)
-    message_about(page, "#dms", "danas-imac").locator("button[data-action-id=deny]").click(
+    message_about(page, "#dms", "danas-mac-mini").locator("button[data-action-id=deny]").click(
         timeout=WAIT_MS
     )
     modal = page.locator("#modal")
@@ -88,7 +88,7 @@ def test_an_approver_denies_with_a_reason(page: Page) -> None:
     modal.locator(".bk-submit").click()
     expect(modal).to_be_hidden(timeout=WAIT_MS)
     be(page, DANA)
-    denied = message_about(page, "#dms", "danas-imac")
+    denied = message_about(page, "#dms", "danas-mac-mini")
     expect(denied).to_contain_text("Use the read replica instead", timeout=WAIT_MS)
     expect(denied).to_contain_text("denied", ignore_case=True)
 
@@ -98,13 +98,13 @@ def test_a_tailscale_fault_switch_ends_in_the_failure_notice(page: Page) -> None
     page.get_by_role("button", name="Tailscale: next attribute call 400").click()
     expect(page.locator("#notice")).to_contain_text("Armed")
     page.get_by_text("Fault switches").click()
-    request_access(page, "dana-framework", "Deploy hotfix")
+    request_access(page, "danas-macbook-air", "Deploy hotfix")
     expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
     be(page, ALICE)
-    message_about(page, "#dms", "dana-framework").locator(
+    message_about(page, "#dms", "danas-macbook-air").locator(
         "button[data-action-id=approve]"
     ).click(timeout=WAIT_MS)
     be(page, DANA)
-    notice = message_about(page, "#dms", "dana-framework")
+    notice = message_about(page, "#dms", "danas-macbook-air")
     expect(notice).to_contain_text("Access could not be applied", timeout=WAIT_MS)
     expect(notice).to_contain_text("Tailscale refused the change")

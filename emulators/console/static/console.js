@@ -126,17 +126,28 @@ function formValues(form) {
 }
 
 let typing = null;
-async function search(input) {
+// Searches run one after another and only the newest waits its turn: the emulator then
+// remembers the options shown last, which are the ones a person picks from.
+let searching = Promise.resolve();
+let searchSeq = 0;
+function search(input) {
+  const mine = ++searchSeq;
+  searching = searching.then(() => (mine === searchSeq ? runSearch(input, mine) : undefined));
+  return searching;
+}
+
+async function runSearch(input, mine) {
   const actionId = input.dataset.actionId;
-  const list = input.parentElement.querySelector(`ul.bk-options[data-action-id="${CSS.escape(actionId)}"]`)
-    || document.querySelector(`ul.bk-options[data-action-id="${CSS.escape(actionId)}"]`);
+  const list = input.parentElement.querySelector(`ul.bk-options[data-action-id="${CSS.escape(actionId)}"]`);
   const min = Number(input.dataset.minQueryLength || 3);
   if (input.value.length < min) {
     if (list) list.innerHTML = `<li class="muted">Type at least ${min} characters</li>`;
     return;
   }
   const answer = await call(`/api/slack/${encodeURIComponent(state.user)}/type`, { action_id: actionId, query: input.value });
-  if (list) list.innerHTML = answer.error ? `<li class="bk-error">${escapeHtml(answer.error)}</li>` : answer.html;
+  if (list && mine === searchSeq) {
+    list.innerHTML = answer.error ? `<li class="bk-error">${escapeHtml(answer.error)}</li>` : answer.html;
+  }
 }
 
 document.addEventListener("click", async (event) => {
@@ -148,6 +159,8 @@ document.addEventListener("click", async (event) => {
     const answer = await call("/api/faults", { target: target.dataset.fault, kind: target.dataset.kind });
     notice(answer.error || `Armed: ${answer.armed}`);
   } else if (target.matches("li.bk-option")) {
+    clearTimeout(typing); // a search still waiting would replace the options chosen from
+    searchSeq += 1;
     const list = target.closest("ul.bk-options");
     const actionId = list.dataset.actionId;
     const form = target.closest("form");
