@@ -20,7 +20,7 @@ from accessbot.cli_args import (
     positive_int,
     write_output,
 )
-from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
+from accessbot.sandbox import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from shared.permissions import SERVICES
 
 EXIT_OK = 0
@@ -44,6 +44,7 @@ def _dev(args: argparse.Namespace) -> int:
         seed_devices=args.devices,
         slack_port=args.slack_port,
         tailscale_port=args.tailscale_port,
+        console_port=args.console_port,
     )
     return run_dev(options)
 
@@ -126,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=port,
         default=DEFAULT_TAILSCALE_PORT,
         help="Tailscale emulator port",
+    )
+    dev.add_argument(
+        "--console-port",
+        type=port,
+        default=DEFAULT_CONSOLE_PORT,
+        help="sandbox console port (served only when Slack is emulated)",
     )
     dev.set_defaults(func=_dev)
 

@@ -28,7 +28,13 @@ from accessbot.natsserver import (
     env_without_secrets,
     free_port,
 )
-from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT, Sandbox, SandboxError
+from accessbot.sandbox import (
+    DEFAULT_CONSOLE_PORT,
+    DEFAULT_SLACK_PORT,
+    DEFAULT_TAILSCALE_PORT,
+    Sandbox,
+    SandboxError,
+)
 from shared.permissions import SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
@@ -52,6 +58,7 @@ class DevOptions:
     seed_devices: int = 200
     slack_port: int = DEFAULT_SLACK_PORT
     tailscale_port: int = DEFAULT_TAILSCALE_PORT
+    console_port: int = DEFAULT_CONSOLE_PORT
 
 
 @dataclass
@@ -213,6 +220,7 @@ def _start_infrastructure(
         devices=options.seed_devices,
         slack_port=options.slack_port,
         tailscale_port=options.tailscale_port,
+        console_port=options.console_port,
     )
     for line in run.sandbox.describe():
         say(line)
@@ -220,6 +228,7 @@ def _start_infrastructure(
         say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     try:
         run.sandbox.start()
+        run.sandbox.start_console(_nats_env(run, SIEM_USER), options.profiles_path)
     except SandboxError as exc:
         say(str(exc))
         return 2 if "already in use" in str(exc) else 1
