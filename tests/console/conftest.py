@@ -33,17 +33,11 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if not k.startswith(("SLACK_", "TAILSCALE_", "NATS_", "HEALTH_"))
     }
     port = free_port()
+    args = ["--data-dir", str(data_dir), "--profiles", str(PROFILES_PATH), "--devices", "40"]
+    for option in ("--nats-port", "--slack-port", "--tailscale-port"):
+        args += [option, str(free_port())]
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev",
-            "--data-dir", str(data_dir),
-            "--profiles", str(PROFILES_PATH),
-            "--nats-port", str(free_port()),
-            "--slack-port", str(free_port()),
-            "--tailscale-port", str(free_port()),
-            "--console-port", str(port),
-            "--devices", "40",
-        ],  # fmt: skip
+        [sys.executable, "-m", "accessbot", "dev", *args, "--console-port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
