@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,4 +79,10 @@ def page(browser: Browser, console_url: str) -> Iterator[Page]:
 
 
 def screenshot_dir() -> Path:
-    return REPO_ROOT / "docs" / "screenshots"
+    """docs/screenshots when ACCESSBOT_SCREENSHOTS=1 (to refresh the README's pictures),
+    else a scratch folder: a test run leaves the work tree as it was."""
+    if os.environ.get("ACCESSBOT_SCREENSHOTS") == "1":
+        return REPO_ROOT / "docs" / "screenshots"
+    scratch = Path(tempfile.gettempdir()) / "accessbot-console-screenshots"
+    scratch.mkdir(exist_ok=True)
+    return scratch
