@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from accessbot.sandbox import Sandbox
 from emulators.console.events import EventFeed
 from emulators.console.people import people, role_of
 from emulators.console.render import (
@@ -122,3 +123,14 @@ async def test_tailscale_tailnet_control_and_a_400_fault() -> None:
             assert armed.status_code == 201
             refused = await http.get(f"/api/v2/device/{node}/attributes")
             assert refused.status_code == 400
+
+
+def test_no_console_where_slack_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-real")
+    sandbox = Sandbox.for_environment(
+        load_profiles(Path(PROFILES_PATH)), data_dir=tmp_path, devices=1
+    )
+    assert not sandbox.use_slack
+    sandbox.start_console({}, Path(PROFILES_PATH))  # Slack not emulated: nothing started
+    assert sandbox.console_url is None
+    assert not any("console" in line for line in sandbox.urls() + sandbox.try_it())
