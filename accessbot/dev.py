@@ -35,7 +35,7 @@ from accessbot.sandbox import (
     Sandbox,
     SandboxError,
 )
-from shared.permissions import SERVICES, SIEM_USER, password_env_var
+from shared.permissions import ADMIN_USER, SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
 
@@ -228,7 +228,11 @@ def _start_infrastructure(
         say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     try:
         run.sandbox.start()
-        run.sandbox.start_console(_nats_env(run, SIEM_USER), options.profiles_path)
+        console_env = _nats_env(run, SIEM_USER)
+        admin_password = _nats_env(run, ADMIN_USER).get("NATS_PASSWORD")
+        if admin_password:  # the console lists dead letters (read only)
+            console_env["CONSOLE_ADMIN_NATS_PASSWORD"] = admin_password
+        run.sandbox.start_console(console_env, options.profiles_path)
     except SandboxError as exc:
         say(str(exc))
         return 2 if "already in use" in str(exc) else 1

@@ -1,7 +1,8 @@
 """`python -m emulators.console`: serve the sandbox console (started by `accessbot dev`).
 
 Prints its URL on the first line (as the emulators do). Reads the ACCESS stream as the
-siem NATS user: NATS_URL, NATS_USER (default siem) and NATS_PASSWORD from the environment.
+siem NATS user: NATS_URL, NATS_USER (default siem) and NATS_PASSWORD from the environment;
+lists dead letters as the admin when CONSOLE_ADMIN_NATS_PASSWORD is set.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
+from pydantic import SecretStr
 
-from emulators.console.events import EventFeed, SiemLogin, follow
+from emulators.console.events import EventFeed, NatsLogin, follow
 from emulators.console.server import Console, Upstreams, make_app
-from shared.permissions import SIEM_USER
+from shared.permissions import ADMIN_USER, SIEM_USER
 from shared.profiles import ProfilesError, load_profiles
 
 DEFAULT_CONSOLE_PORT = 4282
+# The admin's password, for the dead-letter list only (`accessbot dev` sets it).
+ADMIN_PASSWORD_ENV = "CONSOLE_ADMIN_NATS_PASSWORD"  # noqa: S105 - a variable name
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,15 +51,18 @@ async def run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     follower = None
     if os.environ.get("NATS_URL"):
-        login = SiemLogin(
+        login = NatsLogin(
             os.environ["NATS_URL"],
             os.environ.get("NATS_USER", SIEM_USER),
-            os.environ.get("NATS_PASSWORD", ""),
+            SecretStr(os.environ.get("NATS_PASSWORD", "")),
         )
         follower = asyncio.create_task(follow(feed, login, stop))
     else:
         feed.error = "NATS_URL is not set: the events pane stays empty"
     console = Console(Upstreams(args.slack_url.rstrip("/"), args.tailscale_url), profiles, feed)
+    admin_password = os.environ.get(ADMIN_PASSWORD_ENV)
+    if os.environ.get("NATS_URL") and admin_password:
+        console.admin = NatsLogin(os.environ["NATS_URL"], ADMIN_USER, SecretStr(admin_password))
     runner = web.AppRunner(make_app(console), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)

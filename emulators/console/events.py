@@ -12,6 +12,7 @@ from typing import Any
 
 import nats
 from nats.errors import Error as NatsError
+from pydantic import SecretStr
 
 from accessbot.audit import tail
 
@@ -21,10 +22,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SiemLogin:
+class NatsLogin:
+    """Whom the console connects to NATS as."""
+
     url: str
     user: str
-    password: str
+    password: SecretStr
 
 
 class EventFeed:
@@ -73,7 +76,7 @@ class _ErrorSink:
         """Nothing buffered."""
 
 
-async def follow(feed: EventFeed, login: SiemLogin, stop: asyncio.Event) -> None:
+async def follow(feed: EventFeed, login: NatsLogin, stop: asyncio.Event) -> None:
     """Read ACCESS from its first event until `stop`; reconnects after failures."""
     since = datetime(1970, 1, 1, tzinfo=UTC)
     while not stop.is_set():
@@ -81,7 +84,7 @@ async def follow(feed: EventFeed, login: SiemLogin, stop: asyncio.Event) -> None
             nc = await nats.connect(
                 servers=[login.url],
                 user=login.user,
-                password=login.password,
+                password=login.password.get_secret_value(),
                 name="accessbot-console",
                 max_reconnect_attempts=3,
             )

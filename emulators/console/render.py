@@ -87,7 +87,7 @@ def _attribute_rows(attributes: Mapping[str, Any]) -> str:
         )
         rows.append(
             f'<li class="attribute" data-key="{escape(key)}"><code>{escape(key)}</code> = '
-            f"<code>{escape(json.dumps(attribute.get('value')))}</code> · expires {expires}</li>"
+            f"<code>{escape(json.dumps(attribute.get('value')))}</code><br>expires {expires}</li>"
         )
     return "".join(rows)
 
@@ -108,7 +108,7 @@ def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = Non
     for device in shown:
         attributes = device.get("attributes") or {}
         tags = ", ".join(device.get("tags") or []) or "—"
-        addresses = ", ".join((device.get("addresses") or [])[:2])
+        addresses = ", ".join((device.get("addresses") or [])[:1])  # IPv4 first; IPv6 is long
         granted = " granted" if attributes else ""
         mine = " mine" if owner and device.get("user") == owner else ""
         rows.append(

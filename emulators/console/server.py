@@ -14,7 +14,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from emulators.console.events import EventFeed
+from emulators.console.deadletters import dead_letters
+from emulators.console.events import EventFeed, NatsLogin
 from emulators.console.page import page
 from emulators.console.people import Person, people
 from emulators.console.render import render_messages, render_people, render_tailnet
@@ -53,6 +54,7 @@ class Console:
     profiles: ProfilesConfig
     feed: EventFeed
     session: aiohttp.ClientSession | None = None
+    admin: NatsLogin | None = None  # reads the dead-letter list only
     _workspace: dict[str, Any] = field(default_factory=dict)
     _workspace_at: float = 0.0
     # user -> (view id, view hash, errors) from the last `response_action: errors`
@@ -236,6 +238,13 @@ async def faults(request: web.Request) -> web.Response:
     return web.json_response({"error": "unknown fault switch"}, status=400)
 
 
+async def deadletters(request: web.Request) -> web.Response:
+    admin = _console(request).admin
+    if admin is None:
+        return web.json_response({"error": "no admin login: the dead-letter list is not shown"})
+    return web.json_response(await dead_letters(admin))
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.text() or "{}")
@@ -268,6 +277,7 @@ def make_app(console: Console) -> web.Application:
             web.post("/api/slack/{user}/{action}", slack_action),
             web.get("/api/tailnet/stream", tailnet_stream),
             web.get("/api/events", events),
+            web.get("/api/deadletters", deadletters),
             web.post("/api/faults", faults),
         ]
     )

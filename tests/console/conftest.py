@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,17 +34,11 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if not k.startswith(("SLACK_", "TAILSCALE_", "NATS_", "HEALTH_"))
     }
     port = free_port()
+    args = ["--data-dir", str(data_dir), "--profiles", str(PROFILES_PATH), "--devices", "40"]
+    for option in ("--nats-port", "--slack-port", "--tailscale-port"):
+        args += [option, str(free_port())]
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev",
-            "--data-dir", str(data_dir),
-            "--profiles", str(PROFILES_PATH),
-            "--nats-port", str(free_port()),
-            "--slack-port", str(free_port()),
-            "--tailscale-port", str(free_port()),
-            "--console-port", str(port),
-            "--devices", "40",
-        ],  # fmt: skip
+        [sys.executable, "-m", "accessbot", "dev", *args, "--console-port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -84,4 +79,10 @@ def page(browser: Browser, console_url: str) -> Iterator[Page]:
 
 
 def screenshot_dir() -> Path:
-    return REPO_ROOT / "docs" / "screenshots"
+    """docs/screenshots when ACCESSBOT_SCREENSHOTS=1 (to refresh the README's pictures),
+    else a scratch folder: a test run leaves the work tree as it was."""
+    if os.environ.get("ACCESSBOT_SCREENSHOTS") == "1":
+        return REPO_ROOT / "docs" / "screenshots"
+    scratch = Path(tempfile.gettempdir()) / "accessbot-console-screenshots"
+    scratch.mkdir(exist_ok=True)
+    return scratch

@@ -274,6 +274,25 @@ document.addEventListener("click", (event) => {
   filterEvents();
 });
 
+// -- Dead letters ----------------------------------------------------------------------------
+
+async function pollDeadLetters() {
+  const answer = await call("/api/deadletters");
+  let html;
+  if (answer.error) {
+    html = `<p class="muted">${escapeHtml(answer.error)}</p>`;
+  } else if (!answer.records.length) {
+    html = '<p class="muted">None.</p>';
+  } else {
+    html = "<ul class=\"deadletters\">" + answer.records.map((r) =>
+      `<li><b>${escapeHtml(r.consumer)}</b> gave up on <code>${escapeHtml(r.subject)}</code> after ${r.deliveries} deliveries` +
+      ` (request <a href="#" class="request-id">${escapeHtml(r.request_id || "")}</a>): ${escapeHtml(r.last_error)}</li>`
+    ).join("") + "</ul>" + (answer.more ? `<p class="muted">${answer.more} more not shown</p>` : "");
+  }
+  const pane = $("#deadletters");
+  if (pane.innerHTML !== html) pane.innerHTML = html;
+}
+
 // -- start -----------------------------------------------------------------------------------
 
 function choose(userId) {
@@ -294,5 +313,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(refresh, POLL_MS);
   setInterval(pollEvents, POLL_MS);
   setInterval(tick, 1000);
+  setInterval(pollDeadLetters, 3 * POLL_MS);
+  pollDeadLetters();
   pollEvents();
 });
