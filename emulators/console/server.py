@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from emulators.console.deadletters import dead_letters
+from emulators.console.demo import DemoError, play
 from emulators.console.events import EventFeed, NatsLogin
 from emulators.console.page import page
 from emulators.console.people import Person, people
@@ -31,6 +32,7 @@ WORKSPACE_TTL = 5.0
 TAILNET_POLL_SECONDS = 0.4
 SSE_HEARTBEAT_SECONDS = 15.0
 MAX_BODY = 64 * 1024
+MAX_DEMO_STEPS = 20
 # Fault switches: what a person can make the next call do.
 TAILSCALE_FAULTS = ("429", "500", "400")
 SLACK_RATE_LIMITED_METHOD = "chat.postMessage"
@@ -55,6 +57,8 @@ class Console:
     feed: EventFeed
     session: aiohttp.ClientSession | None = None
     admin: NatsLogin | None = None  # reads the dead-letter list only
+    demo: asyncio.Task[None] | None = None  # one at a time
+    demo_steps: list[str] = field(default_factory=list)
     _workspace: dict[str, Any] = field(default_factory=dict)
     _workspace_at: float = 0.0
     # user -> (view id, view hash, errors) from the last `response_action: errors`
@@ -245,6 +249,27 @@ async def deadletters(request: web.Request) -> web.Response:
     return web.json_response(await dead_letters(admin))
 
 
+async def demo(request: web.Request) -> web.Response:
+    """Start the scripted demo (POST) or tell how far it got (GET)."""
+    console = _console(request)
+    running = console.demo is not None and not console.demo.done()
+    if request.method == "POST" and not running:
+        console.demo_steps = []
+
+        def say(step: str) -> None:
+            console.demo_steps = [*console.demo_steps, step][-MAX_DEMO_STEPS:]
+
+        async def run() -> None:
+            try:
+                await play(console.slack, say)
+            except (DemoError, aiohttp.ClientError) as exc:
+                say(f"The demo stopped: {exc}")
+
+        console.demo = asyncio.create_task(run())
+        running = True
+    return web.json_response({"running": running, "steps": console.demo_steps})
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.text() or "{}")
@@ -278,6 +303,8 @@ def make_app(console: Console) -> web.Application:
             web.get("/api/tailnet/stream", tailnet_stream),
             web.get("/api/events", events),
             web.get("/api/deadletters", deadletters),
+            web.get("/api/demo", demo),
+            web.post("/api/demo", demo),
             web.post("/api/faults", faults),
         ]
     )

@@ -15,6 +15,7 @@ from tests.console.conftest import screenshot_dir
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DANA, ALICE = "U_DANA", "U_ALICE"
+REASON_OF_DEMO = "Demo: investigating INC-4211"
 WAIT_MS = 30_000
 
 
@@ -108,3 +109,14 @@ def test_a_tailscale_fault_switch_ends_in_the_failure_notice(page: Page) -> None
     notice = message_about(page, "#dms", "danas-macbook-air")
     expect(notice).to_contain_text("Access could not be applied", timeout=WAIT_MS)
     expect(notice).to_contain_text("Tailscale refused the change")
+
+
+def test_play_the_demo(page: Page) -> None:
+    page.get_by_role("button", name="Play the demo").click()
+    expect(page.locator("#notice")).to_contain_text("Approved", timeout=WAIT_MS)
+    expect(page.get_by_label("You are")).to_have_value(DANA)
+    granted = page.locator("#tailnet tr.device.granted li.attribute[data-key='custom:prodAccess']")
+    expect(granted.first).to_be_visible(timeout=WAIT_MS)
+    expect(message_about(page, "#dms", REASON_OF_DEMO)).to_contain_text(
+        "Access granted", timeout=WAIT_MS
+    )

@@ -153,7 +153,9 @@ async function runSearch(input, mine) {
 document.addEventListener("click", async (event) => {
   const target = event.target.closest("button, li.bk-option, #request-access");
   if (!target) return;
-  if (target.id === "request-access") {
+  if (target.id === "play-demo") {
+    await playDemo();
+  } else if (target.id === "request-access") {
     await act("shortcut", { callback_id: document.body.dataset.shortcut });
   } else if (target.dataset.fault) {
     const answer = await call("/api/faults", { target: target.dataset.fault, kind: target.dataset.kind });
@@ -291,6 +293,24 @@ async function pollDeadLetters() {
   }
   const pane = $("#deadletters");
   if (pane.innerHTML !== html) pane.innerHTML = html;
+}
+
+// -- Play the demo: the console server clicks through the scripted request ------------------
+
+async function playDemo() {
+  const who = $("#who");
+  if (who.value !== "U_DANA" && [...who.options].some((o) => o.value === "U_DANA")) {
+    who.value = "U_DANA";
+    choose("U_DANA");
+  }
+  let answer = await call("/api/demo", {});
+  while (answer.running) {
+    if (answer.steps.length) $("#notice").textContent = answer.steps[answer.steps.length - 1];
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    answer = await call("/api/demo");
+  }
+  if (answer.steps.length) notice(answer.steps[answer.steps.length - 1]);
+  await refresh();
 }
 
 // -- start -----------------------------------------------------------------------------------
