@@ -32,6 +32,7 @@ def _demo(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_console_shows_the_demo_and_stays_open_until_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     proc = _demo(tmp_path, port)
