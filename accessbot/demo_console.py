@@ -17,7 +17,8 @@ from pathlib import Path
 
 from accessbot.harness import Harness
 from accessbot.natsserver import env_without_secrets, port_is_free
-from shared.permissions import SIEM_USER
+from emulators.console.__main__ import ADMIN_PASSWORD_ENV
+from shared.permissions import ADMIN_USER, SIEM_USER
 
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 5.0
@@ -87,7 +88,10 @@ async def start_console(harness: Harness, port: int, log_dir: Path) -> DemoConso
             *args,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
-            env=env_without_secrets() | harness.nats.env_for(SIEM_USER),
+            env=env_without_secrets()
+            | harness.nats.env_for(SIEM_USER)
+            # the dead-letter list is read as the admin, as under `accessbot dev`
+            | {ADMIN_PASSWORD_ENV: harness.nats.passwords[ADMIN_USER]},
         )
     console = DemoConsole(process, "")
     assert process.stdout is not None

@@ -54,6 +54,10 @@ def test_the_console_shows_the_demo_and_stays_open_until_ctrl_c(tmp_path: Path) 
         dms = dana.json()["dms"]
         assert "Demo production" in dms, dms
         assert "Deploying the hotfix for INC-4211" in dms, dms
+        # ... and the dead-letter list (read as the admin), empty after a clean run
+        letters = httpx.get(f"{url}api/deadletters", timeout=10).json()
+        assert "error" not in letters, letters
+        assert letters["records"] == []
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
