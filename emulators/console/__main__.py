@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from emulators.console.events import EventFeed, NatsLogin, follow
 from emulators.console.server import Console, Upstreams, make_app
+from shared.logging import configure_logging
 from shared.permissions import ADMIN_USER, SIEM_USER
 from shared.profiles import ProfilesError, load_profiles
 
@@ -39,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> int:
+    configure_logging("console", fmt="json")  # its log file sits next to the services'
     try:
         profiles = load_profiles(args.profiles)
     except ProfilesError as exc:

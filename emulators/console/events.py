@@ -97,7 +97,8 @@ async def follow(feed: EventFeed, login: NatsLogin, stop: asyncio.Event) -> None
             await tail(nc, since=since, stop=stop.is_set, out=feed, err=_ErrorSink(feed))  # type: ignore[arg-type]
         except (NatsError, OSError) as exc:
             feed.error = f"reading the ACCESS stream failed: {exc}"
-            log.warning("%s", feed.error)
+            # at start-up ACCESS may not be provisioned yet: the services create it
+            log.info("%s; retrying", feed.error)
             await _pause(stop)
         finally:
             await nc.close()
