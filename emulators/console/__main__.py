@@ -19,6 +19,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from emulators.console.events import EventFeed, NatsLogin, follow
+from emulators.console.guard import LOOPBACK_HOSTS, host_name
 from emulators.console.server import Console, Upstreams, make_app
 from shared.logging import configure_logging
 from shared.permissions import ADMIN_USER, SIEM_USER
@@ -65,7 +66,8 @@ async def run(args: argparse.Namespace) -> int:
     admin_password = os.environ.get(ADMIN_PASSWORD_ENV)
     if os.environ.get("NATS_URL") and admin_password:
         console.admin = NatsLogin(os.environ["NATS_URL"], ADMIN_USER, SecretStr(admin_password))
-    runner = web.AppRunner(make_app(console), shutdown_timeout=1.0)
+    hosts = LOOPBACK_HOSTS | {host_name(args.host)}
+    runner = web.AppRunner(make_app(console, hosts), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     try:

@@ -17,6 +17,7 @@ from aiohttp import web
 from emulators.console.deadletters import dead_letters
 from emulators.console.demo import DemoError, play
 from emulators.console.events import EventFeed, NatsLogin
+from emulators.console.guard import LOOPBACK_HOSTS, same_machine_only
 from emulators.console.page import page
 from emulators.console.people import Person, people
 from emulators.console.render import render_messages, render_people, render_tailnet
@@ -280,8 +281,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def make_app(console: Console) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+def make_app(console: Console, hosts: frozenset[str] = LOOPBACK_HOSTS) -> web.Application:
+    """`hosts`: the names the console is reached by (see guard.py)."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[same_machine_only(hosts)])
     app["console"] = console
 
     async def open_session(_app: web.Application) -> None:

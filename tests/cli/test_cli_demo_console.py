@@ -58,6 +58,14 @@ def test_the_console_shows_the_demo_and_stays_open_until_ctrl_c(tmp_path: Path) 
         letters = httpx.get(f"{url}api/deadletters", timeout=10).json()
         assert "error" not in letters, letters
         assert letters["records"] == []
+        # A page from elsewhere cannot click through it (see emulators/console/guard.py).
+        forged = httpx.post(
+            f"{url}api/faults",
+            content='{"target": "slack", "kind": "rate-limit"}',
+            headers={"content-type": "text/plain", "origin": "https://evil.example"},
+            timeout=10,
+        )
+        assert forged.status_code == 403, forged.text
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
