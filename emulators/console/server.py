@@ -93,9 +93,11 @@ class Console:
         return people((await self.workspace()).get("users", []), self.profiles)
 
 
+CONSOLE = web.AppKey("console", Console)
+
+
 def _console(request: web.Request) -> Console:
-    console: Console = request.app["console"]
-    return console
+    return request.app[CONSOLE]
 
 
 async def index(request: web.Request) -> web.Response:
@@ -281,10 +283,26 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+@web.middleware
+async def upstream_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """An emulator that does not answer is one line for the browser, never a traceback."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        what = type(exc).__name__
+        return web.json_response(
+            {"error": f"an emulator did not answer ({what}); is accessbot dev running?"},
+            status=502,
+        )
+    return response
+
+
 def make_app(console: Console, hosts: frozenset[str] = LOOPBACK_HOSTS) -> web.Application:
-    """`hosts`: the names the console is reached by (see guard.py)."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[same_machine_only(hosts)])
-    app["console"] = console
+    """`hosts`: the names the console is reached by (see guard.py); others are refused."""
+    app = web.Application(
+        client_max_size=MAX_BODY, middlewares=[same_machine_only(hosts), upstream_errors]
+    )
+    app[CONSOLE] = console
 
     async def open_session(_app: web.Application) -> None:
         console.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
+from accessbot.natsserver import free_port
 from accessbot.sandbox import Sandbox
 from emulators.console.events import EventFeed
 from emulators.console.people import people, role_of
@@ -19,6 +21,7 @@ from emulators.console.render import (
     render_people,
     render_tailnet,
 )
+from emulators.console.server import Console, Upstreams, make_app
 from emulators.slack.blockkit_html import Directory
 from emulators.tailscale import TailscaleEmulator
 from emulators.tailscale.devices import generate_devices
@@ -134,3 +137,23 @@ def test_no_console_where_slack_is_real(tmp_path: Path, monkeypatch: pytest.Monk
     sandbox.start_console({}, Path(PROFILES_PATH))  # Slack not emulated: nothing started
     assert sandbox.console_url is None
     assert not any("console" in line for line in sandbox.urls() + sandbox.try_it())
+
+
+@pytest.mark.emulator
+async def test_an_emulator_that_does_not_answer_is_one_line_for_the_browser() -> None:
+    profiles = load_profiles(Path(PROFILES_PATH))
+    gone = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    app = make_app(Console(Upstreams(gone, gone), profiles, EventFeed()))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            answer = await http.get("/api/slack/U_DANA")
+            assert answer.status_code == 502
+            assert "did not answer" in answer.json()["error"]
+            assert "Traceback" not in answer.text
+            assert (await http.post("/api/slack/U_DANA/launch", json={})).status_code == 404
+    finally:
+        await runner.cleanup()
