@@ -82,11 +82,15 @@ class Console:
                 self._workspace, self._workspace_at = body, time.monotonic()
         return self._workspace
 
-    async def directory(self) -> Directory:
+    async def directory(self, viewer: str) -> Directory:
+        """Names for mentions, and the viewer's own zone: Slack shows `<!date^…>` in it."""
         ws = await self.workspace()
+        users = ws.get("users", [])
+        zone = next((u.get("tz") for u in users if u["id"] == viewer), None)
         return Directory(
-            users={u["id"]: u.get("real_name") or u["name"] for u in ws.get("users", [])},
+            users={u["id"]: u.get("real_name") or u["name"] for u in users},
             channels={c["id"]: c["name"] for c in ws.get("channels", [])},
+            tz=zone if isinstance(zone, str) and zone else "UTC",
         )
 
     async def people(self) -> list[Person]:
@@ -123,7 +127,7 @@ async def slack_state(request: web.Request) -> web.Response:
     """What the person sees in Slack: the open modal, their DMs, the audit channels."""
     console = _console(request)
     user = request.match_info["user"]
-    directory = await console.directory()
+    directory = await console.directory(user)
     _, view = await console.slack("GET", f"current-view/{user}")
     view_part = None
     if isinstance(view, dict):

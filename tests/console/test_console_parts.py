@@ -157,3 +157,20 @@ async def test_an_emulator_that_does_not_answer_is_one_line_for_the_browser() ->
             assert (await http.post("/api/slack/U_DANA/launch", json={})).status_code == 404
     finally:
         await runner.cleanup()
+
+
+async def test_dates_show_in_the_viewer_s_own_zone_as_slack_shows_them() -> None:
+    import time
+
+    console = Console(Upstreams("http://unused", None), load_profiles(PROFILES_PATH), EventFeed())
+    console._workspace = {
+        "users": [
+            {"id": "U_ALICE", "name": "alice", "tz": "America/New_York"},
+            {"id": "U_BOB", "name": "bob", "tz": "Asia/Tokyo"},
+        ],
+        "channels": [],
+    }
+    console._workspace_at = time.monotonic()  # fresh: no emulator is asked
+    assert (await console.directory("U_ALICE")).tz == "America/New_York"
+    assert (await console.directory("U_BOB")).tz == "Asia/Tokyo"
+    assert (await console.directory("U_NOBODY")).tz == "UTC"
