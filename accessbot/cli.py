@@ -20,7 +20,7 @@ from accessbot.cli_args import (
     positive_int,
     write_output,
 )
-from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
+from accessbot.sandbox import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from shared.permissions import SERVICES
 
 EXIT_OK = 0
@@ -45,6 +45,7 @@ def _dev(args: argparse.Namespace) -> int:
         slack_port=args.slack_port,
         tailscale_port=args.tailscale_port,
         cluster=args.cluster,
+        console_port=args.console_port,
     )
     return run_dev(options)
 
@@ -132,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--cluster",
         action="store_true",
         help="three embedded NATS nodes (--nats-port and the next two), everything at R3",
+    )
+    dev.add_argument(
+        "--console-port",
+        type=port,
+        default=DEFAULT_CONSOLE_PORT,
+        help="sandbox console port (served only when Slack is emulated)",
     )
     dev.set_defaults(func=_dev)
 

@@ -76,7 +76,8 @@ async def _connect(name: str) -> Client | None:
             settings,
             name=name,
             allow_reconnect=False,
-            max_reconnect_attempts=0,
+            # nats-py reads 0 as "no limit" while picking a server: 1 tries each URL twice.
+            max_reconnect_attempts=1,
             error_cb=_remember,
         )
     except (OSError, NatsError) as exc:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from accessbot.demo_console import Watch, check_console_port, maybe_console
 from accessbot.demo_render import Names, clip, json_value, render_mrkdwn
 from accessbot.harness import Harness, start_harness
 from accessbot.sandbox import slack_user_id
@@ -36,6 +37,9 @@ from shared.slack_ids import ActionId
 REQUESTER = "dana@example.com"
 APPROVER = "bob@example.com"
 AUDIT_CHANNEL = "C0DEMOAUDIT"
+# With the console open, time to open the page, then a pause before each scripted click.
+CONSOLE_LEAD_SECONDS = 5.0
+CONSOLE_STEP_SECONDS = 2.5
 
 
 def demo_profiles(duration_seconds: int) -> str:
@@ -135,12 +139,23 @@ def print_slack(harness: Harness, start: float, out: TextIO, names: Names | None
             print(line, file=out)
 
 
-async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, out: TextIO) -> int:
-    """Run the scripted flow; 0 when it went through to expiry."""
+async def run_demo(
+    *,
+    duration_seconds: int = 10,
+    data_dir: Path | None = None,
+    out: TextIO,
+    console_port: int | None = None,
+    watch: Watch | None = None,
+) -> int:
+    """Run the scripted flow; 0 when it went through to expiry.
+
+    With `console_port`, the sandbox console shows it at a pace a person can follow,
+    and stays open afterwards until `watch` is interrupted."""
 
     def say(text: str, start: float) -> None:
         print(f"[+{time.time() - start:6.2f}s] {text}", file=out, flush=True)
 
+    check_console_port(console_port)
     base = data_dir or Path(tempfile.mkdtemp(prefix="accessbot-demo-"))
     base.mkdir(parents=True, exist_ok=True)
     profiles = base / "profiles.yaml"
@@ -148,12 +163,24 @@ async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, 
     print("Starting NATS, the Slack and Tailscale emulators, and the four services…", file=out)
     harness = await start_harness(base, profiles_path=profiles, devices=30)
     print(f"NATS at {harness.nats.url}; logs in {base / 'logs'}", file=out, flush=True)
-    start = time.time()
     try:
-        await _script(harness, start, say, duration_seconds)
-        names = demo_names(harness)
-        print_events(await harness.events(), start, out, names)
-        print_slack(harness, start, out, names)
+        async with maybe_console(harness, console_port, base / "logs") as console:
+            pace = 0.0
+            if console is not None:
+                lead = f"the demo starts in {CONSOLE_LEAD_SECONDS:.0f}s"
+                watch_line = f"Watch it in the sandbox console: {console.url} ({lead})"
+                print(watch_line, file=out, flush=True)
+                await asyncio.sleep(CONSOLE_LEAD_SECONDS)
+                pace = CONSOLE_STEP_SECONDS
+            start = time.time()
+            await _script(harness, start, say, duration_seconds, pace)
+            names = demo_names(harness)
+            print_events(await harness.events(), start, out, names)
+            print_slack(harness, start, out, names)
+            if console is not None and watch is not None:
+                stays = f"The sandbox console stays open at {console.url}"
+                print(f"\n{stays}; press Ctrl-C to stop.", file=out, flush=True)
+                await watch.linger()
     finally:
         await harness.stop()
     print(f"\nLogs and data: {base}", file=out)
@@ -161,17 +188,27 @@ async def run_demo(*, duration_seconds: int = 10, data_dir: Path | None = None, 
 
 
 async def _script(
-    harness: Harness, start: float, say: Callable[[str, float], None], duration_seconds: int
+    harness: Harness,
+    start: float,
+    say: Callable[[str, float], None],
+    duration_seconds: int,
+    pace: float = 0.0,
 ) -> None:
+    """The clicks; `pace` seconds before each so a person watching the console follows."""
     dana, bob = slack_user_id(REQUESTER), slack_user_id(APPROVER)
     say("Dana presses the 'Request access' shortcut and fills in the form", start)
     await file_request(
-        harness.slack, dana, profile_id="demo", reason="Deploying the hotfix for INC-4211"
+        harness.slack,
+        dana,
+        profile_id="demo",
+        reason="Deploying the hotfix for INC-4211",
+        pace=pace,
     )
     submitted = await harness.wait_for_event("access.request.submitted")
     request_id = submitted[0].event.request_id
     say(f"request {request_id} submitted; approvals asks Bob", start)
     await harness.wait_for_event("access.approval.requested", request_id)
+    await asyncio.sleep(pace)
     say("Bob presses Approve in his DM", start)
     await press_in_dm(harness.slack, bob, ActionId.APPROVE, request_id)
     applied = (await harness.wait_for_event("access.grant.applied", request_id))[0].event

@@ -29,8 +29,14 @@ from accessbot.natsserver import (
     env_without_secrets,
     free_port,
 )
-from accessbot.sandbox import DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT, Sandbox, SandboxError
-from shared.permissions import SERVICES, SIEM_USER, password_env_var
+from accessbot.sandbox import (
+    DEFAULT_CONSOLE_PORT,
+    DEFAULT_SLACK_PORT,
+    DEFAULT_TAILSCALE_PORT,
+    Sandbox,
+    SandboxError,
+)
+from shared.permissions import ADMIN_USER, SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
 
@@ -55,6 +61,7 @@ class DevOptions:
     tailscale_port: int = DEFAULT_TAILSCALE_PORT
     # Three embedded nodes on --nats-port and the two ports after it, everything at R3.
     cluster: bool = False
+    console_port: int = DEFAULT_CONSOLE_PORT
 
 
 @dataclass
@@ -225,6 +232,7 @@ def _start_infrastructure(
         devices=options.seed_devices,
         slack_port=options.slack_port,
         tailscale_port=options.tailscale_port,
+        console_port=options.console_port,
     )
     for line in run.sandbox.describe():
         say(line)
@@ -236,6 +244,11 @@ def _start_infrastructure(
         say(f"embedded NATS with JetStream at {run.nats.url}, data in {run.nats.data_dir}")
     try:
         run.sandbox.start()
+        console_env = _nats_env(run, SIEM_USER)
+        admin_password = _nats_env(run, ADMIN_USER).get("NATS_PASSWORD")
+        if admin_password:  # the console lists dead letters (read only)
+            console_env["CONSOLE_ADMIN_NATS_PASSWORD"] = admin_password
+        run.sandbox.start_console(console_env, options.profiles_path)
     except SandboxError as exc:
         say(str(exc))
         return 2 if "already in use" in str(exc) else 1

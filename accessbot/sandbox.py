@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accessbot.natsserver import port_is_free
+from accessbot.natsserver import env_without_secrets, port_is_free
 from shared.profiles import ProfilesConfig
 
 START_TIMEOUT_SECONDS = 20.0
 # Fixed defaults so the URLs `accessbot dev` prints stay the same from run to run.
 DEFAULT_SLACK_PORT = 4280
 DEFAULT_TAILSCALE_PORT = 4281
+DEFAULT_CONSOLE_PORT = 4282
 TAILNET_STATE_FILE = "tailscale-state.json"
 _URL_RE = re.compile(r"http://[0-9.]+:\d+/?")
 SANDBOX_REQUESTER = "dana@example.com"
@@ -104,7 +105,9 @@ class Sandbox:
     use_tailscale: bool
     slack_port: int = DEFAULT_SLACK_PORT
     tailscale_port: int = DEFAULT_TAILSCALE_PORT
+    console_port: int = DEFAULT_CONSOLE_PORT
     slack_url: str | None = None
+    console_url: str | None = None
     tailscale_url: str | None = None
     notes: list[str] = field(default_factory=list)
     _tokens: dict[str, str] = field(default_factory=dict)
@@ -119,6 +122,7 @@ class Sandbox:
         devices: int,
         slack_port: int = DEFAULT_SLACK_PORT,
         tailscale_port: int = DEFAULT_TAILSCALE_PORT,
+        console_port: int = DEFAULT_CONSOLE_PORT,
     ) -> Sandbox:
         """Emulate what the environment gives no credentials for."""
         return cls(
@@ -129,6 +133,7 @@ class Sandbox:
             use_tailscale=not os.environ.get("TAILSCALE_OAUTH_CLIENT_ID"),
             slack_port=slack_port,
             tailscale_port=tailscale_port,
+            console_port=console_port,
         )
 
     @property
@@ -139,6 +144,7 @@ class Sandbox:
     def _check_ports(self) -> None:
         wanted = [("Slack", "--slack-port", self.slack_port, self.use_slack)]
         wanted.append(("Tailscale", "--tailscale-port", self.tailscale_port, self.use_tailscale))
+        wanted.append(("console", "--console-port", self.console_port, self.use_slack))
         for name, option, port, used in wanted:
             if used and not port_is_free("127.0.0.1", port):
                 raise SandboxError(
@@ -207,13 +213,32 @@ class Sandbox:
             )  # fmt: skip
             self.notes.append(f"Tailscale emulator: {restored}")
 
-    def _spawn(self, name: str, args: list[str]) -> tuple[str, str]:
-        log = (self.data_dir / "logs" / f"{name.lower()}-emulator.log").open("ab")
+    def start_console(self, nats_env: dict[str, str], profiles_path: Path) -> None:
+        """The sandbox console, only where Slack is emulated: it drives the emulator's
+        people, which a real workspace does not have. It reads ACCESS as `nats_env`'s user."""
+        if self.slack_url is None:
+            return
+        args = [
+            "emulators.console",
+            "--port", str(self.console_port),
+            "--slack-url", self.slack_url,
+            "--profiles", str(profiles_path.resolve()),
+        ]  # fmt: skip
+        if self.tailscale_url is not None:
+            args += ["--tailscale-url", self.tailscale_url]
+        self.console_url, _ = self._spawn("console", args, nats_env)
+
+    def _spawn(
+        self, name: str, args: list[str], extra_env: dict[str, str] | None = None
+    ) -> tuple[str, str]:
+        log_name = "console.log" if name == "console" else f"{name.lower()}-emulator.log"
+        log = (self.data_dir / "logs" / log_name).open("ab")
         process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
             [sys.executable, "-m", *args],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            env={**env_without_secrets(), **extra_env} if extra_env else None,
         )
         log.close()
         self._processes.append(process)
@@ -247,6 +272,8 @@ class Sandbox:
             lines.append(
                 f"Slack emulator: {self.slack_url} (inspect: {self.slack_url}/_emulator/timeline)"
             )
+        if self.console_url is not None:
+            lines.append(f"Sandbox console: {self.console_url}/ (open it in a browser)")
         if self.tailscale_url is not None:
             lines.append(
                 f"Tailscale emulator: {self.tailscale_url} (API {self.tailscale_url}/api/v2, "
@@ -260,7 +287,13 @@ class Sandbox:
         if not self.use_slack:
             return ["Open Slack and use the 'Request access' shortcut."]
         requester = slack_user_id(SANDBOX_REQUESTER)
+        console = (
+            [f"Try it in your browser: open the sandbox console at {self.console_url}/"]
+            if self.console_url
+            else []
+        )
         return [
+            *console,
             f"Press the shortcut as {requester}: curl -X POST "
             f"{self.slack_url}/_emulator/driver/shortcut "
             f"-H 'content-type: application/json' "

@@ -65,8 +65,11 @@ async def file_request(
     device_id: str | None = None,
     duration_seconds: int | None = None,
     approver_email: str | None = None,
+    pace: float = 0.0,
 ) -> dict[str, Any] | None:
     """Press the shortcut, fill the form and submit it; returns the submission ack.
+
+    `pace`: seconds to wait with the modal open and before submitting (someone watches).
 
     `device_id` None picks the first device the search offers; `duration_seconds`
     None the first preset; `approver_email` None "any eligible approver" (where offered).
@@ -76,8 +79,10 @@ async def file_request(
     view = await driver.wait_for_view(
         user_id, callback_id=CallbackId.REQUEST_MODAL, timeout=VIEW_TIMEOUT
     )
+    await asyncio.sleep(pace)
     await driver.select(user_id, ActionId.PROFILE_SELECT, profile_id)
     view = await driver.wait_for_view(user_id, newer_than=view, timeout=VIEW_TIMEOUT)
+    await asyncio.sleep(pace)
     if device_id is None:
         answer = await driver.type_in_external_select(user_id, ActionId.DEVICE_SELECT, device_query)
         groups = (answer or {}).get("option_groups") or [{"options": (answer or {}).get("options")}]

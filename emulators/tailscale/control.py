@@ -28,6 +28,7 @@ class ControlApi:
             web.post("/_emulator/faults", self.inject_fault),
             web.delete("/_emulator/faults", self.clear_faults),
             web.get("/_emulator/calls", self.list_calls),
+            web.get("/_emulator/tailnet", self.tailnet),
             web.delete("/_emulator/calls", self.clear_calls),
             web.post("/_emulator/devices", self.add_device),
             web.patch("/_emulator/devices/{device}", self.update_device),
@@ -105,6 +106,23 @@ class ControlApi:
             for key, attr in self._emu.attributes(ident).items()
         }
         return json_response({"attributes": custom})
+
+    async def tailnet(self, _request: web.Request) -> web.Response:
+        """Every device with its custom attributes in one answer (the console's tailnet pane)."""
+        devices = []
+        for device in self._emu.devices():
+            attributes = {
+                key: attr | {"expiry": format_rfc3339(attr["expiry"]) if attr["expiry"] else None}
+                for key, attr in self._emu.attributes(device["nodeId"]).items()
+            }
+            devices.append(
+                {
+                    key: device.get(key)
+                    for key in ("nodeId", "name", "user", "tags", "addresses", "os")
+                }
+                | {"attributes": attributes}
+            )
+        return json_response({"devices": devices})
 
     async def add_oauth_client(self, request: web.Request) -> web.Response:
         body = await read_json_object(request)

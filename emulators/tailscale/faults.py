@@ -9,13 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
-FaultKind = Literal["429", "500", "504", "hang", "401", "hang_after"]
+FaultKind = Literal["400", "429", "500", "504", "hang", "401", "hang_after"]
 
 
 class Fault(BaseModel):
     """One failure to inject.
 
-    kind: "429" (with `Retry-After: retry_after` when set), "500", "504",
+    kind: "400" (the API refuses the call as invalid), "429" (with
+    `Retry-After: retry_after` when set), "500", "504",
     "hang" (sleep `hang_seconds`, then serve the call normally),
     "401" (revoke every issued token; the call answers 401), or
     "hang_after" (serve the call, then sleep `hang_seconds` before answering: the

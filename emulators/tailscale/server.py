@@ -33,6 +33,7 @@ CONTROL_PREFIX = "/_emulator/"
 Clock = Callable[[], float | datetime]
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _FAULT_ANSWERS = {
+    "400": (400, "invalid request"),
     "429": (429, "rate limit exceeded"),
     "500": (500, "internal server error"),
     "504": (504, "gateway timeout"),

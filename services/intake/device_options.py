@@ -20,7 +20,7 @@ def _ipv4(device: DeviceSnapshot) -> str | None:
 
 def device_label(device: DeviceSnapshot, *, show_owner: bool) -> str:
     """`short-name · 100.x.y.z · macOS`, with whose it is for others' devices; <= 75 chars."""
-    parts = [device.name.split(".", 1)[0] or device.hostname]
+    parts = [device.short_name]
     ip = _ipv4(device)
     if ip:
         parts.append(ip)

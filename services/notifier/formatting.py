@@ -45,8 +45,8 @@ def duration(seconds: int) -> str:
 
 
 def device_name(device: DeviceSnapshot) -> str:
-    """The short name people recognise (hostname), falling back to the MagicDNS name."""
-    return name(device.hostname or device.name)
+    """The device's short name, as the request form showed it (DeviceSnapshot.short_name)."""
+    return name(device.short_name)
 
 
 def device_owner(device: DeviceSnapshot) -> str:

@@ -147,6 +147,13 @@ class DeviceSnapshot(BaseModel):
         default=None, description="Whether the device is authorized.", examples=[True]
     )
 
+    @property
+    def short_name(self) -> str:
+        """What people are shown: the MagicDNS name's first label, unique in the tailnet
+        (two devices may share a hostname: Tailscale names the second `host-1`), falling
+        back to the hostname when there is no MagicDNS name."""
+        return self.name.split(".", 1)[0] or self.hostname
+
 
 class RuleWording(StrEnum):
     """Which rule refused a submission or an extension; the notifier words it."""

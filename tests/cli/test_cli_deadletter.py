@@ -134,3 +134,19 @@ async def test_only_the_admin_may_replay(
     assert "it needs the admin NATS user" in line
     info = await admin_js.stream_info(DEADLETTER_STREAM)
     assert info.state.messages == 1  # nothing marked, nothing re-delivered
+
+
+async def test_list_with_nats_unreachable_is_one_line_and_exit_1_not_a_hang() -> None:
+    from accessbot.natsserver import free_port
+
+    env = {**os.environ, "NATS_URL": f"nats://127.0.0.1:{free_port()}", "NATS_PASSWORD": "x"}
+    env.pop("NATS_USER", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "accessbot", "deadletter", "list",
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+    err = stderr.decode()
+    assert proc.returncode == 1
+    assert "cannot reach NATS" in err
+    assert "Traceback" not in err
