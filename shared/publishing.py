@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time as clock
 from datetime import datetime
 
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
-from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared.contracts.cloudevents import EncodedMessage, encode, encode_body
 from shared.contracts.events import Message
 from shared.contracts.subjects import ACCESS_STREAM
+from shared.leaderless import with_patience
 from shared.persistence.outbox import OutboxEntry
 from shared.tracecontext import outgoing
-
-# No stream leader to answer (a cluster electing one after a node died) or no server yet.
-LEADERLESS = (
-    NatsTimeoutError,
-    NoRespondersError,
-    NoStreamResponseError,
-    ServiceUnavailableError,
-)
-RETRY_PAUSE_SECONDS = 0.25
 
 
 class EventPublisher:
@@ -78,17 +65,13 @@ class EventPublisher:
         return await self._send(msg)
 
     async def _send(self, msg: EncodedMessage, *, patience: float = 0.0) -> PubAck:
-        give_up = clock.monotonic() + patience
-        while True:
-            try:
-                return await self._js.publish(
-                    msg.subject,
-                    msg.body,
-                    timeout=self._timeout,
-                    stream=ACCESS_STREAM,
-                    headers=msg.headers,
-                )
-            except LEADERLESS:
-                if clock.monotonic() + RETRY_PAUSE_SECONDS >= give_up:
-                    raise
-                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        async def send() -> PubAck:
+            return await self._js.publish(
+                msg.subject,
+                msg.body,
+                timeout=self._timeout,
+                stream=ACCESS_STREAM,
+                headers=msg.headers,
+            )
+
+        return await with_patience(send, patience)

@@ -27,14 +27,12 @@ import structlog
 from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.health import HealthPortError, HealthServer
+from shared.leaderless import LEADERLESS
 from shared.metrics.exposition import MetricsExposition, Refresh
 from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import bound_deliveries, provision
@@ -55,12 +53,7 @@ H = TypeVar("H")
 # says 503. Starting is tried again this many times, BUSY_WAIT_SECONDS apart, then fails.
 BUSY_ATTEMPTS = 10
 BUSY_WAIT_SECONDS = 2.0
-BUSY_ERRORS = (
-    NatsTimeoutError,
-    ServiceUnavailableError,
-    NoRespondersError,
-    NoStreamResponseError,
-)
+BUSY_ERRORS = LEADERLESS
 STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
 CLOSE_SECONDS = 1.0
 EXIT_REFUSED = 2

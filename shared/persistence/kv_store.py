@@ -7,8 +7,6 @@ revision, whose lost race becomes `ConflictError`.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -16,11 +14,10 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from shared.kv_reading import get_checked, latest
+from shared.leaderless import with_patience
 from shared.persistence.versioned import Codec, ConflictError, Versioned
-from shared.publishing import LEADERLESS
 
 R = TypeVar("R")
-RETRY_PAUSE_SECONDS = 0.25
 
 
 class KvStore(Generic[R]):
@@ -42,14 +39,7 @@ class KvStore(Generic[R]):
         self._patience = patience
 
     async def _write(self, write: Callable[[], Awaitable[int]]) -> int:
-        give_up = time.monotonic() + self._patience
-        while True:
-            try:
-                return await write()
-            except LEADERLESS:
-                if time.monotonic() + RETRY_PAUSE_SECONDS >= give_up:
-                    raise
-                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        return await with_patience(write, self._patience)
 
     def key_of(self, record: R) -> str:
         """The key a record is stored under."""

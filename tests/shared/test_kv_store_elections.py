@@ -14,7 +14,7 @@ from nats.js.kv import KeyValue
 
 from services.notifier.record import NotifierRecord
 from services.notifier.store import CODEC, WRITE_PATIENCE_SECONDS
-from shared.persistence import kv_store
+from shared import leaderless
 from shared.persistence.kv_store import KvStore
 from shared.persistence.versioned import ConflictError
 
@@ -47,7 +47,7 @@ def _store(bucket: object, patience: float) -> KvStore[NotifierRecord]:
 
 @pytest.fixture(autouse=True)
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kv_store, "RETRY_PAUSE_SECONDS", 0.01)
+    monkeypatch.setattr(leaderless, "RETRY_PAUSE_SECONDS", 0.01)
 
 
 async def test_a_write_nobody_answered_is_sent_again() -> None:
