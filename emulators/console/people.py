@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.contracts.emails import normalise_email
 from shared.profiles import ProfilesConfig
 
 
@@ -20,11 +21,13 @@ class Person:
 
 
 def role_of(email: str, profiles: ProfilesConfig) -> str:
-    """admin beats approver beats requester (the strongest thing a person may do)."""
-    email = email.lower()
-    if email in {a.lower() for a in profiles.admins}:
+    """admin beats approver beats requester (the strongest thing a person may do).
+
+    profiles.yaml's addresses are normalised when loaded (`Email`); Slack's is raw text."""
+    email = normalise_email(email)
+    if email in profiles.admins:
         return "admin"
-    if any(email in {e.lower() for e in p.approvers.emails} for p in profiles.profiles):
+    if any(email in p.approvers.emails for p in profiles.profiles):
         return "approver"
     return "requester"
 

@@ -119,7 +119,7 @@ def _hand_lowered_emails(path: Path) -> list[str]:
 def test_no_code_lower_cases_an_email_by_hand() -> None:
     sources = [
         p
-        for folder in ("services", "shared", "accessbot")
+        for folder in ("services", "shared", "accessbot", "emulators/console")
         for p in (ROOT / folder).rglob("*.py")
         if p != ROOT / "shared" / "contracts" / "emails.py"
     ]
