@@ -334,7 +334,7 @@ async def _devices_searchable(harness: Harness, devices: int) -> None:
     """Wait (a bounded time) until grants' first inventory sync is in KV, then one intake poll.
 
     Services start together; intake may load an empty bucket just before grants fills it,
-    and it picks up changes by polling (services/intake/device_watch.py, every 0.25 s).
+    and it picks up changes by polling (services/intake/adapters/device_watch.py, every 0.25 s).
     A harness whose Tailscale refuses the sync goes on after DEVICES_WAIT_SECONDS.
     """
     deadline = time.monotonic() + DEVICES_WAIT_SECONDS

@@ -1,7 +1,7 @@
 """Device search latency, in-process against intake's DeviceIndex, at 10,000 and 50,000 devices.
 
 The index is filled from the Tailscale emulator's generated inventory, converted the
-way grants converts the API's devices (`services.grants.inventory.snapshot`). Each
+way grants converts the API's devices (`services.grants.domain.inventory.snapshot`). Each
 sample is what intake does for one block_suggestion: `DeviceIndex.search`, then the
 option groups and the JSON ack body (`answer_*`); `search_*` is the search alone.
 
@@ -27,9 +27,9 @@ from typing import Any
 
 from bench.report import Report, RunFigures, Target, parse_args, percentile
 from emulators.tailscale import generate_devices
-from services.grants.inventory import snapshot
-from services.intake.device_index import DeviceIndex
-from services.intake.device_options import device_option_groups, suggestion_response
+from services.grants.domain.inventory import snapshot
+from services.intake.domain.device_index import DeviceIndex
+from services.intake.domain.device_options import device_option_groups, suggestion_response
 from shared.contracts.events import DeviceSnapshot
 
 NAME = "device_search"

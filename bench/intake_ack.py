@@ -61,7 +61,7 @@ from emulators.slack.payloads import (
     initial_state,
 )
 from emulators.slack.signing import RequestSigner
-from services.intake.metadata import ModalMetadata
+from services.intake.domain.metadata import ModalMetadata
 from shared.ids import new_id
 from shared.slack_ids import ActionId, CallbackId
 

@@ -35,7 +35,7 @@ from accessbot.natscluster import NatsCluster
 from accessbot.sandbox import slack_user_id
 from emulators.slack import PostedMessage, SlackEmulator
 from emulators.slack.blockkit import find_element
-from services.intake.metadata import ModalMetadata
+from services.intake.domain.metadata import ModalMetadata
 from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS, Bucket
 from shared.slack_ids import ANY_APPROVER, ActionId, ButtonValue, CallbackId
 

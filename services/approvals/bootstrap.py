@@ -8,12 +8,13 @@ from datetime import datetime
 from nats.js import JetStreamContext
 
 from services.approvals import SERVICE, SOURCE, metrics
-from services.approvals.app import Approvals, Clock, Ports, utc_now
-from services.approvals.devices import DeviceDirectory
-from services.approvals.expiry_sweep import expire_due
+from services.approvals.adapters.devices import DeviceDirectory
+from services.approvals.adapters.store import request_store
+from services.approvals.entrypoints.expiry_sweep import expire_due
+from services.approvals.entrypoints.subscribers import register
+from services.approvals.handlers import Approvals, Clock, utc_now
+from services.approvals.ports import Ports
 from services.approvals.settings import ApprovalsSettings
-from services.approvals.store import request_store
-from services.approvals.subscribers import register
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging

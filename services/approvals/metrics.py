@@ -6,8 +6,8 @@ from collections import Counter as Tally
 
 from prometheus_client import Gauge
 
-from services.approvals.record import RequestRecord, RequestStatus
-from services.approvals.store import RequestStore
+from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.ports import RequestStore
 
 PENDING_REQUESTS = Gauge(
     "accessbot_pending_requests",

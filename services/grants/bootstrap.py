@@ -12,16 +12,17 @@ import structlog
 from nats.js import JetStreamContext
 
 from services.grants import metrics
-from services.grants.inventory_sync import InventorySync
-from services.grants.outbox import Outbox
-from services.grants.recovery import expire_due, resume_unfinished
+from services.grants.adapters.inventory_sync import InventorySync
+from services.grants.adapters.store import grant_store, holders_store
+from services.grants.adapters.tailscale.client import TailscaleClient
+from services.grants.adapters.tailscale.retry import RetryPolicy
+from services.grants.domain.tailscale_errors import TailscaleError
+from services.grants.entrypoints.subscribers import SERVICE, register
+from services.grants.handlers.outbox import Outbox
+from services.grants.handlers.recovery import expire_due, resume_unfinished
+from services.grants.handlers.workflow import GrantWorkflow
+from services.grants.ports import GrantStore
 from services.grants.settings import GrantsSettings
-from services.grants.store import GrantStore, HoldersStore, grant_store
-from services.grants.subscribers import SERVICE, register
-from services.grants.tailscale.client import TailscaleClient
-from services.grants.tailscale.errors import TailscaleError
-from services.grants.tailscale.retry import RetryPolicy
-from services.grants.workflow import GrantWorkflow
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
@@ -82,7 +83,7 @@ def build(settings: GrantsSettings, **overrides: Unpack[GrantsOverrides]) -> Ser
         return Handlers(
             workflow=GrantWorkflow(
                 store=store,
-                holders=HoldersStore.on(grants_kv),
+                holders=holders_store(grants_kv),
                 tailscale=tailscale,
                 outbox=Outbox(store, publisher, schedule_expiry),
                 announcer=publisher,

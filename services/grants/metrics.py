@@ -7,8 +7,8 @@ from datetime import datetime
 
 from prometheus_client import Gauge, Histogram
 
-from services.grants.records import GrantRecord, GrantStatus
-from services.grants.store import GrantStore
+from services.grants.domain.records import GrantRecord, GrantStatus
+from services.grants.ports import GrantStore
 from shared.contracts.subjects import Subject
 from shared.persistence.outbox import OutboxEntry
 

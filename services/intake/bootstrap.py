@@ -15,15 +15,15 @@ import structlog
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from services.intake.device_index import DeviceIndex
-from services.intake.device_watch import DeviceWatch
-from services.intake.directory import Directory
-from services.intake.dispatcher import Dispatcher
-from services.intake.handling import Deps
+from services.intake.adapters.device_watch import DeviceWatch
+from services.intake.adapters.slack_gateway import SlackGateway
+from services.intake.domain.device_index import DeviceIndex
+from services.intake.entrypoints.transport_http import HttpTransport
+from services.intake.entrypoints.transport_socket import SocketTransport
+from services.intake.handlers.directory import Directory
+from services.intake.handlers.dispatcher import Dispatcher
+from services.intake.handlers.handling import Deps
 from services.intake.settings import IntakeSettings
-from services.intake.slack_gateway import SlackGateway
-from services.intake.transport_http import HttpTransport
-from services.intake.transport_socket import SocketTransport
 from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles

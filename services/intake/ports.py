@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from slack_sdk.models.views import View
 
-from services.intake.approvers import ApproverCandidate
+from services.intake.domain.approvers import ApproverCandidate
 from shared.contracts.events import Command, Person
 
 AckBody = dict[str, Any] | None

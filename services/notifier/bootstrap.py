@@ -11,12 +11,11 @@ from typing import Any
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from services.notifier.deadletter_notices import DeadLetterNotices
-from services.notifier.notifier import Notifier
+from services.notifier.adapters.slack_gateway import SlackGateway
+from services.notifier.adapters.store import RecordStore
+from services.notifier.entrypoints.subscribers import SERVICE, Handlers, subscribe
+from services.notifier.handlers import DeadLetterNotices, Notifier
 from services.notifier.settings import NotifierSettings
-from services.notifier.slack_gateway import SlackGateway
-from services.notifier.store import RecordStore
-from services.notifier.subscribers import SERVICE, Handlers, subscribe
 from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from services.approvals.app import Approvals, Ports
-from services.approvals.record import RequestRecord
-from services.approvals.store import CODEC, RequestStore, Stored
+from services.approvals.adapters.store import CODEC
+from services.approvals.domain.record import RequestRecord
+from services.approvals.handlers import Approvals
+from services.approvals.ports import Ports, RequestStore, Stored
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import DeviceSnapshot, Event, Message
 from shared.contracts.subjects import Subject

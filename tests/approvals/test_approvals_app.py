@@ -17,9 +17,10 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals import SOURCE
-from services.approvals.app import Approvals, Ports
-from services.approvals.devices import DeviceDirectory
-from services.approvals.store import RequestStore, request_store
+from services.approvals.adapters.devices import DeviceDirectory
+from services.approvals.adapters.store import request_store
+from services.approvals.handlers import Approvals
+from services.approvals.ports import Ports, RequestStore
 from shared.connection import connect
 from shared.contracts.cloudevents import decode
 from shared.contracts.events import Message

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from services.approvals import extensions, grant_tracking, machine
-from services.approvals.record import (
+from services.approvals.domain import extensions, grant_tracking, machine
+from services.approvals.domain.record import (
     ExtensionStatus,
     GrantStatus,
     RequestRecord,
     RequestStatus,
 )
-from services.approvals.step import Step
+from services.approvals.domain.step import Step
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.approvals import machine
+from services.approvals.domain import machine
 from shared.contracts.events import RequestRejected, RuleFacts, RuleWording
 from tests.approvals.factories import NOW, device, profiles, submitted
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.approvals.record import RequestStatus
+from services.approvals.domain.record import RequestStatus
 from shared.contracts.events import ApprovalRequested, RequestApproved
 from shared.contracts.subjects import Subject
 from tests.approvals.factories import decision, submitted

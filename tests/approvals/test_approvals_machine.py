@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.approvals import machine
-from services.approvals.record import RequestRecord, RequestStatus
-from services.approvals.step import Step
+from services.approvals.domain import machine
+from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.domain.step import Step
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,

@@ -2,7 +2,7 @@
 
 A due timer delivered to a process that died comes back only after the consumer's
 ack wait (30 s); approvals re-checks its records for due expiries at start and
-whenever NATS is back (services/approvals/expiry_sweep.py).
+whenever NATS is back (services/approvals/entrypoints/expiry_sweep.py).
 """
 
 from __future__ import annotations

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from services.approvals import machine
-from services.approvals.outbox import (
+from services.approvals.domain import machine
+from services.approvals.domain.outbox import (
     KEEP_PUBLISHED,
     mark_published,
     refusal_id,
     stage,
     unpublished,
 )
-from services.approvals.record import RequestRecord
+from services.approvals.domain.record import RequestRecord
 from shared.persistence.ledger import LEDGER_LIMIT
 from tests.approvals.factories import NOW, device, later, profiles, submitted
 

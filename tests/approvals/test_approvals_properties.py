@@ -13,9 +13,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.approvals import extensions, grant_tracking, machine
-from services.approvals.record import RequestRecord, RequestStatus
-from services.approvals.step import Step
+from services.approvals.domain import extensions, grant_tracking, machine
+from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.domain.step import Step
 from shared.contracts.events import (
     ApprovalMode,
     CancelRequest,

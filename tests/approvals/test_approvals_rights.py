@@ -6,9 +6,9 @@ The snapshot taken at submission fixes what the requester and the approvers were
 
 from __future__ import annotations
 
-from services.approvals import machine
-from services.approvals.record import RequestRecord, RequestStatus
-from services.approvals.step import Step
+from services.approvals.domain import machine
+from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.domain.step import Step
 from shared.contracts.events import RefusalFacts, RefusalReason, RefusalWording
 from shared.profiles import Approvers, ProfilesConfig
 from tests.approvals.factories import NOW, decision, device, profiles, submitted

@@ -18,7 +18,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accessbot.natsserver import EmbeddedNats
 from services.approvals.bootstrap import build
-from services.approvals.record import GrantStatus, RequestRecord, RequestStatus
+from services.approvals.domain.record import GrantStatus, RequestRecord, RequestStatus
 from shared.connection import connect
 from shared.contracts.cloudevents import decode
 from shared.contracts.events import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.approvals.validation import submission_problems
+from services.approvals.domain.validation import submission_problems
 from shared.contracts.events import DeviceSnapshot, Problem
 from tests.approvals.factories import device, person, profiles, submitted
 

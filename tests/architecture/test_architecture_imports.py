@@ -1,10 +1,13 @@
 """The house rules on imports, checked over the source tree.
 
-- A service never imports another service.
-- Domain logic imports neither FastStream, nats-py, Slack's clients nor an HTTP library:
-  only the edge modules (composition root, subscribers, stores, gateways, transports)
-  touch I/O. Block Kit builders may use `slack_sdk.models` (pure data classes) and
-  `slack_sdk.errors` (the exceptions those models raise; no I/O).
+Every service has one shape (docs/architecture.md, "One service shape"):
+`domain/` (pure: records, state machines, rules, Block Kit builders) < `ports.py`
+(the protocols handlers depend on) < `handlers` (read -> decide -> compare-and-set ->
+publish) < `adapters/` (NATS stores and watches, Slack and Tailscale gateways) <
+`entrypoints/` (subscribers, HTTP, sockets) < `bootstrap.py` (the composition root).
+import-linter checks the order through indirect imports too (pyproject.toml,
+[tool.importlinter]); this module checks what it cannot see: the shape itself, and
+which parts of slack_sdk the domain may use (only its pure models and errors).
 """
 
 from __future__ import annotations
@@ -13,23 +16,25 @@ import ast
 from pathlib import Path
 
 import pytest
+from importlinter.cli import lint_imports
 
 from tests.conftest import REPO_ROOT
 
 SERVICES_DIR = REPO_ROOT / "services"
+SERVICES = ("intake", "approvals", "grants", "notifier")
 IO_LIBRARIES = ("faststream", "nats", "slack_sdk", "httpx", "aiohttp")
 PURE_SLACK_SDK = ("slack_sdk.models", "slack_sdk.errors")
-EDGE_MODULES = {
-    "bootstrap.py",  # the composition root
-    "subscribers.py",  # FastStream subscribers: translate and delegate
-    "store.py",  # KV compare-and-set
-    "devices.py",  # approvals' read-only KV lookups
-    "inventory_sync.py",  # grants: tailnet -> KV
-    "device_watch.py",  # intake: KV watch -> in-memory index
-    "slack_gateway.py",  # the Slack Web API
-    "transport_http.py",  # intake's /slack/events
-    "transport_socket.py",  # intake's Socket Mode client
-    "client.py",  # grants' Tailscale HTTP client
+# Beside the layers: how to run it, its settings, and its Prometheus series (in-process
+# instruments the handlers update; they import only domain and ports).
+OUTSIDE_THE_LAYERS = {"__init__.py", "__main__.py", "settings.py", "metrics.py", "README.md"}
+LAYERS = {
+    "domain",
+    "ports.py",
+    "handlers",
+    "handlers.py",
+    "adapters",
+    "entrypoints",
+    "bootstrap.py",
 }
 
 
@@ -48,10 +53,24 @@ def _service_modules() -> list[Path]:
     return sorted(p for p in SERVICES_DIR.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def test_every_service_has_its_composition_root() -> None:
-    for service in ("intake", "approvals", "grants", "notifier"):
-        assert (SERVICES_DIR / service / "bootstrap.py").is_file(), service
-        assert (SERVICES_DIR / service / "__main__.py").is_file(), service
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_the_same_shape(service: str) -> None:
+    root = SERVICES_DIR / service
+    present = {p.name for p in root.iterdir() if p.name != "__pycache__"}
+    for part in ("domain", "adapters", "entrypoints"):
+        assert (root / part / "__init__.py").is_file(), f"{service}/{part}/ is missing"
+    for part in ("ports.py", "bootstrap.py", "__main__.py", "settings.py"):
+        assert (root / part).is_file(), f"{service}/{part} is missing"
+    # the service layer: one module, or a package when one module would be too long
+    assert (root / "handlers.py").is_file() != (root / "handlers" / "__init__.py").is_file()
+    assert present - LAYERS - OUTSIDE_THE_LAYERS == set(), "a module outside the layout"
+
+
+def test_the_layers_hold_through_indirect_imports(capsys: pytest.CaptureFixture[str]) -> None:
+    exit_code = lint_imports(config_filename=str(REPO_ROOT / "pyproject.toml"), no_cache=True)
+    report = capsys.readouterr().out
+    assert exit_code == 0, report
+    assert "7 kept, 0 broken" in report, report
 
 
 @pytest.mark.parametrize("path", _service_modules(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
@@ -63,14 +82,14 @@ def test_no_service_imports_another(path: Path) -> None:
 
 @pytest.mark.parametrize("path", _service_modules(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_domain_modules_do_no_io(path: Path) -> None:
-    if path.name in EDGE_MODULES:
+    if path.relative_to(SERVICES_DIR).parts[1] != "domain":
         return
     offending = [
         m
         for m in _imports(path)
         if m.split(".")[0] in IO_LIBRARIES and not m.startswith(PURE_SLACK_SDK)
     ]
-    assert offending == [], f"{path.name} is domain logic; move I/O to an edge module"
+    assert offending == [], f"{path.name} is domain logic; move I/O to an adapter"
 
 
 def test_shared_contracts_import_no_service() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accessbot.scenario import _approver_option
-from services.intake.approvers import approver_value
+from services.intake.domain.approvers import approver_value
 from tests.conftest import REPO_ROOT
 
 GOLDEN = REPO_ROOT / "tests" / "intake" / "golden"

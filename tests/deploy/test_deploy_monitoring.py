@@ -13,8 +13,8 @@ import yaml
 from prometheus_client import REGISTRY
 
 import services.approvals.metrics
+import services.grants.adapters.tailscale.metrics
 import services.grants.metrics
-import services.grants.tailscale.metrics
 import shared.metrics.events
 import shared.metrics.exposition
 import shared.metrics.slack
@@ -27,7 +27,7 @@ DASHBOARD = MONITORING_DIR / "grafana" / "dashboards" / "accessbot.json"
 DEFINING_MODULES = (
     services.approvals.metrics,
     services.grants.metrics,
-    services.grants.tailscale.metrics,
+    services.grants.adapters.tailscale.metrics,
     shared.metrics.events,
     shared.metrics.exposition,
     shared.metrics.slack,

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
 from services.grants.bootstrap import build
-from services.grants.records import GrantRecord
+from services.grants.domain.records import GrantRecord
 from services.grants.settings import GrantsSettings
 from shared.contracts.cloudevents import Envelope, decode
 from shared.contracts.events import (

@@ -9,8 +9,8 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator
-from services.grants import transitions
-from services.grants.records import GrantStatus
+from services.grants.domain import transitions
+from services.grants.domain.records import GrantStatus
 from shared.contracts.events import GrantApplied, GrantFailed
 from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher

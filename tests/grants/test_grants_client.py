@@ -13,13 +13,13 @@ from pydantic import SecretStr
 
 from emulators.tailscale import Fault, TailscaleEmulator, generate_devices
 from emulators.tailscale.api import SetAttributeResponse
-from services.grants.tailscale.client import TailscaleClient
-from services.grants.tailscale.errors import (
+from services.grants.adapters.tailscale.client import TailscaleClient
+from services.grants.adapters.tailscale.retry import RetryPolicy
+from services.grants.domain.tailscale_errors import (
     TailscaleAuthError,
     TailscaleRejectedError,
     TailscaleUnavailableError,
 )
-from services.grants.tailscale.retry import RetryPolicy
 from tests.grants.support import ATTRIBUTE, CLIENT_ID, CLIENT_SECRET, OWNERS, SCOPES, owned_device
 
 FAST = RetryPolicy(budget_seconds=4.0, base_delay=0.05, max_delay=0.4)

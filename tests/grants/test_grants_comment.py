@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.grants.comment import (
+from services.grants.domain.comment import (
     ELLIPSIS,
     MAX_COMMENT_CHARS,
     extension_comment,

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.grants import transitions
-from services.grants.operations import GrantBusyError
-from services.grants.outbox import Outbox
-from services.grants.records import GrantRecord
-from services.grants.store import GRANT_CODEC, HOLDERS_CODEC, HoldersStore, Stored
-from services.grants.tailscale.attributes import AttributeValue, DeviceAttributes
-from services.grants.workflow import GrantWorkflow
+from services.grants.adapters.store import GRANT_CODEC, HOLDERS_CODEC
+from services.grants.domain import transitions
+from services.grants.domain.posture_attributes import AttributeValue, DeviceAttributes
+from services.grants.domain.records import GrantRecord
+from services.grants.handlers.holders_store import HoldersStore
+from services.grants.handlers.operations import GrantBusyError
+from services.grants.handlers.outbox import Outbox
+from services.grants.handlers.workflow import GrantWorkflow
+from services.grants.ports import Stored
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import Event, GrantApplied, RequestApproved
 from shared.ids import new_id

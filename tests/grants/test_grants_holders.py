@@ -11,7 +11,9 @@ import pytest
 from nats.js import JetStreamContext
 
 from emulators.tailscale import TailscaleEmulator
-from services.grants.holders import (
+from services.grants.adapters.store import holders_store
+from services.grants.adapters.tailscale.client import TailscaleClient
+from services.grants.domain.holders import (
     MAX_HOLDERS,
     AttributeHolders,
     Holder,
@@ -19,10 +21,8 @@ from services.grants.holders import (
     holders_key,
     is_holders_key,
 )
-from services.grants.shared_attribute import SharedAttribute
-from services.grants.store import HoldersStore
-from services.grants.tailscale.attributes import AttributeValue, DeviceAttributes
-from services.grants.tailscale.client import TailscaleClient
+from services.grants.domain.posture_attributes import AttributeValue, DeviceAttributes
+from services.grants.handlers.shared_attribute import SharedAttribute
 from shared.ids import new_id
 from tests.grants.support import ATTRIBUTE, owned_device
 from tests.grants.test_grants_client import make_client
@@ -131,8 +131,8 @@ async def test_a_stale_delete_by_one_replica_is_undone_by_that_replica(
     go = asyncio.Event()
     clients = [make_client(emulator), make_client(emulator)]
     slow_api = _DeleteAfter(clients[0], go)
-    replica_x = SharedAttribute(HoldersStore.on(kv), slow_api)
-    replica_y = SharedAttribute(HoldersStore.on(kv), clients[1])
+    replica_x = SharedAttribute(holders_store(kv), slow_api)
+    replica_y = SharedAttribute(holders_store(kv), clients[1])
     deadline = time.monotonic() + 30
     try:
         await replica_x.join(
@@ -154,7 +154,7 @@ async def test_a_stale_delete_by_one_replica_is_undone_by_that_replica(
     assert keeper == b, "X found out and says access continues under B"
     found = emulator.attributes(node)[ATTRIBUTE]
     assert found["expiry"] == b.expires_at, "X wrote B back after its stale DELETE"
-    stored = await HoldersStore.on(kv).get(node, ATTRIBUTE)
+    stored = await holders_store(kv).get(node, ATTRIBUTE)
     assert set(stored.holders.holders) == {b.request_id}
     assert stored.holders.written is not None
     assert stored.holders.written.expires_at == b.expires_at

@@ -17,10 +17,10 @@ from pydantic import SecretStr
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator, generate_devices
-from services.grants.inventory import UnusableDeviceError, digest, plan, snapshot
-from services.grants.inventory_sync import InventorySync
-from services.grants.tailscale.client import TailscaleClient
-from services.grants.tailscale.retry import RetryPolicy
+from services.grants.adapters.inventory_sync import InventorySync
+from services.grants.adapters.tailscale.client import TailscaleClient
+from services.grants.adapters.tailscale.retry import RetryPolicy
+from services.grants.domain.inventory import UnusableDeviceError, digest, plan, snapshot
 from shared.connection import connect
 from shared.contracts.events import DeviceSnapshot
 from tests.conftest import settings_for

@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
-from services.grants.records import GrantStatus
+from services.grants.domain.records import GrantStatus
 from shared.contracts.events import (
     ExtensionApproved,
     GrantApplied,

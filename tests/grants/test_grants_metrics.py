@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import Fault, TailscaleEmulator
-from services.grants.tailscale.metrics import endpoint_of
+from services.grants.adapters.tailscale.metrics import endpoint_of
 from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher
 from tests.grants.support import (

@@ -16,7 +16,7 @@ from nats.js.errors import NotFoundError
 
 from accessbot.natsserver import EmbeddedNats, free_port
 from emulators.tailscale import TailscaleEmulator
-from services.grants.records import GrantStatus
+from services.grants.domain.records import GrantStatus
 from shared.connection import connect
 from shared.consumers import consumer
 from shared.contracts.cloudevents import decode

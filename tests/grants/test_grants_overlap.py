@@ -12,8 +12,8 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
-from services.grants.holders import MAX_HOLDERS, AttributeHolders, Holder
-from services.grants.store import HoldersStore
+from services.grants.adapters.store import holders_store
+from services.grants.domain.holders import MAX_HOLDERS, AttributeHolders, Holder
 from shared.contracts.events import (
     GrantApplied,
     GrantExpired,
@@ -196,7 +196,7 @@ async def test_a_grant_past_the_holders_bound_fails_without_touching_tailscale(
         full = full.with_holder(
             Holder(request_id=new_id(), value=True, expires_at=until, comment="c")
         )
-    await HoldersStore.on(await admin_js.key_value("grants")).put(full, 0)
+    await holders_store(await admin_js.key_value("grants")).put(full, 0)
     event = approval(device)
     async with running(grants_settings(nats_server, emulator)):
         await EventPublisher(admin_js, source="test/approvals").publish(event)

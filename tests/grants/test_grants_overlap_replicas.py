@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.tailscale import TailscaleEmulator
-from services.grants.holders import AttributeHolders, holders_key
+from services.grants.domain.holders import AttributeHolders, holders_key
 from shared.contracts.events import GrantApplied, GrantExpired, GrantRevoked
 from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats, env_without_secrets
 from emulators.tailscale import Fault, TailscaleEmulator
-from services.grants.records import GrantStatus
+from services.grants.domain.records import GrantStatus
 from shared.contracts.events import GrantApplied, GrantExpired
 from shared.contracts.subjects import Subject
 from shared.publishing import EventPublisher

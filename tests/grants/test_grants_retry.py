@@ -8,7 +8,11 @@ from email.utils import format_datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.grants.tailscale.retry import RetryPolicy, is_retryable_status, parse_retry_after
+from services.grants.adapters.tailscale.retry import (
+    RetryPolicy,
+    is_retryable_status,
+    parse_retry_after,
+)
 
 POLICY = RetryPolicy(budget_seconds=20.0, base_delay=0.5, max_delay=8.0)
 

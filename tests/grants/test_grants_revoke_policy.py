@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.grants.revoke_policy import refusal_facts
+from services.grants.domain.revoke_policy import refusal_facts
 from shared.contracts.events import RefusalWording
 from shared.profiles import load_profiles
 from shared.wording import refusal_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from services.grants.tailscale.tokens import DEFAULT_LIFETIME_SECONDS, TokenCache
+from services.grants.adapters.tailscale.tokens import DEFAULT_LIFETIME_SECONDS, TokenCache
 
 
 class FakeClock:

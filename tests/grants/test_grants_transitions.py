@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.grants import transitions
-from services.grants.records import ExpireOp, Failure, GrantRecord, GrantStatus, RevokeOp
-from services.grants.transitions import InvalidTransitionError, Step
+from services.grants.domain import transitions
+from services.grants.domain.records import ExpireOp, Failure, GrantRecord, GrantStatus, RevokeOp
+from services.grants.domain.transitions import InvalidTransitionError, Step
 from shared.contracts.events import (
     ApprovalMode,
     DeviceSnapshot,

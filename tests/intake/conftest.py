@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from accessbot.natsserver import EmbeddedNats, free_port
 from emulators.slack import Channel, SlackEmulator, User, Workspace
 from services.intake.bootstrap import build
-from services.intake.metadata import ModalMetadata
+from services.intake.domain.metadata import ModalMetadata
 from services.intake.settings import IntakeSettings
 from shared.contracts.cloudevents import Envelope, decode
 from shared.contracts.events import DeviceSnapshot, Message

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.intake.device_index import MAX_RESULTS, DeviceIndex, is_own_device
-from services.intake.device_options import (
+from services.intake.domain.device_index import MAX_RESULTS, DeviceIndex, is_own_device
+from services.intake.domain.device_options import (
     ALL_DEVICES,
     YOUR_DEVICES,
     device_label,

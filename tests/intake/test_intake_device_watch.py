@@ -7,8 +7,8 @@ import asyncio
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
-from services.intake.device_index import DeviceIndex
-from services.intake.device_watch import DeviceWatch
+from services.intake.adapters.device_watch import DeviceWatch
+from services.intake.domain.device_index import DeviceIndex
 from shared.connection import connect
 from shared.contracts.events import DeviceSnapshot
 from shared.contracts.subjects import Bucket

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from services.intake.action_modals import deny_modal, extend_modal, revoke_modal
-from services.intake.approvers import ApproverCandidate
-from services.intake.device_index import DeviceSearch
-from services.intake.device_options import device_option_groups, suggestion_response
-from services.intake.metadata import ModalMetadata
-from services.intake.request_modal import request_modal
+from services.intake.domain.action_modals import deny_modal, extend_modal, revoke_modal
+from services.intake.domain.approvers import ApproverCandidate
+from services.intake.domain.device_index import DeviceSearch
+from services.intake.domain.device_options import device_option_groups, suggestion_response
+from services.intake.domain.metadata import ModalMetadata
+from services.intake.domain.request_modal import request_modal
 from shared.contracts.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, load_profiles, parse_profiles
 from tests.conftest import PROFILES_PATH

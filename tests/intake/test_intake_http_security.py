@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from emulators.slack import DeliveryError
-from services.intake.payload_bounds import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from services.intake.domain.payload_bounds import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.slack_ids import ActionId

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.intake.deliveries import RecentDeliveries
-from services.intake.form_state import RequestFormState
-from services.intake.interactions import (
+from services.intake.domain.form_state import RequestFormState
+from services.intake.domain.interactions import (
     ButtonPressed,
     DeviceSuggestion,
     Ignored,
@@ -20,9 +19,10 @@ from services.intake.interactions import (
     delivery_key,
     parse_interaction,
 )
-from services.intake.metadata import ModalMetadata
+from services.intake.domain.metadata import ModalMetadata
+from services.intake.handlers.deliveries import RecentDeliveries
+from services.intake.handlers.ttl_cache import TtlCache
 from services.intake.settings import IntakeSettings
-from services.intake.ttl_cache import TtlCache
 from shared.contracts.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID
 from shared.slack_ids import ANY_APPROVER, ActionId, ButtonValue, CallbackId
 

@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from emulators.slack.blockkit import validate_options_response, validate_view
-from services.intake.approvers import (
+from services.intake.domain.approvers import (
     ApproverCandidate,
     approver_for_value,
     approver_value,
     is_approver_value,
 )
-from services.intake.device_index import DeviceSearch
-from services.intake.device_options import device_option_groups, suggestion_response
-from services.intake.metadata import ModalMetadata
-from services.intake.request_modal import profile_suggestions, request_modal
-from services.intake.validation import Submission, validate_request
+from services.intake.domain.device_index import DeviceSearch
+from services.intake.domain.device_options import device_option_groups, suggestion_response
+from services.intake.domain.metadata import ModalMetadata
+from services.intake.domain.request_modal import profile_suggestions, request_modal
+from services.intake.domain.validation import Submission, validate_request
 from shared.contracts.events import EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, parse_profiles
 from shared.slack_limits import OPTION_VALUE

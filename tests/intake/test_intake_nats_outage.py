@@ -7,8 +7,8 @@ import time
 from nats.aio.client import Client
 
 from accessbot.natsserver import EmbeddedNats
-from services.intake.approvers import approver_value
-from services.intake.request_flow import NOT_SUBMITTED
+from services.intake.domain.approvers import approver_value
+from services.intake.handlers.request_flow import NOT_SUBMITTED
 from shared.slack_ids import ActionId, BlockId
 from tests.intake.conftest import ERIN, Intake, eventually
 

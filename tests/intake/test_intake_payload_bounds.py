@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from services.intake.payload_bounds import MAX_JSON_DEPTH, json_depth_within
+from services.intake.domain.payload_bounds import MAX_JSON_DEPTH, json_depth_within
 
 
 @pytest.mark.parametrize(

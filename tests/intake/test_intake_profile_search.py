@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
-from services.intake.approvers import approver_value
+from services.intake.domain.approvers import approver_value
 from shared.contracts.events import SubmitRequest
 from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId, BlockId

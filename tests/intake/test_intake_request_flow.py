@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.intake.approvers import approver_value
+from services.intake.domain.approvers import approver_value
 from shared.contracts.events import Person, SubmitRequest
 from shared.contracts.subjects import Bucket, Subject
 from shared.ids import is_valid_id

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake.approvers import fits_radio_buttons
-from services.intake.device_index import DeviceIndex
-from services.intake.durations_text import human_duration
-from services.intake.validation import (
+from services.intake.domain.approvers import fits_radio_buttons
+from services.intake.domain.device_index import DeviceIndex
+from services.intake.domain.durations_text import human_duration
+from services.intake.domain.validation import (
     Submission,
     ValidRequest,
     validate_extension,

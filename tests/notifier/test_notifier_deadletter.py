@@ -10,11 +10,11 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
+from services.notifier.adapters.slack_gateway import SlackGateway
+from services.notifier.adapters.store import RecordStore
 from services.notifier.bootstrap import slack_client
-from services.notifier.deadletter_notice import deadletter_message
-from services.notifier.deadletter_notices import DeadLetterNotices
-from services.notifier.slack_gateway import SlackGateway
-from services.notifier.store import RecordStore
+from services.notifier.domain.deadletter_notice import deadletter_message
+from services.notifier.handlers import DeadLetterNotices
 from shared.consumers import MAX_DELIVER, consumers_of
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import DeliveryDeadLettered

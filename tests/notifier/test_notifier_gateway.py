@@ -7,8 +7,9 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulators.slack import SlackEmulator
-from services.notifier.slack_gateway import DeliveryError, SlackGateway
-from services.notifier.slack_message import SlackMessage
+from services.notifier.adapters.slack_gateway import SlackGateway
+from services.notifier.domain.slack_message import SlackMessage
+from services.notifier.ports import DeliveryError
 from tests.notifier.notifier_harness import BOT_TOKEN, workspace
 
 DAVE_ID = "U0DAVE"

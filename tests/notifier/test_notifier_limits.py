@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 
 from emulators.slack.blockkit import validate_message_blocks
-from services.notifier.approver_message import approver_message
-from services.notifier.audit_messages import (
+from services.notifier.domain.approver_message import approver_message
+from services.notifier.domain.audit_messages import (
     audit_status_message,
     audit_step_message,
     break_glass_alert,
 )
-from services.notifier.context import NotifyContext
-from services.notifier.request_view import RequestView, fold
-from services.notifier.requester_message import requester_message
-from services.notifier.slack_message import SlackMessage
+from services.notifier.domain.context import NotifyContext
+from services.notifier.domain.request_view import RequestView, fold
+from services.notifier.domain.requester_message import requester_message
+from services.notifier.domain.slack_message import SlackMessage
 from shared.contracts.events import ApprovalMode, Message, Person
 from shared.slack_limits import MAX_REASON, escape_mrkdwn
 from tests.notifier import notifier_factories as f

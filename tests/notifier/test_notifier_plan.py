@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.notifier.context import NotifyContext
-from services.notifier.plan import (
+from services.notifier.domain.context import NotifyContext
+from services.notifier.domain.plan import (
     REQUESTER_SLOT,
     Operation,
     Post,
@@ -19,8 +19,8 @@ from services.notifier.plan import (
     refusal_slot,
     step_slot,
 )
-from services.notifier.record import MessageRef, NotifierRecord
-from services.notifier.request_view import fold
+from services.notifier.domain.record import MessageRef, NotifierRecord
+from services.notifier.domain.request_view import fold
 from shared.contracts.events import ApprovalMode, Message
 from tests.notifier import notifier_factories as f
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notifier.audit_messages import audit_step_message
-from services.notifier.context import NotifyContext
-from services.notifier.request_view import RequestView, fold
-from services.notifier.requester_message import requester_message
+from services.notifier.domain.audit_messages import audit_step_message
+from services.notifier.domain.context import NotifyContext
+from services.notifier.domain.request_view import RequestView, fold
+from services.notifier.domain.requester_message import requester_message
 from shared.contracts.events import (
     ExtensionDenied,
     Message,

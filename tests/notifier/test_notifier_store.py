@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.notifier.record import MessageRef, NotifierRecord
-from services.notifier.store import CODEC, RecordStore
+from services.notifier.adapters.store import CODEC, RecordStore
+from services.notifier.domain.record import MessageRef, NotifierRecord
 from shared.persistence.ledger import LEDGER_LIMIT
 from shared.persistence.memory import MemoryStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.notifier.request_view import ExtensionPhase, Phase, RequestView, fold
+from services.notifier.domain.request_view import ExtensionPhase, Phase, RequestView, fold
 from shared.contracts.events import Message
 from tests.notifier import notifier_factories as f
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.intake.device_options import device_label
-from services.notifier.formatting import device_name
+from services.intake.domain.device_options import device_label
+from services.notifier.domain.formatting import device_name
 from shared.contracts.events import DeviceSnapshot
 
 

@@ -17,10 +17,10 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError
 
 from accessbot.natsserver import EmbeddedNats
-from services.approvals.devices import DeviceDirectory
-from services.approvals.store import request_store
-from services.grants.records import GrantRecord, GrantStatus
-from services.grants.store import grant_store
+from services.approvals.adapters.devices import DeviceDirectory
+from services.approvals.adapters.store import request_store
+from services.grants.adapters.store import grant_store
+from services.grants.domain.records import GrantRecord, GrantStatus
 from shared.connection import connect
 from shared.contracts.events import DeviceSnapshot, Person
 from shared.contracts.subjects import Bucket

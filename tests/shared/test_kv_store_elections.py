@@ -12,8 +12,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import KeyWrongLastSequenceError, NoStreamResponseError
 from nats.js.kv import KeyValue
 
-from services.notifier.record import NotifierRecord
-from services.notifier.store import CODEC, WRITE_PATIENCE_SECONDS
+from services.notifier.adapters.store import CODEC, WRITE_PATIENCE_SECONDS
+from services.notifier.domain.record import NotifierRecord
 from shared import leaderless
 from shared.persistence.kv_store import KvStore
 from shared.persistence.versioned import ConflictError

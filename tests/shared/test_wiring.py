@@ -10,9 +10,9 @@ from typing import Any, cast
 import pytest
 from nats.js import JetStreamContext
 
-from services.approvals.app import Approvals
-from services.intake.handling import Deps
-from services.notifier.store import RecordStore
+from services.approvals.handlers import Approvals
+from services.intake.handlers.handling import Deps
+from services.notifier.adapters.store import RecordStore
 from shared.runtime import NotWiredError, Wiring
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"

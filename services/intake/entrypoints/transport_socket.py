@@ -1,0 +1,93 @@
+"""Socket Mode: Slack pushes interactions over a websocket; no public URL needed.
+
+Only translates: each `interactive` envelope goes to the dispatcher, whose ack
+becomes the envelope's response payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from services.intake.handlers.dispatcher import Dispatcher
+from services.intake.ports import AckBody
+
+log = structlog.get_logger("accessbot.intake.socket")
+
+CONNECT_WAIT_SECONDS = 10.0
+DRAIN_SECONDS = 5.0
+
+
+class SocketTransport:
+    """One Socket Mode connection (slack_sdk reconnects it on `disconnect` or failure)."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, *, app_token: str, web_client: AsyncWebClient
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._app_token = app_token
+        self._web_client = web_client
+        self._client: SocketModeClient | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        """Connect; if Slack is not reachable yet, keep trying in the background."""
+        # Built here, not earlier: the client starts tasks on the running loop.
+        client = SocketModeClient(app_token=self._app_token, web_client=self._web_client)
+        client.socket_mode_request_listeners.append(self._on_request)
+        self._client = client
+        connecting = client.connect()  # type: ignore[no-untyped-call]  # slack_sdk: unannotated
+        self._connecting = asyncio.create_task(connecting, name="intake-socket-connect")
+        done, _ = await asyncio.wait({self._connecting}, timeout=CONNECT_WAIT_SECONDS)
+        if not done:
+            log.warning("socket.not_connected_yet", waited_s=CONNECT_WAIT_SECONDS)
+
+    async def connected(self) -> bool:
+        """Ready check: the websocket is up."""
+        return self._client is not None and await self._client.is_connected()
+
+    async def stop(self) -> None:
+        """Let in-flight interactions finish briefly, then close the connection."""
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=DRAIN_SECONDS)
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        if self._client is not None:
+            await self._client.close()  # type: ignore[no-untyped-call]  # slack_sdk: unannotated
+            self._client = None
+
+    async def _on_request(
+        self, client: AsyncBaseSocketModeClient, request: SocketModeRequest
+    ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            if request.type != "interactive":
+                # Events API / slash commands are not part of this app: ack and drop.
+                await client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=request.envelope_id)
+                )
+                return
+
+            async def ack(body: AckBody) -> None:
+                await client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=request.envelope_id, payload=body)
+                )
+
+            await self._dispatcher.deliver(
+                request.payload, ack, retry_attempt=request.retry_attempt
+            )
+        finally:
+            if task is not None:
+                self._inflight.discard(task)

@@ -1,0 +1,245 @@
+"""The request form: shortcut -> modal -> profile fields -> device search -> submission."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import structlog
+
+from services.intake.domain.approvers import (
+    ApproverCandidate,
+    fits_radio_buttons,
+    offers_approver_choice,
+)
+from services.intake.domain.device_options import device_option_groups, suggestion_response
+from services.intake.domain.form_state import RequestFormState
+from services.intake.domain.interactions import (
+    DeviceSuggestion,
+    ProfileChosen,
+    ProfileSuggestion,
+    ShortcutPressed,
+    ViewSubmitted,
+)
+from services.intake.domain.metadata import ModalMetadata
+from services.intake.domain.request_modal import profile_suggestions, request_modal
+from services.intake.domain.validation import (
+    FieldErrors,
+    Submission,
+    ValidRequest,
+    validate_request,
+)
+from services.intake.handlers.handling import Deps, Handle, id_time, within_budget
+from shared.contracts.events import Person, SubmitRequest
+from shared.contracts.subjects import Subject
+from shared.ids import new_id
+from shared.profiles import DeviceScope, Profile
+from shared.slack_ids import BlockId
+
+log = structlog.get_logger("accessbot.intake")
+
+NO_EMAIL = (
+    "Accessbot cannot see your Slack email address, which is how profiles.yaml names "
+    "people. Ask an admin to check the app's users:read.email scope."
+)
+SLACK_SLOW = "Slack did not answer in time; please submit again."
+STALE_FORM = "One moment: the form is still loading this profile's fields."
+OUTDATED_FORM = "This form is out of date; close it and start again."
+NO_APPROVER_EMAIL = (
+    "Accessbot cannot see that person's email address; pick someone else, or leave it empty."
+)
+NOT_SUBMITTED = "The request could not be submitted just now; please try again."
+
+
+class RequestFlow:
+    """Handlers of the request modal's interactions."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def shortcut(self, pressed: ShortcutPressed, handle: Handle) -> None:
+        """Open the form at once (the trigger is valid 3 s); the request id is born here."""
+        request_id = new_id()
+        handle.trace.bind(request_id)
+        await handle.ack(None)
+        view = request_modal(self._deps.profiles, ModalMetadata(request_id=request_id))
+        await self._deps.views.open_view(pressed.trigger_id, view)
+        handle.trace.outcome = "modal_opened"
+        await self._warm(pressed.user_id)
+
+    async def _warm(self, user_id: str) -> None:
+        # The submission needs the requester's email before its ack: look it up now.
+        try:
+            await self._deps.people.person(user_id)
+        except Exception as exc:  # noqa: BLE001 - only a cache warm-up; the submit retries
+            log.warning("intake.identity_warmup_failed", user=user_id, error=repr(exc))
+
+    async def profile_chosen(self, chosen: ProfileChosen, handle: Handle) -> None:
+        """Re-render the modal with the chosen profile's fields."""
+        await handle.ack(None)
+        try:
+            metadata = ModalMetadata.decode(chosen.private_metadata)
+        except ValueError:
+            handle.trace.outcome = "bad_metadata"
+            return
+        handle.trace.bind(metadata.request_id)
+        profile = self._deps.profiles.get(chosen.profile_id)
+        if profile is None:
+            handle.trace.outcome = "unknown_profile"
+            return
+        try:
+            requester = await self._deps.people.person(chosen.user_id)
+        except Exception as exc:  # noqa: BLE001 - the form still works; only self-exclusion waits
+            log.warning("intake.identity_failed", user=chosen.user_id, error=repr(exc))
+            requester = None
+        view = request_modal(
+            self._deps.profiles,
+            replace(metadata, profile_id=profile.id),
+            profile=profile,
+            approvers=await self._approvers(profile, requester),
+        )
+        updated = await self._deps.views.update_view(chosen.view_id, chosen.view_hash, view)
+        handle.trace.outcome = "modal_updated" if updated else "superseded"
+        handle.trace.details["profile"] = profile.id
+
+    async def _approvers(
+        self, profile: Profile, requester: Person | None
+    ) -> list[ApproverCandidate]:
+        if not offers_approver_choice(profile):
+            return []
+        eligible = profile.eligible_approvers(requester.email if requester else "")
+        if not fits_radio_buttons(len(eligible)):
+            return [ApproverCandidate(email=e) for e in eligible]  # a user picker: no names needed
+        return await self._deps.people.candidates(eligible)
+
+    async def suggest_devices(self, asked: DeviceSuggestion, handle: Handle) -> None:
+        """Answer the device picker from the in-memory index (never from Tailscale)."""
+        profile: Profile | None = None
+        try:
+            metadata = ModalMetadata.decode(asked.private_metadata)
+        except ValueError:
+            pass
+        else:
+            handle.trace.bind(metadata.request_id)
+            profile = self._deps.profiles.get(metadata.profile_id or "")
+        email = await self._requester_email(asked.user_id)
+        found = self._deps.devices.search(
+            asked.query,
+            requester_email=email,
+            include_all=profile is not None and profile.devices is DeviceScope.ANY,
+        )
+        await handle.ack(suggestion_response(device_option_groups(found)))
+        handle.trace.outcome = "options"
+        handle.trace.details.update(own=len(found.own), others=len(found.others))
+
+    async def suggest_profiles(self, asked: ProfileSuggestion, handle: Handle) -> None:
+        """Answer the profile search (shown only with more profiles than a list holds)."""
+        with contextlib.suppress(ValueError):
+            handle.trace.bind(ModalMetadata.decode(asked.private_metadata).request_id)
+        answer = profile_suggestions(self._deps.profiles, asked.query)
+        await handle.ack(answer)
+        handle.trace.outcome = "options"
+        handle.trace.details["profiles"] = len(answer["options"])
+
+    async def _requester_email(self, user_id: str) -> str:
+        cached = self._deps.people.cached_person(user_id)
+        if cached is not None:
+            return cached.email
+        try:
+            person = await within_budget(self._deps.people.person(user_id))
+        except Exception as exc:  # noqa: BLE001 - without an email only "Your devices" is empty
+            log.warning("intake.identity_failed", user=user_id, error=repr(exc))
+            return ""
+        return person.email if person else ""
+
+    async def submit(self, submitted: ViewSubmitted, handle: Handle) -> None:
+        """Validate; answer field errors, or publish `access.request.submitted` and close."""
+        try:
+            metadata = ModalMetadata.decode(submitted.private_metadata)
+        except ValueError:
+            await handle.reject({BlockId.PROFILE.value: OUTDATED_FORM}, "bad_metadata")
+            return
+        handle.trace.bind(metadata.request_id)
+        form = RequestFormState.read(submitted.values)
+        if form.profile_id is not None and form.profile_id != metadata.profile_id:
+            await handle.reject({BlockId.PROFILE.value: STALE_FORM}, "stale_form")
+            return
+        who = await self._who(submitted.user_id, form)
+        if isinstance(who, _Refusal):
+            await handle.reject(who.errors, who.outcome)
+            return
+        requester, approver = who
+        result = validate_request(
+            Submission(
+                profile_id=form.profile_id,
+                device_id=form.device_id,
+                duration=form.duration,
+                approver=approver,
+                reason=form.reason,
+            ),
+            requester_email=requester.email,
+            profiles=self._deps.profiles,
+            devices=self._deps.devices,
+        )
+        if isinstance(result, dict):
+            await handle.reject(result)
+            return
+        handle.trace.details["profile"] = result.profile.id
+        await self._publish(metadata.request_id, requester, result, handle)
+
+    async def _who(
+        self, user_id: str, form: RequestFormState
+    ) -> tuple[Person, str | None] | _Refusal:
+        """The requester, and the chosen approver as an email (or ANY_APPROVER / None)."""
+        people = self._deps.people
+        try:
+            requester = await within_budget(people.person(user_id))
+            picked = (
+                await within_budget(people.person(form.approver_user_id))
+                if form.approver_user_id is not None
+                else None
+            )
+        except TimeoutError:
+            return _Refusal({BlockId.PROFILE.value: SLACK_SLOW}, "slack_slow")
+        if requester is None:
+            return _Refusal({BlockId.PROFILE.value: NO_EMAIL}, "no_identity")
+        if form.approver_user_id is None:
+            return requester, form.approver_choice
+        if picked is None:
+            return _Refusal({BlockId.APPROVER.value: NO_APPROVER_EMAIL}, "invalid")
+        return requester, picked.email
+
+    async def _publish(
+        self, request_id: str, requester: Person, valid: ValidRequest, handle: Handle
+    ) -> None:
+        event = SubmitRequest(
+            request_id=request_id,
+            requester=requester,
+            profile_id=valid.profile.id,
+            device_id=valid.device.node_id,
+            duration_seconds=valid.duration_seconds,
+            approver_email=valid.approver_email,
+            reason=valid.reason,
+            submitted_at=datetime.now(UTC),
+        )
+        try:
+            # One submission per request id, ever: a resubmitted view is the same request.
+            await handle.publish(
+                event,
+                key=f"{Subject.REQUEST_SUBMITTED.value}:{request_id}",
+                moment=id_time(request_id),
+            )
+        except Exception:
+            log.exception("intake.publish_failed", subject=Subject.REQUEST_SUBMITTED.value)
+            await handle.reject({BlockId.PROFILE.value: NOT_SUBMITTED}, "publish_failed")
+            return
+        await handle.ack(None)  # an empty ack closes the modal
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """Why a submission cannot be checked: errors for the form, and the log outcome."""
+
+    errors: FieldErrors
+    outcome: str

@@ -1,0 +1,232 @@
+"""Which Slack messages to post or update for an event: a pure function of the record.
+
+Two kinds of messages:
+- status messages (the requester's DM, each approver's copy, each audit channel's
+  message) show the request's current state: posted when missing, updated when
+  what they should show differs from what they show (by digest), else untouched;
+- one-off messages (a thread reply per step, the break-glass alert, a refusal DM)
+  belong to one event: posted once, never updated.
+A slot names each message in the record, so a redelivered event finds what was
+already posted and posts nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.notifier.domain.approver_message import approver_message
+from services.notifier.domain.audit_messages import (
+    audit_status_message,
+    audit_step_message,
+    break_glass_alert,
+)
+from services.notifier.domain.context import NotifyContext
+from services.notifier.domain.notices import (
+    approver_problem_message,
+    channel_problem_message,
+    refusal_message,
+)
+from services.notifier.domain.record import MessageRef, NotifierRecord
+from services.notifier.domain.request_view import ExtensionPhase, Phase, RequestView
+from services.notifier.domain.requester_message import requester_message
+from services.notifier.domain.slack_message import MessageFormationError, SlackMessage
+from shared.contracts.events import (
+    ApprovalMode,
+    DecisionRefused,
+    Message,
+    Person,
+    RequestApproved,
+    RevokeRefused,
+)
+
+REQUESTER_SLOT = "requester"
+
+
+def approver_slot(approver: Person, extension_id: str | None = None) -> str:
+    """An approver's copy of the request (or of one extension)."""
+    base = f"approver:{approver.email}"
+    return f"{base}:{extension_id}" if extension_id else base
+
+
+def audit_slot(channel: str) -> str:
+    """A channel's status message about the request (the thread's parent)."""
+    return f"audit:{channel}"
+
+
+def step_slot(channel: str, event_id: str) -> str:
+    """A thread reply recording one event in a channel."""
+    return f"audit:{channel}:step:{event_id}"
+
+
+def alert_slot(channel: str) -> str:
+    """The break-glass alert in a channel."""
+    return f"audit:{channel}:alert"
+
+
+def refusal_slot(event_id: str) -> str:
+    """The DM explaining one refused click."""
+    return f"refusal:{event_id}"
+
+
+def notice_slot(target: str) -> str:
+    """The DM telling the requester a target could not be posted to."""
+    return f"notice:{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToChannel:
+    """A channel, by id."""
+
+    channel_id: str
+
+    @property
+    def target(self) -> str:
+        """Key under which Slack's refusal of this destination is remembered."""
+        return f"channel:{self.channel_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToPerson:
+    """A person's DM with the bot (opened from their email or Slack id)."""
+
+    person: Person
+
+    @property
+    def target(self) -> str:
+        """Key under which Slack's refusal of this destination is remembered."""
+        return f"user:{self.person.email}"
+
+
+Destination = ToChannel | ToPerson
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """Post a new message into a slot (a thread reply when `thread_slot` is set)."""
+
+    slot: str
+    to: Destination
+    message: SlackMessage
+    thread_slot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Replace what a posted message shows."""
+
+    slot: str
+    to: Destination
+    ref: MessageRef
+    message: SlackMessage
+
+
+Operation = Post | Update
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    slot: str
+    to: Destination
+    message: SlackMessage
+    may_post: bool = (
+        True  # False: only update a copy that exists (e.g. approver copies once decided)
+    )
+
+
+def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
+    wanted: list[_Status] = []
+    if view.requester is not None:
+        wanted.append(
+            _Status(REQUESTER_SLOT, ToPerson(view.requester), requester_message(view, ctx))
+        )
+    # Every approver's copy (and every channel's status message) shows the same thing:
+    # build it once, so its blocks are serialised and validated once.
+    request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
+    if view.approvers:
+        message = approver_message(view, ctx)
+        for approver in view.approvers:
+            slot = approver_slot(approver)
+            wanted.append(_Status(slot, ToPerson(approver), message, request_open))
+    for ext_id, ext in sorted(view.extensions.items()):
+        ext_open = ext.phase is ExtensionPhase.PENDING and view.phase is Phase.ACTIVE
+        if ext.approvers:
+            message = approver_message(view, ctx, ext)
+            for approver in ext.approvers:
+                slot = approver_slot(approver, ext_id)
+                wanted.append(_Status(slot, ToPerson(approver), message, ext_open))
+    if ctx.channels:
+        message = audit_status_message(view, ctx)
+        wanted += [_Status(audit_slot(c), ToChannel(c), message) for c in ctx.channels]
+    return wanted
+
+
+def _one_off_messages(
+    view: RequestView, event: Message, event_id: str, ctx: NotifyContext
+) -> list[Post]:
+    posts: list[Post] = []
+    step = audit_step_message(event, view)
+    if step is not None:
+        posts += [
+            Post(step_slot(c, event_id), ToChannel(c), step, thread_slot=audit_slot(c))
+            for c in ctx.channels
+        ]
+    alert = break_glass_alert(view, ctx)
+    if (
+        alert is not None
+        and isinstance(event, RequestApproved)
+        and event.mode is ApprovalMode.BREAK_GLASS
+    ):
+        posts += [Post(alert_slot(c), ToChannel(c), alert) for c in ctx.channels]
+    if isinstance(event, DecisionRefused | RevokeRefused):
+        message = refusal_message(event, view, ctx)
+        posts.append(Post(refusal_slot(event_id), ToPerson(event.actor), message))
+    return posts
+
+
+def plan(
+    record: NotifierRecord, event: Message, event_id: str, ctx: NotifyContext
+) -> list[Operation]:
+    """What to do in Slack for `event`, given the record (its view already folded).
+
+    Status messages come first, so a thread reply finds its parent posted.
+    """
+    ops: list[Operation] = []
+    for status in _status_messages(record.view, ctx):
+        if status.to.target in record.unreachable:
+            continue
+        ref = record.messages.get(status.slot)
+        if ref is None:
+            if status.may_post:
+                ops.append(Post(status.slot, status.to, status.message))
+        elif not _shows(ref, status.message):
+            ops.append(Update(status.slot, status.to, ref, status.message))
+    ops += [
+        post
+        for post in _one_off_messages(record.view, event, event_id, ctx)
+        if post.to.target not in record.unreachable and post.slot not in record.messages
+    ]
+    return ops
+
+
+def _shows(ref: MessageRef, message: SlackMessage) -> bool:
+    """Whether the posted message already shows `message`."""
+    try:
+        return ref.digest == message.digest()
+    except MessageFormationError:
+        return False  # it cannot be built: the update attempt reports it as rejected
+
+
+def plan_problem_notice(record: NotifierRecord, failed: Destination, error: str) -> list[Post]:
+    """Tell the requester, once, that a destination refused our messages for good."""
+    requester = record.view.requester
+    if requester is None:
+        return []
+    to = ToPerson(requester)
+    slot = notice_slot(failed.target)
+    if to.target in record.unreachable or failed.target == to.target or slot in record.messages:
+        return []
+    if isinstance(failed, ToChannel):
+        message = channel_problem_message(failed.channel_id, error, record.view)
+    else:
+        message = approver_problem_message(failed.person.email, error, record.view)
+    return [Post(slot, to, message)]

@@ -1,0 +1,63 @@
+"""What the notifier's handlers need from outside, as protocols (the adapters implement them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.notifier.domain.record import NotifierRecord
+from services.notifier.domain.slack_errors import classify
+from services.notifier.domain.slack_message import SlackMessage
+from shared.contracts.events import Person
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRecord:
+    """A record and the KV revision it was read at (None: not stored yet)."""
+
+    request_id: str
+    record: NotifierRecord
+    revision: int | None
+
+
+class Records(Protocol):
+    """Notifier records by request id, changed by compare-and-set (adapters.store.RecordStore)."""
+
+    async def load(self, request_id: str) -> ReadRecord:
+        """The stored record, or a new empty one."""
+        ...
+
+    async def change(
+        self, current: ReadRecord, change: Callable[[NotifierRecord], NotifierRecord]
+    ) -> ReadRecord:
+        """Apply `change` at the revision read; on conflict re-read and re-apply."""
+        ...
+
+
+class DeliveryError(Exception):
+    """Slack answered `ok: false` (after the SDK's own retries)."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method}: {error}")
+        self.method = method
+        self.error = error
+        self.failure = classify(error)
+
+
+class Slack(Protocol):
+    """The Slack Web API calls the notifier makes (adapters.slack_gateway.SlackGateway)."""
+
+    async def dm_channel(self, who: Person) -> str:
+        """The DM conversation with `who` (DeliveryError when Slack refuses)."""
+        ...
+
+    async def post(
+        self, channel: str, message: SlackMessage, thread_ts: str | None
+    ) -> tuple[str, str]:
+        """Post a message; the conversation id and ts Slack answered."""
+        ...
+
+    async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        """Replace what a posted message shows."""
+        ...
