@@ -28,6 +28,10 @@ RECONNECT_WAIT_SECONDS = 0.5
 _BROKER_REACHABILITY: weakref.WeakKeyDictionary[NatsBroker, NatsReachability] = (
     weakref.WeakKeyDictionary()
 )
+# The inbox prefix each broker `make_broker` made connects with: FastStream keeps its
+# connection options only privately, and its pull subscribers need the prefix too.
+_BROKER_INBOX_PREFIX: weakref.WeakKeyDictionary[NatsBroker, bytes] = weakref.WeakKeyDictionary()
+DEFAULT_INBOX_PREFIX = b"_INBOX."
 Callback = Callable[..., Awaitable[None]]
 
 
@@ -101,7 +105,16 @@ def make_broker(settings: ServiceSettings, *, name: str, **extra: Any) -> NatsBr
     # FastDepends would inject from its context through a worker thread for every message.
     broker = NatsBroker(**options, security=security, logger=library_logger(), apply_types=False)
     _BROKER_REACHABILITY[broker] = reach
+    prefix = str(options.get("inbox_prefix") or "_INBOX")
+    _BROKER_INBOX_PREFIX[broker] = f"{prefix.rstrip('.')}.".encode()
     return broker
+
+
+def broker_inbox_prefix(broker: NatsBroker) -> bytes:
+    """The per-user inbox prefix `broker` connects with, dot-terminated (the only inbox the
+    permission matrix lets a service subscribe to; FastStream's pull subscribers default to
+    `_INBOX.`, which `DEFAULT_INBOX_PREFIX` is for a broker made elsewhere)."""
+    return _BROKER_INBOX_PREFIX.get(broker, DEFAULT_INBOX_PREFIX)
 
 
 def broker_reachability(broker: NatsBroker, settings: ServiceSettings) -> NatsReachability:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
 import structlog
+from faststream.nats import TestNatsBroker
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
@@ -281,3 +283,31 @@ async def test_a_handler_working_past_the_ack_wait_is_not_redelivered_meanwhile(
     info = await admin_js.consumer_info("ACCESS", spec.durable)
     assert info.config.ack_wait == 1.5
     assert (info.num_ack_pending, info.num_redelivered) == (0, 0)
+
+
+async def test_with_a_real_server_a_failure_is_naked_with_its_delay_then_acked(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext
+) -> None:
+    """JetStream-specific: the nak's delay holds the redelivery back, and the ack sticks."""
+    attempts: list[float] = []
+    done = asyncio.Event()
+
+    async def fails_once(envelope: Envelope[GrantExpired]) -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise ConnectionError("Slack is down")
+        done.set()
+
+    broker = make_broker(settings_for(nats_server, ADMIN_USER), name="t")
+    spec = consumer("notifier", "notifier_grant_expired")
+    subscribe_events(broker, spec, GrantExpired, fails_once)
+    sent = encode(_expired(new_id()), source="test")
+    async with TestNatsBroker(broker, with_real=True) as br:
+        # Published through the broker (FastStream's JetStream publish), consumed for real.
+        await br.publish(sent.body, sent.subject, headers=sent.headers, stream="ACCESS")
+        await asyncio.wait_for(done.wait(), timeout=15)
+    first, second = attempts
+    assert second - first >= subscribing.retry_delay(1) * 0.9
+    info = await admin_js.consumer_info("ACCESS", spec.durable)
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)
+    assert info.delivered.stream_seq == 1
