@@ -33,6 +33,7 @@ class ControlApi:
             web.get(PREFIX + "/ephemerals/{user}", self.ephemerals),
             web.get(PREFIX + "/views/{user}", self.views),
             web.get(PREFIX + "/current-view/{user}", self.current_view),
+            web.get(PREFIX + "/home/{user}", self.home),
             web.get(PREFIX + "/calls", self.calls),
             web.get(PREFIX + "/acks", self.acks),
             web.get(PREFIX + "/violations", self.violations),
@@ -65,6 +66,10 @@ class ControlApi:
             ),
             "view-button": lambda: d.press_view_button(args["user_id"], args["action_id"]),
             "close": lambda: d.close_view(args["user_id"]),
+            "open-home": lambda: d.open_home(args["user_id"], args.get("tab", "home")),
+            "home-button": lambda: d.press_home_button(
+                args["user_id"], args["action_id"], args.get("block_id")
+            ),
         }
         action = actions.get(request.match_info["action"])
         if action is None:
@@ -102,6 +107,9 @@ class ControlApi:
 
     async def current_view(self, request: web.Request) -> web.Response:
         return web.json_response(self._emu.driver.current_view(request.match_info["user"]))
+
+    async def home(self, request: web.Request) -> web.Response:
+        return web.json_response(self._emu.driver.home_view(request.match_info["user"]))
 
     async def calls(self, request: web.Request) -> web.Response:
         return web.json_response([c.as_dict() for c in self._emu.api_calls])

@@ -38,22 +38,24 @@ class Deliverer:
             raise ValueError(f"kind must be one of {FORGE_KINDS}")
         self._forge_next.append(kind)
 
-    async def deliver(self, payload: dict[str, Any]) -> AckRecord:
+    async def deliver(self, payload: dict[str, Any], *, kind: str = "interactive") -> AckRecord:
         """Deliver once and wait for the ack; raise DeliveryError when there is none in
-        time (the person was shown an error, as on Slack, which never re-sends it)."""
+        time (the person was shown an error, as on Slack, which never re-sends it).
+        `kind="events_api"`: an Events API callback (Socket Mode `events_api`, HTTP JSON)."""
         transport = self.active()
         if transport is None and self.mode == "http":
             raise DriverError("no HTTP app URL configured (set_http_app_url)")
         if transport == "http":
             forge = self._forge_next.pop(0) if self._forge_next else None
-            record = await self._http.deliver(payload, forge)
+            record = await self._http.deliver(payload, forge, kind=kind)
         else:
             # With no connection open (an app between two connections), the hub waits
             # what is left of the ack deadline for one before the interaction is lost.
-            record = await self._socket.deliver(payload)
+            record = await self._socket.deliver(payload, kind=kind)
         self._state.recorder.ack(record)
         if not record.acked and record.forged is None:
-            user_id = str((payload.get("user") or {}).get("id", ""))
+            user = payload.get("user") or (payload.get("event") or {}).get("user") or {}
+            user_id = str(user.get("id", "") if isinstance(user, dict) else user)
             shown = self._state.recorder.user_error(user_id, record)
             status = f" (HTTP {record.http_status})" if record.http_status else ""
             raise DeliveryError(

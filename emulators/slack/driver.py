@@ -363,6 +363,51 @@ class Driver:
         )
         return (await self._deliverer.deliver(payload)).ack
 
+    # -- the App Home tab ----------------------------------------------------------------
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab this user sees now (a copy), or None when nothing was published."""
+        return self._state.homes.current(user_id)
+
+    async def open_home(self, user_id: str, tab: str = "home") -> dict[str, Any] | None:
+        """The person opens the app's Home (or Messages) tab: Slack sends `app_home_opened`
+        through the Events API, carrying the Home view once one was published."""
+        self._person(user_id)
+        if tab not in ("home", "messages"):
+            raise DriverError("tab must be home or messages")
+        channel = self._ws.open_dm(user_id)
+        event_id = self._state.ids.slack_id("Ev")
+        view = self._state.homes.current(user_id) if tab == "home" else None
+        payload = self._payloads.app_home_opened(user_id, channel.id, tab, view, event_id)
+        self._state.recorder.event("user_action", action="open_home", user=user_id, tab=tab)
+        return (await self._deliverer.deliver(payload, kind="events_api")).ack
+
+    async def press_home_button(
+        self, user_id: str, action_id: str, block_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """Click a button in the user's Home tab (`block_id` picks one of several alike)."""
+        self._person(user_id)
+        view = self._state.homes.current(user_id)
+        if view is None:
+            raise DriverError(f"{user_id} has no Home tab published")
+        blocks = view["blocks"]
+        if block_id is not None:
+            blocks = [b for b in blocks if b.get("block_id") == block_id]
+        found = find_element(blocks, action_id)
+        if found is None:
+            where = f" in block {block_id!r}" if block_id else ""
+            raise DriverError(f"no element {action_id!r}{where} in {user_id}'s Home tab")
+        block, element = found
+        action = self._payloads.action(block, element, None)
+        if element.get("value") is not None:
+            action["value"] = element["value"]
+        trigger_id = self._state.triggers.issue(user_id, "block_actions", view_id=view["id"])
+        payload = self._payloads.view_block_actions(user_id, view, action, trigger_id)
+        self._state.recorder.event(
+            "user_action", action="home_button", user=user_id, action_id=action_id
+        )
+        return (await self._deliverer.deliver(payload)).ack
+
     def forge_next_http(self, kind: str = "bad_signature") -> None:
         """The next HTTP delivery goes out with a bad signature or a 6-minute-old timestamp."""
         self._deliverer.forge_next_http(kind)

@@ -31,19 +31,29 @@ class HttpDelivery:
             await self._session.close()
             self._session = None
 
-    async def deliver(self, payload: dict[str, Any], forge: str | None = None) -> AckRecord:
+    async def deliver(
+        self, payload: dict[str, Any], forge: str | None = None, *, kind: str = "interactive"
+    ) -> AckRecord:
         """POST `payload=<json>` once; no 2xx within ack_timeout means the person saw an
         error. Slack does not retry interactions (X-Slack-Retry-Num is an Events API
-        header), and a forged delivery is sent to see the app refuse it."""
+        header), and a forged delivery is sent to see the app refuse it. An Events API
+        callback (`kind="events_api"`) is POSTed as a JSON body, as Slack sends events;
+        the emulator sends it once, without retries."""
         if self.url is None or self._session is None:
             raise RuntimeError("no HTTP app URL configured (set_http_app_url) or not started")
         settings = self._state.settings
-        body = urlencode({"payload": json.dumps(payload)})
         payload_type = str(payload.get("type"))
+        if kind == "events_api":
+            body = json.dumps(payload)
+            content_type = "application/json"
+            payload_type = str((payload.get("event") or {}).get("type"))
+        else:
+            body = urlencode({"payload": json.dumps(payload)})
+            content_type = "application/x-www-form-urlencoded"
         delivery_id = self._state.ids.envelope_id()
         started = time.monotonic()
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": USER_AGENT,
             **self._signer.headers(body, forge=forge),
         }

@@ -229,6 +229,40 @@ class PayloadBuilder:
         payload.update(view=copy.deepcopy(view), is_cleared=is_cleared)
         return payload
 
+    def app_home_opened(
+        self, user_id: str, channel_id: str, tab: str, view: dict[str, Any] | None, event_id: str
+    ) -> dict[str, Any]:
+        """The Events API callback for `app_home_opened` (`view` only once one was published)."""
+        now = time.time()
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": channel_id,
+            "tab": tab,
+            "event_ts": f"{now:.6f}",
+        }
+        if view is not None:
+            event["view"] = copy.deepcopy(view)
+        return {
+            "token": LEGACY_VERIFICATION_TOKEN,
+            "team_id": self._ws.team_id,
+            "api_app_id": self._ws.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self._ws.team_id,
+                    "user_id": self._ws.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+
 
 def _now_ts() -> str:
     return f"{time.time():.6f}"

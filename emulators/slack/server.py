@@ -228,6 +228,18 @@ class SlackEmulator:
             if m.is_ephemeral and m.for_user == user_id and not m.deleted
         ]
 
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab view published for this user (a copy), or None."""
+        return self._state.homes.current(user_id)
+
+    def homes_published(self, user_id: str) -> list[dict[str, Any]]:
+        """Every Home view published for this user, oldest first (the last 50)."""
+        return list(self._state.homes.history.get(user_id, []))
+
+    def set_home_tab_enabled(self, enabled: bool) -> None:
+        """Switch the app's Home tab (App Home settings); off, views.publish is not_enabled."""
+        self._state.homes.enabled = enabled
+
     def views(self, user_id: str) -> list[dict[str, Any]]:
         """Every view opened, pushed or updated for the user, oldest first."""
         return copy.deepcopy(self._state.modals.history.get(user_id, []))

@@ -207,29 +207,36 @@ class SocketModeHub:
 
     # -- delivering -----------------------------------------------------------------
 
-    async def deliver(self, payload: dict[str, Any], forge: str | None = None) -> AckRecord:
-        """Send one `interactive` envelope and wait for its ack.
+    async def deliver(
+        self, payload: dict[str, Any], forge: str | None = None, *, kind: str = "interactive"
+    ) -> AckRecord:
+        """Send one `interactive` (or `events_api`) envelope and wait for its ack.
 
-        Like Slack: no retry and no retry fields (those are for Events API envelopes);
-        an ack that does not come within ack_timeout means the person saw an error.
+        Like Slack: an interaction is not retried; an ack that does not come within
+        ack_timeout means the person saw an error. An Events API envelope carries
+        `retry_attempt` 0 and an empty `retry_reason` (the emulator sends it once).
         """
         del forge  # forging is an HTTP-signature concept
         timeout = self._state.settings.ack_timeout
         payload_type = str(payload.get("type"))
+        if kind == "events_api":
+            payload_type = str((payload.get("event") or {}).get("type"))
         started = time.monotonic()
         conn = self._pick() or await self._wait_for_connection(timeout)
         if conn is None:
             return self._unacked("", payload_type, "no_connection")
         envelope_id = self._state.ids.envelope_id()
-        accepts = accepts_response_payload(payload_type)
+        accepts = kind == "interactive" and accepts_response_payload(payload_type)
         pending = _Pending(asyncio.get_running_loop().create_future(), accepts)
         self._pending[envelope_id] = pending
-        envelope = {
+        envelope: dict[str, Any] = {
             "envelope_id": envelope_id,
-            "type": "interactive",
+            "type": kind,
             "payload": payload,
             "accepts_response_payload": accepts,
         }
+        if kind == "events_api":
+            envelope.update(retry_attempt=0, retry_reason="")
         self._state.recorder.event(
             "delivery",
             transport="socket",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from emulators.slack.home import HomeStore
 from emulators.slack.ids import IdFactory
 from emulators.slack.inspection import Recorder
 from emulators.slack.messages import MessageStore
@@ -38,5 +39,6 @@ class EmulatorState:
         self.triggers = TriggerStore(self.ids, settings.trigger_ttl)
         self.modals = ModalStore(workspace, self.ids, self.recorder)
         self.messages = MessageStore(self.recorder)
+        self.homes = HomeStore(workspace, self.ids, self.recorder)
         self.rate_limiter = RateLimiter(rate_limits)
         self.base_url = ""  # set when the server is listening

@@ -45,6 +45,7 @@ class WebApi:
             "views.open": self.views_open,
             "views.update": self.views_update,
             "views.push": self.views_push,
+            "views.publish": self.views_publish,
             "chat.postMessage": self.chat_post_message,
             "chat.update": self.chat_update,
             "chat.postEphemeral": self.chat_post_ephemeral,
@@ -153,6 +154,14 @@ class WebApi:
         current = modals.find(params.get("view_id"), params.get("external_id"))
         view = self._view_param(params)
         return {"ok": True, "view": modals.update(current, view, params.get("hash") or None)}
+
+    def views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = self._view_param(params)
+        user_id = params.get("user_id")
+        if not user_id:
+            raise ApiError("invalid_arguments", ["missing required field: user_id"])
+        homes = self._state.homes
+        return {"ok": True, "view": homes.publish(user_id, view, params.get("hash") or None)}
 
     def _view_param(self, params: dict[str, Any]) -> dict[str, Any]:
         view = _json_param(params, "view")
