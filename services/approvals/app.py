@@ -15,11 +15,12 @@ from typing import Protocol, TypeVar
 
 import structlog
 
-from services.approvals import extensions, grant_tracking, machine
+from services.approvals import budget, extensions, grant_tracking, machine
+from services.approvals.budget import BudgetClaim
 from services.approvals.outbox import mark_published, refusal_id, stage, unpublished
 from services.approvals.record import RequestRecord
 from services.approvals.step import Step
-from services.approvals.store import RequestStore, Stored
+from services.approvals.store import BudgetStore, RequestStore, Stored
 from shared.contracts.cloudevents import Envelope
 from shared.contracts.events import (
     CancelRequest,
@@ -84,6 +85,7 @@ class Ports:
     devices: Devices
     publisher: Publisher
     schedule_expiry: ExpiryScheduler
+    budgets: BudgetStore
 
 
 class Approvals:
@@ -106,7 +108,9 @@ class Approvals:
         if stored is None:
             now = self._clock()
             device = await self._p.devices.get(sub.device_id)
-            step = machine.open_request(sub, self._profiles, device, now)
+            claim = machine.budget_claim(sub, self._profiles, device, now)
+            over = not await self._claim_budget(claim)
+            step = machine.open_request(sub, self._profiles, device, now, over_budget=over)
             if step.record is None:
                 raise RuntimeError("open_request returned no record")
             record = stage(step.record, env.meta.id, step.events, now)
@@ -121,6 +125,17 @@ class Approvals:
         else:
             log.info("request.duplicate_submission", status=stored.record.status.value)
         await self._settle(stored, reschedule=True)
+
+    async def _claim_budget(self, claim: BudgetClaim | None) -> bool:
+        """Whether the day's auto-approval budget has (or already gave) this request a slot;
+        True when no budget applies."""
+        if claim is None:
+            return True
+        done = await transact(
+            self._p.budgets, claim.key, lambda stored: budget.claim(claim, stored)
+        )
+        log.info("auto_approval.budget", key=claim.key, granted=done.outcome)
+        return done.outcome
 
     async def on_decision(self, env: Envelope[DecideRequest]) -> None:
         """An Approve or Deny click."""

@@ -12,7 +12,7 @@ from services.approvals.app import Approvals, Clock, Ports, utc_now
 from services.approvals.devices import DeviceDirectory
 from services.approvals.expiry_sweep import expire_due
 from services.approvals.settings import ApprovalsSettings
-from services.approvals.store import request_store
+from services.approvals.store import budget_store, request_store
 from services.approvals.subscribers import register
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
@@ -42,6 +42,7 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
                 devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
                 publisher=EventPublisher(js, source=SOURCE),
                 schedule_expiry=schedule_expiry,
+                budgets=budget_store(await js.key_value(Bucket.AUTO_APPROVALS.value)),
             ),
             clock=clock,
         )

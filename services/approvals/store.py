@@ -1,9 +1,11 @@
-"""Request records in KV `requests` (key = request id), through the shared persistence kit."""
+"""Request records in KV `requests` (key = request id) and daily auto-approval budgets in
+KV `auto_approvals`, through the shared persistence kit."""
 
 from __future__ import annotations
 
 from nats.js.kv import KeyValue
 
+from services.approvals.budget import BudgetRecord
 from services.approvals.record import RequestRecord
 from shared.persistence.kv_store import KvStore
 from shared.persistence.versioned import Versioned, VersionedStore, model_codec
@@ -11,8 +13,15 @@ from shared.persistence.versioned import Versioned, VersionedStore, model_codec
 RequestStore = VersionedStore[RequestRecord]
 Stored = Versioned[RequestRecord]
 CODEC = model_codec(RequestRecord, lambda record: record.request_id)
+BudgetStore = VersionedStore[BudgetRecord]
+BUDGET_CODEC = model_codec(BudgetRecord, lambda record: record.key)
 
 
 def request_store(kv: KeyValue) -> KvStore[RequestRecord]:
     """The request records of bucket `kv` (creates and updates by compare-and-set)."""
     return KvStore(kv, CODEC)
+
+
+def budget_store(kv: KeyValue) -> KvStore[BudgetRecord]:
+    """The daily auto-approval budgets of bucket `kv` (claimed by compare-and-set)."""
+    return KvStore(kv, BUDGET_CODEC)

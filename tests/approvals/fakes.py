@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from services.approvals.app import Approvals, Ports
+from services.approvals.budget import BudgetRecord
 from services.approvals.record import RequestRecord
-from services.approvals.store import CODEC, RequestStore, Stored
+from services.approvals.store import BUDGET_CODEC, CODEC, RequestStore, Stored
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import DeviceSnapshot, Event, Message
 from shared.contracts.subjects import Subject
@@ -107,6 +108,8 @@ class FakeHarness:
     publisher: ListPublisher = field(default_factory=ListPublisher)
     devices: KnownDevices = field(default_factory=lambda: KnownDevices(device()))
     scheduled: list[tuple[str, datetime]] = field(default_factory=list)
+    budgets: MemoryStore[BudgetRecord] = field(default_factory=lambda: MemoryStore(BUDGET_CODEC))
+    now: datetime = NOW
 
     async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
         self.scheduled.append((request_id, due_at))
@@ -121,6 +124,7 @@ class FakeHarness:
                 devices=self.devices,
                 publisher=publisher or self.publisher,
                 schedule_expiry=self.schedule,
+                budgets=self.budgets,
             ),
-            clock=lambda: NOW,
+            clock=lambda: self.now,
         )
