@@ -36,11 +36,11 @@ from pydantic import SecretStr
 
 from accessbot.natsserver import EmbeddedNats, free_port
 from bench.report import Report, RunFigures, Target, parse_args
+from services.notifier.adapters.slack_gateway import SlackGateway
+from services.notifier.adapters.store import RecordStore
 from services.notifier.bootstrap import slack_client
-from services.notifier.notifier import Notifier
+from services.notifier.handlers import Notifier
 from services.notifier.settings import NotifierSettings
-from services.notifier.slack_gateway import SlackGateway
-from services.notifier.store import RecordStore
 from shared.connection import connect
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import (

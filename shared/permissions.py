@@ -90,6 +90,7 @@ BUCKET_OWNER: dict[Bucket, str] = {
     Bucket.GRANTS: "grants",
     Bucket.DEVICES: "grants",
     Bucket.SLACK_MESSAGES: "notifier",
+    Bucket.AUTO_APPROVALS: "approvals",
 }
 
 # Buckets a service reads without owning them (intake indexes `devices` by polling it;

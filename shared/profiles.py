@@ -27,6 +27,7 @@ from pydantic import (
 
 from shared.contracts.emails import Email, normalise_email
 from shared.durations import format_duration, parse_duration
+from shared.hours import Hours, parse_hours
 
 ATTRIBUTE_KEY_MAX = 50
 ATTRIBUTE_STRING_MAX = 50
@@ -35,6 +36,7 @@ _KEY_RE = re.compile(r"^custom:[A-Za-z0-9_:]+$")
 _STRING_VALUE_RE = re.compile(r"^[A-Za-z0-9_.]+$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
+AUTO_MAX_PER_DAY_LIMIT = 100  # request ids one day's budget record holds at most
 
 
 def _duration(value: Any) -> timedelta:
@@ -93,11 +95,18 @@ class _Facts:
 
 def approver_problems(
     *, approvers: int | None, approvals_required: int | None, break_glass: bool | None,
-    auto_approve: bool,
+    auto_approve: bool, auto_guarded: bool = False,
 ) -> list[str]:  # fmt: skip
-    """Rules between a profile's approver fields; each message starts with its field."""
+    """Rules between a profile's approver fields; each message starts with its field.
+
+    `auto_guarded`: `auto_approve` sets `hours` or `max_per_day`, past which people decide."""
     problems: list[str] = []
-    if approvers == 0 and break_glass is False and not auto_approve:
+    if approvers == 0 and break_glass is False and auto_guarded:
+        problems.append(
+            "approvers.emails: empty, so nobody could approve outside auto_approve's hours "
+            "or past its max_per_day"
+        )
+    elif approvers == 0 and break_glass is False and not auto_approve:
         problems.append("approvers.emails: empty, so nobody could approve this profile")
     if approvers and approvals_required is not None and approvals_required > approvers:
         problems.append(
@@ -173,10 +182,32 @@ class Approvers(_Strict):
 
 
 class AutoApprove(_Strict):
-    """Requests that need no human approval."""
+    """Requests that need no human approval (docs/architecture.md, "Profiles")."""
 
     max_duration: Duration
     requesters: list[Email] = Field(min_length=1)
+    max_per_day: PositiveInt | None = Field(
+        default=None,
+        le=AUTO_MAX_PER_DAY_LIMIT,
+        description="Auto-approved requests per requester and profile per day (the day of "
+        "`hours`' zone, else UTC); beyond it approvers are asked.",
+    )
+    hours: str | None = Field(
+        default=None,
+        description="When auto-approval applies, e.g. 'Mon-Fri 08:00-18:00 Europe/Berlin' "
+        "(shared/hours.py); outside it approvers are asked.",
+    )
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    def window(self) -> Hours | None:
+        """`hours` parsed (validated when loaded, so this cannot fail)."""
+        return parse_hours(self.hours) if self.hours is not None else None
 
 
 class Defaults(_Strict):
@@ -249,6 +280,8 @@ class Profile(_Strict):
             approvals_required=self.approvals_required,
             break_glass=self.break_glass,
             auto_approve=self.auto_approve is not None,
+            auto_guarded=self.auto_approve is not None
+            and (self.auto_approve.hours is not None or self.auto_approve.max_per_day is not None),
         )
         if problems:
             raise ValueError("\n".join(problems))
@@ -402,6 +435,7 @@ _WORDING: dict[str, str] = {
     "string_too_long": "{shown} is longer than {max_length} characters",
     "enum": "{shown} is not {expected}",
     "greater_than": "{shown} must be more than {gt}",
+    "less_than_equal": "{shown} must be at most {le}",
     "bool_type": "{shown} is not true or false",
     "bool_parsing": "{shown} is not true or false",
     "int_type": "{shown} is not a whole number",
@@ -482,6 +516,8 @@ def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
                 approvals_required=required if type(required) is int else None,
                 break_glass=break_glass if isinstance(break_glass, bool) else None,
                 auto_approve=auto is not None,
+                auto_guarded=isinstance(auto, dict)
+                and (auto.get("hours") is not None or auto.get("max_per_day") is not None),
             )
         )
         facts.append(

@@ -41,6 +41,7 @@ BUCKET_HISTORY: dict[Bucket, int] = {
     Bucket.GRANTS: 5,
     Bucket.DEVICES: 1,
     Bucket.SLACK_MESSAGES: 1,
+    Bucket.AUTO_APPROVALS: 1,
 }
 
 
@@ -121,6 +122,9 @@ def deadletter_stream_config(*, max_age_days: int, replicas: int) -> StreamConfi
 # Records about requests live as long as the events about them; the device inventory is
 # rewritten by grants' sync and never expires by age.
 AGED_BUCKETS = (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES)
+# A day's auto-approval budget matters during that day only, and a day lasts at most 25
+# hours in any zone: two days after the last write keep it safely.
+SHORT_LIVED_BUCKETS: dict[Bucket, float] = {Bucket.AUTO_APPROVALS: 2 * DAY}
 
 
 def bucket_config(bucket: Bucket, *, replicas: int, max_age_days: int = 400) -> KeyValueConfig:
@@ -131,7 +135,8 @@ def bucket_config(bucket: Bucket, *, replicas: int, max_age_days: int = 400) -> 
         storage=StorageType.FILE,
         replicas=replicas,
         direct=True,
-        ttl=max_age_days * DAY if bucket in AGED_BUCKETS else None,
+        ttl=SHORT_LIVED_BUCKETS.get(bucket)
+        or (max_age_days * DAY if bucket in AGED_BUCKETS else None),
     )
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.contracts.events import RefusalFacts, RuleFacts, RuleWording
+from shared.contracts.events import (
+    AutoApprovalFacts,
+    AutoApprovalHeld,
+    RefusalFacts,
+    RuleFacts,
+    RuleWording,
+)
 from shared.contracts.events import RefusalWording as W
 from shared.durations import format_duration
 
@@ -112,3 +118,15 @@ def rule_text(facts: RuleFacts) -> str:  # noqa: PLR0911 - one case per wording,
             return "Not enough people may approve this extension."
         case RuleWording.NOBODY_DECIDED:
             return f"Nobody decided within {_duration(facts.seconds)}."
+
+
+def auto_approval_text(facts: AutoApprovalFacts) -> str:
+    """Why a request `auto_approve` covers went to approvers (the audit channel's words)."""
+    match facts.code:
+        case AutoApprovalHeld.OUTSIDE_HOURS:
+            return f"Not auto-approved: outside its hours ({facts.hours or '?'})."
+        case AutoApprovalHeld.OVER_DAILY_BUDGET:
+            return (
+                f"Not auto-approved: the requester already had {facts.limit_count or '?'} "
+                f"auto-approval(s) of this profile on {facts.day or 'this day'}."
+            )

@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import structlog
 
-from services.approvals.domain import extensions, grant_tracking, machine
+from services.approvals.domain import budget, extensions, grant_tracking, machine
+from services.approvals.domain.budget import BudgetClaim
 from services.approvals.domain.outbox import mark_published, refusal_id, stage, unpublished
 from services.approvals.domain.record import RequestRecord
 from services.approvals.domain.step import Step
@@ -68,7 +69,9 @@ class Approvals:
         if stored is None:
             now = self._clock()
             device = await self._p.devices.get(sub.device_id)
-            step = machine.open_request(sub, self._profiles, device, now)
+            claim = machine.budget_claim(sub, self._profiles, device, now)
+            over = not await self._claim_budget(claim)
+            step = machine.open_request(sub, self._profiles, device, now, over_budget=over)
             if step.record is None:
                 raise RuntimeError("open_request returned no record")
             record = stage(step.record, env.meta.id, step.events, now)
@@ -83,6 +86,17 @@ class Approvals:
         else:
             log.info("request.duplicate_submission", status=stored.record.status.value)
         await self._settle(stored, reschedule=True)
+
+    async def _claim_budget(self, claim: BudgetClaim | None) -> bool:
+        """Whether the day's auto-approval budget has (or already gave) this request a slot;
+        True when no budget applies."""
+        if claim is None:
+            return True
+        done = await transact(
+            self._p.budgets, claim.key, lambda stored: budget.claim(claim, stored)
+        )
+        log.info("auto_approval.budget", key=claim.key, granted=done.outcome)
+        return done.outcome
 
     async def on_decision(self, env: Envelope[DecideRequest]) -> None:
         """An Approve or Deny click."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.approvals.domain.budget import BudgetRecord
 from services.approvals.domain.record import RequestRecord
 from shared.contracts.events import DeviceSnapshot, Event
 from shared.persistence.outbox import EntryPublisher
@@ -13,6 +14,7 @@ from shared.persistence.versioned import Versioned, VersionedStore
 
 RequestStore = VersionedStore[RequestRecord]
 Stored = Versioned[RequestRecord]
+BudgetStore = VersionedStore[BudgetRecord]
 
 
 class Publisher(EntryPublisher, Protocol):
@@ -48,3 +50,4 @@ class Ports:
     devices: Devices
     publisher: Publisher
     schedule_expiry: ExpiryScheduler
+    budgets: BudgetStore

@@ -204,6 +204,39 @@ class RuleFacts(BaseModel):
     )
 
 
+class AutoApprovalHeld(StrEnum):
+    """Why a request its profile's `auto_approve` covers went to approvers after all."""
+
+    OUTSIDE_HOURS = "outside_hours"  # hours: the window it fell outside
+    OVER_DAILY_BUDGET = "over_daily_budget"  # limit_count: max_per_day, day: whose day
+
+
+class AutoApprovalFacts(BaseModel):
+    """What the audit message says about an auto-approval that did not happen (the
+    notifier words it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: AutoApprovalHeld = Field(
+        description="Why approvers are asked.", examples=["outside_hours"]
+    )
+    hours: str | None = Field(
+        default=None,
+        description="The profile's `auto_approve.hours` window, as written.",
+        examples=["Mon-Fri 08:00-18:00 Europe/Berlin"],
+        max_length=200,
+    )
+    limit_count: PositiveInt | None = Field(
+        default=None, description="The profile's `auto_approve.max_per_day`.", examples=[3]
+    )
+    day: str | None = Field(
+        default=None,
+        description="The day whose budget is spent (ISO date in the window's zone, else UTC).",
+        examples=["2026-12-07"],
+        max_length=10,
+    )
+
+
 class Problem(BaseModel):
     """One thing wrong with a submission."""
 
@@ -353,6 +386,11 @@ class ApprovalRequested(RequestEvent):
     )
     additional_seconds: DurationSeconds | None = Field(
         default=None, description="For an extension: how much more time is asked."
+    )
+    auto_approval: AutoApprovalFacts | None = Field(
+        default=None,
+        description="Set when `auto_approve` covered the requester and duration but did not "
+        "apply (outside its hours, or its daily budget spent).",
     )
 
 

@@ -46,6 +46,7 @@ class Bucket(StrEnum):
     GRANTS = "grants"
     DEVICES = "devices"
     SLACK_MESSAGES = "slack_messages"
+    AUTO_APPROVALS = "auto_approvals"
 
 
 class TimerPurpose(StrEnum):

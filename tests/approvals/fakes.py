@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from services.approvals.adapters.store import CODEC
+from services.approvals.adapters.store import BUDGET_CODEC, CODEC
+from services.approvals.domain.budget import BudgetRecord
 from services.approvals.domain.record import RequestRecord
 from services.approvals.handlers import Approvals
 from services.approvals.ports import Ports, RequestStore, Stored
@@ -108,6 +109,8 @@ class FakeHarness:
     publisher: ListPublisher = field(default_factory=ListPublisher)
     devices: KnownDevices = field(default_factory=lambda: KnownDevices(device()))
     scheduled: list[tuple[str, datetime]] = field(default_factory=list)
+    budgets: MemoryStore[BudgetRecord] = field(default_factory=lambda: MemoryStore(BUDGET_CODEC))
+    now: datetime = NOW
 
     async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
         self.scheduled.append((request_id, due_at))
@@ -122,6 +125,7 @@ class FakeHarness:
                 devices=self.devices,
                 publisher=publisher or self.publisher,
                 schedule_expiry=self.schedule,
+                budgets=self.budgets,
             ),
-            clock=lambda: NOW,
+            clock=lambda: self.now,
         )

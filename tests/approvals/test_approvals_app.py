@@ -6,6 +6,7 @@ re-application and idempotency run on in-memory ports in test_approvals_handlers
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,13 +19,14 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from services.approvals import SOURCE
 from services.approvals.adapters.devices import DeviceDirectory
-from services.approvals.adapters.store import request_store
+from services.approvals.adapters.store import budget_store, request_store
 from services.approvals.handlers import Approvals
-from services.approvals.ports import Ports, RequestStore
+from services.approvals.ports import BudgetStore, Ports, RequestStore
 from shared.connection import connect
 from shared.contracts.cloudevents import decode
-from shared.contracts.events import Message
+from shared.contracts.events import ApprovalRequested, AutoApprovalHeld, Message
 from shared.contracts.subjects import Bucket, Subject
+from shared.profiles import ProfilesConfig
 from shared.publishing import EventPublisher
 from tests.approvals.factories import (
     NOW,
@@ -47,21 +49,27 @@ class Harness:
     js: JetStreamContext
     store: RequestStore
     devices: DeviceDirectory
+    budgets: BudgetStore
     scheduled: list[tuple[str, datetime]] = field(default_factory=list)
 
     async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
         self.scheduled.append((request_id, due_at))
 
     def app(
-        self, *, publisher: EventPublisher | None = None, store: RequestStore | None = None
+        self,
+        *,
+        publisher: EventPublisher | None = None,
+        store: RequestStore | None = None,
+        config: ProfilesConfig | None = None,
     ) -> Approvals:
         return Approvals(
-            profiles(),
+            config or profiles(),
             Ports(
                 store=store or self.store,
                 devices=self.devices,
                 publisher=publisher or EventPublisher(self.js, source=SOURCE),
                 schedule_expiry=self.schedule,
+                budgets=self.budgets,
             ),
             clock=lambda: NOW,
         )
@@ -87,6 +95,7 @@ async def harness(approvals_nc: Client, admin_js: JetStreamContext) -> Harness:
         js=js,
         store=request_store(await js.key_value(Bucket.REQUESTS.value)),
         devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
+        budgets=budget_store(await js.key_value(Bucket.AUTO_APPROVALS.value)),
     )
 
 
@@ -119,3 +128,28 @@ async def test_a_redelivered_refusal_keeps_its_event_id(
 
     refusals = await stream_events(admin_js, Subject.DECISION_REFUSED)
     assert len(refusals) == 1  # the second publish had the same id and was dropped
+
+
+async def test_two_replicas_never_spend_more_than_the_daily_budget(
+    harness: Harness, admin_js: JetStreamContext
+) -> None:
+    """Six submissions at once for `guarded` (two auto-approvals a day), split over two
+    replicas sharing KV `auto_approvals`: exactly two approved at once, four asked."""
+    replicas = (harness.app(), harness.app())
+    subs = [envelope(submitted(profile_id="guarded", duration_seconds=3600)) for _ in range(6)]
+    await asyncio.gather(
+        *(replicas[i % 2].on_submitted(sub) for i, sub in enumerate(subs)),
+        # The same submission redelivered to the other replica at the same time.
+        replicas[1].on_submitted(subs[0]),
+    )
+
+    approved = await stream_events(admin_js, Subject.REQUEST_APPROVED)
+    asked = await stream_events(admin_js, Subject.APPROVAL_REQUESTED)
+    assert len(approved) == 2
+    assert len(asked) == 4
+    for _, event in asked:
+        assert isinstance(event, ApprovalRequested)
+        assert event.auto_approval is not None
+        assert event.auto_approval.code is AutoApprovalHeld.OVER_DAILY_BUDGET
+    [day] = await harness.budgets.all()
+    assert sorted(day.record.request_ids) == sorted(e.request_id for _, e in approved)

@@ -24,7 +24,14 @@ from services.notifier.domain.notices import (
 from services.notifier.domain.request_view import RequestView, fold
 from services.notifier.domain.requester_message import requester_message
 from services.notifier.domain.slack_message import SlackMessage
-from shared.contracts.events import ApprovalMode, DeviceSnapshot, Message, Person
+from shared.contracts.events import (
+    ApprovalMode,
+    AutoApprovalFacts,
+    AutoApprovalHeld,
+    DeviceSnapshot,
+    Message,
+    Person,
+)
 from shared.slack_ids import ActionId, ButtonValue
 from tests.notifier import notifier_factories as f
 
@@ -247,3 +254,31 @@ def test_device_link_uses_the_first_tailscale_ipv4() -> None:
         "https://console.example/machines/100.64.0.9"
     )
     assert device_url(f.ADMIN_URL, device.model_copy(update={"addresses": []})) is None
+
+
+def test_audit_says_why_auto_approval_did_not_apply_golden() -> None:
+    """The audit thread's step for a request `auto_approve` covered but held (issue 15 #7)."""
+    outside = AutoApprovalFacts(
+        code=AutoApprovalHeld.OUTSIDE_HOURS, hours="Mon-Fri 08:00-18:00 Europe/Berlin"
+    )
+    over = AutoApprovalFacts(
+        code=AutoApprovalHeld.OVER_DAILY_BUDGET, limit_count=3, day="2026-11-30"
+    )
+    cases = {
+        "outside_hours": f.approval_requested().model_copy(update={"auto_approval": outside}),
+        "over_daily_budget": f.approval_requested().model_copy(update={"auto_approval": over}),
+        "extension_outside_hours": f.extension_requested().model_copy(
+            update={"auto_approval": outside}
+        ),
+        "not_covered": f.approval_requested(),
+    }
+    view = view_after(f.submitted())
+    rendered: dict[str, SlackMessage] = {}
+    for name, event in cases.items():
+        step = audit_step_message(event, view)
+        assert step is not None
+        rendered[name] = step
+    assert "outside its hours (Mon-Fri 08:00-18:00 Europe/Berlin)" in rendered["outside_hours"].text
+    assert "already had 3 auto-approval(s)" in rendered["over_daily_budget"].text
+    assert "auto-approved" not in rendered["not_covered"].text
+    f.assert_golden("audit_auto_approval", _all(rendered))

@@ -68,6 +68,37 @@ BROKEN = {
         BASE.replace("{emails: [", "{groups: [x], emails: ["),
         ["profile 'prod': approvers.groups: unknown field"],
     ),
+    "auto_hours_day": (
+        BASE + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], "
+        "hours: Mon-Fry 08:00-18:00 Europe/Berlin}\n",
+        [
+            "profile 'prod': auto_approve.hours: 'Fry' is not a day (use Mon, Tue, Wed, Thu, "
+            "Fri, Sat, Sun) (got 'Mon-Fry 08:00-18:00 Europe/Berlin')"
+        ],
+    ),
+    "auto_hours_zone": (
+        BASE + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], "
+        "hours: Mon-Fri 08:00-18:00 Berlin}\n",
+        ["profile 'prod': auto_approve.hours: 'Berlin' is not a known IANA time zone"],
+    ),
+    "auto_hours_not_text": (
+        BASE + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], hours: 8}\n",
+        ["profile 'prod': auto_approve.hours: 8 is not text"],
+    ),
+    "auto_budget_range": (
+        BASE + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], "
+        "max_per_day: 101}\n",
+        ["profile 'prod': auto_approve.max_per_day: 101 must be at most 100"],
+    ),
+    "auto_guarded_without_approvers": (
+        BASE.replace("[alice@example.com, bob@example.com]", "[]")
+        + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], "
+        "max_per_day: 3}\n",
+        [
+            "profile 'prod': approvers.emails: empty, so nobody could approve outside "
+            "auto_approve's hours or past its max_per_day"
+        ],
+    ),
     "bad_duration": (
         BASE.replace("max_duration: 8h", "max_duration: eight hours"),
         ["profile 'prod': max_duration: 'eight hours' is not a duration"],

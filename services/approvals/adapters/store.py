@@ -1,16 +1,24 @@
-"""Request records in KV `requests` (key = request id), through the shared persistence kit."""
+"""Request records in KV `requests` (key = request id) and daily auto-approval budgets in
+KV `auto_approvals`, through the shared persistence kit."""
 
 from __future__ import annotations
 
 from nats.js.kv import KeyValue
 
+from services.approvals.domain.budget import BudgetRecord
 from services.approvals.domain.record import RequestRecord
 from shared.persistence.kv_store import KvStore
 from shared.persistence.versioned import model_codec
 
 CODEC = model_codec(RequestRecord, lambda record: record.request_id)
+BUDGET_CODEC = model_codec(BudgetRecord, lambda record: record.key)
 
 
 def request_store(kv: KeyValue) -> KvStore[RequestRecord]:
     """The request records of bucket `kv` (creates and updates by compare-and-set)."""
     return KvStore(kv, CODEC)
+
+
+def budget_store(kv: KeyValue) -> KvStore[BudgetRecord]:
+    """The daily auto-approval budgets of bucket `kv` (claimed by compare-and-set)."""
+    return KvStore(kv, BUDGET_CODEC)

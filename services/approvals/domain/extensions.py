@@ -13,7 +13,12 @@ from services.approvals.domain.record import (
     RequestRecord,
     Vote,
 )
-from services.approvals.domain.rules import approvers_to_ask, instant_mode
+from services.approvals.domain.rules import (
+    approvers_to_ask,
+    auto_covers,
+    instant_mode,
+    outside_hours,
+)
 from services.approvals.domain.step import Action, Step, refuse, unchanged
 from shared.contracts.events import (
     ApprovalMode,
@@ -152,7 +157,16 @@ def _open(
         )
         return _deny_by_rule(record, ext, reason_required, now)
     additional = timedelta(seconds=cmd.additional_seconds)
-    mode = instant_mode(profile, record.requester.email, record.chosen_approver, additional)
+    # The window of `auto_approve` holds extensions too; its daily budget counts requests.
+    held = (
+        outside_hours(profile.auto_approve, now)
+        if profile.auto_approve is not None
+        and auto_covers(profile, record.requester.email, additional)
+        else None
+    )
+    mode = instant_mode(
+        profile, record.requester.email, record.chosen_approver, additional, auto=held is None
+    )
     if mode is not None:
         return _approve(record, ext, [], mode, now)
     if len(eligible) < profile.approvals_required:
@@ -176,6 +190,7 @@ def _open(
         expires_at=expires_at,
         extension_id=cmd.extension_id,
         additional_seconds=cmd.additional_seconds,
+        auto_approval=held,
     )
     return Step(record=with_extension(record, pending), events=(event,))
 

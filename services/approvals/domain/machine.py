@@ -10,13 +10,22 @@ from datetime import datetime, timedelta
 
 from services.approvals.domain import extensions
 from services.approvals.domain.ballot import Ballot, outcome
+from services.approvals.domain.budget import BudgetClaim, budget_key
 from services.approvals.domain.record import RequestRecord, RequestStatus, Rules, Vote
-from services.approvals.domain.rules import approvers_to_ask, instant_mode
+from services.approvals.domain.rules import (
+    approvers_to_ask,
+    auto_covers,
+    budget_day,
+    instant_mode,
+    outside_hours,
+)
+from services.approvals.domain.rules import over_budget as over_budget_facts
 from services.approvals.domain.step import Action, Step, refuse, unchanged
 from services.approvals.domain.validation import submission_problems
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
+    AutoApprovalFacts,
     CancelRequest,
     DecideRequest,
     Decision,
@@ -32,13 +41,58 @@ from shared.contracts.events import (
     RequestRejected,
     SubmitRequest,
 )
-from shared.profiles import ProfilesConfig
+from shared.profiles import Profile, ProfilesConfig
+
+
+def budget_claim(
+    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None, now: datetime
+) -> BudgetClaim | None:
+    """The daily budget slot this submission needs before `open_request` may auto-approve
+    it: only a valid submission that `auto_approve` covers, inside its hours, where the
+    profile sets `max_per_day` (and no break-glass or self-approval approves it anyway)."""
+    profile = config.get(sub.profile_id)
+    auto = profile.auto_approve if profile is not None else None
+    if profile is None or auto is None or auto.max_per_day is None:
+        return None
+    limit = auto.max_per_day
+    duration = timedelta(seconds=sub.duration_seconds)
+    mode = instant_mode(profile, sub.requester.email, sub.approver_email, duration)
+    if (
+        mode is not ApprovalMode.AUTO
+        or outside_hours(auto, now) is not None
+        or submission_problems(sub, config, device)
+    ):
+        return None
+    key = budget_key(profile.id, sub.requester.email, budget_day(auto, now))
+    return BudgetClaim(request_id=sub.request_id, key=key, limit=limit)
+
+
+def _auto_held(
+    sub: SubmitRequest, profile: Profile | None, now: datetime, *, over: bool
+) -> AutoApprovalFacts | None:
+    """Why `auto_approve`, which covers this request, does not approve it now (or None)."""
+    duration = timedelta(seconds=sub.duration_seconds)
+    if profile is None or profile.auto_approve is None:
+        return None
+    if not auto_covers(profile, sub.requester.email, duration):
+        return None
+    held = outside_hours(profile.auto_approve, now)
+    if held is None and over:
+        held = over_budget_facts(profile.auto_approve, now)
+    return held
 
 
 def open_request(
-    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None, now: datetime
+    sub: SubmitRequest,
+    config: ProfilesConfig,
+    device: DeviceSnapshot | None,
+    now: datetime,
+    *,
+    over_budget: bool = False,
 ) -> Step:
-    """A new record for a submission: rejected, approved at once, or pending approvers."""
+    """A new record for a submission: rejected, approved at once, or pending approvers.
+
+    `over_budget`: the day's auto-approval budget had no room (see `budget_claim`)."""
     base = RequestRecord(
         request_id=sub.request_id,
         status=RequestStatus.PENDING,
@@ -51,8 +105,9 @@ def open_request(
         submitted_at=sub.submitted_at,
         created_at=now,
     )
-    problems = submission_problems(sub, config, device)
     profile = config.get(sub.profile_id)
+    held = _auto_held(sub, profile, now, over=over_budget)
+    problems = submission_problems(sub, config, device, auto=held is None)
     if problems or profile is None or device is None:
         rejected = base.model_copy(
             update={"status": RequestStatus.REJECTED, "problems": problems, "decided_at": now}
@@ -74,7 +129,9 @@ def open_request(
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
-    mode = instant_mode(profile, sub.requester.email, sub.approver_email, duration)
+    mode = instant_mode(
+        profile, sub.requester.email, sub.approver_email, duration, auto=held is None
+    )
     if mode is not None:
         approvers = [] if mode is ApprovalMode.AUTO else [sub.requester]
         return _approve(opened, rules, approvers, mode, now=now)
@@ -94,6 +151,7 @@ def open_request(
         approvers=asked,
         approvals_required=rules.approvals_required,
         expires_at=expires_at,
+        auto_approval=held,
     )
     return Step(record=pending, events=(event,))
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from shared.contracts.events import ApprovalMode, Person
-from shared.profiles import Profile, SelfApproval
+from shared.contracts.events import (
+    ApprovalMode,
+    AutoApprovalFacts,
+    AutoApprovalHeld,
+    Person,
+)
+from shared.profiles import AutoApprove, Profile, SelfApproval
 
 
 def approvers_to_ask(
@@ -17,9 +22,16 @@ def approvers_to_ask(
 
 
 def instant_mode(
-    profile: Profile, requester: str, chosen: str | None, duration: timedelta
+    profile: Profile,
+    requester: str,
+    chosen: str | None,
+    duration: timedelta,
+    *,
+    auto: bool = True,
 ) -> ApprovalMode | None:
-    """How a request is approved at once without asking anyone, or None to ask."""
+    """How a request is approved at once without asking anyone, or None to ask.
+
+    `auto=False`: `auto_approve` is held (outside its hours, or its budget spent)."""
     if profile.break_glass:
         return ApprovalMode.BREAK_GLASS
     # Choosing oneself stands for one approval only: with a quorum the requester's own
@@ -32,7 +44,35 @@ def instant_mode(
         and profile.may_decide(requester, requester=requester)
     ):
         return ApprovalMode.SELF
-    auto = profile.auto_approve
-    if auto is not None and requester in auto.requesters and duration <= auto.max_duration:
+    if auto and auto_covers(profile, requester, duration):
         return ApprovalMode.AUTO
     return None
+
+
+def auto_covers(profile: Profile, requester: str, duration: timedelta) -> bool:
+    """`auto_approve` lists the requester and allows the duration (hours and budget aside)."""
+    auto = profile.auto_approve
+    return auto is not None and requester in auto.requesters and duration <= auto.max_duration
+
+
+def outside_hours(auto: AutoApprove, now: datetime) -> AutoApprovalFacts | None:
+    """Why auto-approval is held at `now` by its window, or None inside it (or without one)."""
+    window = auto.window()
+    if window is None or window.contains(now):
+        return None
+    return AutoApprovalFacts(code=AutoApprovalHeld.OUTSIDE_HOURS, hours=auto.hours)
+
+
+def budget_day(auto: AutoApprove, now: datetime) -> date:
+    """The day a budget counts on: the calendar date in `hours`' zone, else in UTC."""
+    window = auto.window()
+    return window.local_date(now) if window is not None else now.astimezone(UTC).date()
+
+
+def over_budget(auto: AutoApprove, now: datetime) -> AutoApprovalFacts:
+    """Why auto-approval is held when the day's budget has no room left."""
+    return AutoApprovalFacts(
+        code=AutoApprovalHeld.OVER_DAILY_BUDGET,
+        limit_count=auto.max_per_day,
+        day=budget_day(auto, now).isoformat(),
+    )

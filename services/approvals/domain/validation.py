@@ -14,9 +14,11 @@ from shared.wording import rule_text
 
 
 def submission_problems(
-    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None
+    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None, *, auto: bool = True
 ) -> list[Problem]:
-    """Every problem with the submission; empty when it may proceed."""
+    """Every problem with the submission; empty when it may proceed.
+
+    `auto=False`: `auto_approve` is held, so approvers must be there to ask."""
     problems: list[Problem] = []
     profile = config.get(sub.profile_id)
     if device is None:
@@ -28,7 +30,7 @@ def submission_problems(
     problems += _reason_problems(sub, profile)
     if device is not None:
         problems += _device_problems(sub, profile, device)
-    problems += _approver_problems(sub, profile)
+    problems += _approver_problems(sub, profile, auto=auto)
     return problems
 
 
@@ -75,7 +77,7 @@ def _device_problems(sub: SubmitRequest, profile: Profile, device: DeviceSnapsho
     return []
 
 
-def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
+def _approver_problems(sub: SubmitRequest, profile: Profile, *, auto: bool) -> list[Problem]:
     if profile.break_glass:
         return []  # nobody is asked: the requester approves at once
     requester = sub.requester.email
@@ -90,7 +92,7 @@ def _approver_problems(sub: SubmitRequest, profile: Profile) -> list[Problem]:
                 _problem("approver", R.NOT_AN_APPROVER, value=chosen, subject=profile.description)
             ]
     duration = timedelta(seconds=sub.duration_seconds)
-    if instant_mode(profile, requester, chosen, duration) is None and (
+    if instant_mode(profile, requester, chosen, duration, auto=auto) is None and (
         len(eligible) < profile.approvals_required
     ):
         return [

@@ -42,7 +42,7 @@ from shared.contracts.events import (
 )
 from shared.slack_ids import BlockId
 from shared.slack_limits import Part, user_text
-from shared.wording import rule_text
+from shared.wording import auto_approval_text, rule_text
 
 
 def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
@@ -96,6 +96,14 @@ def audit_status_message(view: RequestView, ctx: NotifyContext) -> SlackMessage:
     return SlackMessage(text=f"{headline}: {status}", blocks=blocks)
 
 
+def _auto_held(event: ApprovalRequested) -> tuple[Part, ...]:
+    """Why auto-approval did not apply, when it covered the request (profiles.yaml's
+    window text is escaped like anything not written here)."""
+    if event.auto_approval is None:
+        return ()
+    return (user_text(auto_approval_text(event.auto_approval), " "),)
+
+
 def _step_text(event: Message, view: RequestView) -> str | None:
     parts = _step_parts(event, view)
     return None if parts is None else line(*parts)
@@ -111,11 +119,17 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
             )
         case ApprovalRequested(extension_id=None):
             who = waiting_for(event.approvers, event.approvals_required)
-            return (f":bell: Asked {who} to approve, by {slack_date(event.expires_at)}.",)
+            asked = f":bell: Asked {who} to approve, by {slack_date(event.expires_at)}."
+            return (asked, *_auto_held(event))
         case ApprovalRequested():
             more = duration(event.additional_seconds) if event.additional_seconds else "?"
             who = waiting_for(event.approvers, event.approvals_required)
-            return (f":bell: Extension of {more} asked (", quote(event.reason), f"); asked {who}.")
+            return (
+                f":bell: Extension of {more} asked (",
+                quote(event.reason),
+                f"); asked {who}.",
+                *_auto_held(event),
+            )
         case RequestApproved():
             how = approval_phrase(event.mode, event.approvers, requester="the requester")
             return (f":white_check_mark: Approved{how}.",)
