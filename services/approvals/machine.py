@@ -13,7 +13,7 @@ from services.approvals.ballot import Ballot, outcome
 from services.approvals.record import RequestRecord, RequestStatus, Rules, Vote
 from services.approvals.rules import approvers_to_ask, instant_mode
 from services.approvals.step import Action, Step, refuse, unchanged
-from services.approvals.validation import submission_problems
+from services.approvals.validation import submission_problems, submitted_groups
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
@@ -64,13 +64,15 @@ def open_request(
             problems=problems,
         )
         return Step(record=rejected, events=(rejection,))
+    groups = submitted_groups(sub, profile)
     rules = Rules(
         description=profile.description,
         attribute=profile.attribute,
         value=profile.value,
         approvals_required=profile.approvals_required,
         self_approval=profile.self_approval,
-        eligible=profile.eligible_approvers(sub.requester.email),
+        eligible=profile.eligible_approvers(sub.requester.email, groups),
+        groups=groups,
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -94,6 +96,7 @@ def open_request(
         approvers=asked,
         approvals_required=rules.approvals_required,
         expires_at=expires_at,
+        approver_groups=[g for g, members in groups.items() if members],
     )
     return Step(record=pending, events=(event,))
 
@@ -170,6 +173,7 @@ def _ballot(record: RequestRecord, rules: Rules, config: ProfilesConfig) -> Ball
         self_approval=rules.self_approval,
         votes=record.votes,
         current=config.get(record.profile_id),
+        groups=rules.groups,
     )
 
 

@@ -15,6 +15,7 @@ import structlog
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.intake.approver_groups import ApproverGroups
 from services.intake.device_index import DeviceIndex
 from services.intake.device_watch import DeviceWatch
 from services.intake.directory import Directory
@@ -104,12 +105,14 @@ def build(
     async def wire(js: JetStreamContext) -> Slack:
         # The dispatcher publishes, so it (and the transport feeding it) exists once connected.
         publisher = EventPublisher(js, source=SOURCE, timeout=PUBLISH_TIMEOUT_SECONDS)
+        people = Directory(slack)
         deps = Deps(
             profiles=profiles,
             devices=devices,
-            people=Directory(slack),
+            people=people,
             views=slack,
             publisher=publisher,
+            groups=ApproverGroups(slack, people),
         )
         return transport_for(Dispatcher(deps))
 

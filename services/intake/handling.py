@@ -13,7 +13,7 @@ import structlog
 from ulid import ULID
 
 from services.intake.device_index import DeviceIndex
-from services.intake.ports import Ack, AckBody, People, Publisher, Views
+from services.intake.ports import Ack, AckBody, Groups, People, Publisher, Views
 from services.intake.validation import FieldErrors
 from shared.contracts.events import Command
 from shared.ids import deterministic_id
@@ -54,6 +54,7 @@ class Deps:
     people: People
     views: Views
     publisher: Publisher
+    groups: Groups
 
 
 @dataclass
