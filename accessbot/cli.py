@@ -62,10 +62,25 @@ def _profiles_check(args: argparse.Namespace) -> int:
             print(f"{path}: {problem}", file=sys.stderr)
         print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_INVALID
+    if args.online:
+        from accessbot.profiles_online import OnlineCheckError, online_problems
+
+        try:
+            problems = online_problems(config)
+        except OnlineCheckError as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        for problem in problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        if problems:
+            print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+            return EXIT_INVALID
     approvers = {e for p in config.profiles for e in p.approvers.emails}
+    groups = {g for p in config.profiles for g in p.approvers.slack_groups}
     channels = {c for p in config.profiles for c in p.notify_channels}
+    with_groups = f", {len(groups)} approver groups" if groups else ""
     print(
-        f"{path}: OK: {len(config.profiles)} profiles, {len(approvers)} approvers, "
+        f"{path}: OK: {len(config.profiles)} profiles, {len(approvers)} approvers{with_groups}, "
         f"{len(channels)} audit channels, {len(config.admins)} admins"
     )
     if len(config.profiles) > SELECT_OPTIONS:
@@ -157,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default=Path("profiles.yaml"),
         help="the file to check (default: profiles.yaml)",
+    )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Slack (SLACK_BOT_TOKEN; SLACK_API_URL for the emulator) that every "
+        "approver group exists, is enabled and has 1 to 100 members",
     )
     check.set_defaults(func=_profiles_check)
 

@@ -37,11 +37,25 @@ class SandboxError(RuntimeError):
     """An emulator could not be started."""
 
 
+def sandbox_groups(profiles: ProfilesConfig) -> list[str]:
+    """Every Slack user group the profiles name as approvers, once each."""
+    return list(dict.fromkeys(g for p in profiles.profiles for g in p.approvers.slack_groups))
+
+
+def group_members(group_id: str) -> list[str]:
+    """The two sandbox people seeded into a group (e.g. s0123abcd.first@example.com)."""
+    handle = group_id.lower()
+    return [f"{handle}.first@example.com", f"{handle}.second@example.com"]
+
+
 def sandbox_people(profiles: ProfilesConfig) -> list[str]:
-    """Everyone the profiles name, plus a requester who approves nothing."""
+    """Everyone the profiles name (group members invented), plus a requester who approves
+    nothing."""
     emails: dict[str, None] = {SANDBOX_REQUESTER: None}
     for profile in profiles.profiles:
         emails.update(dict.fromkeys(profile.approvers.emails))
+        for group in profile.approvers.slack_groups:
+            emails.update(dict.fromkeys(group_members(group)))
         if profile.auto_approve is not None:
             emails.update(dict.fromkeys(profile.auto_approve.requesters))
     emails.update(dict.fromkeys(profiles.admins))
@@ -56,7 +70,7 @@ def slack_user_id(email: str) -> str:
 
 def sandbox_workspace(profiles: ProfilesConfig) -> dict[str, Any]:
     """The Slack emulator's workspace file content."""
-    users = []
+    users: list[dict[str, Any]] = []
     for email in sandbox_people(profiles):
         handle = email.split("@", 1)[0]
         users.append(
@@ -68,8 +82,23 @@ def sandbox_workspace(profiles: ProfilesConfig) -> dict[str, Any]:
             }
         )
     channels = sorted({c for p in profiles.profiles for c in p.notify_channels})
+    groups = []
+    for group in sandbox_groups(profiles):
+        # A deactivated member shows that only active people are asked.
+        former = f"{group.lower()}.former@example.com"
+        users.append(
+            {
+                "id": slack_user_id(former),
+                "name": former.split("@", 1)[0],
+                "email": former,
+                "deleted": True,
+            }
+        )
+        members = [slack_user_id(e) for e in [*group_members(group), former]]
+        groups.append({"id": group, "handle": f"approvers-{group.lower()}", "users": members})
     return {
         "users": users,
+        "usergroups": groups,
         "channels": [
             {"id": c, "name": f"access-audit-{i}", "is_private": False, "bot_is_member": True}
             for i, c in enumerate(channels, start=1)

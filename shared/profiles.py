@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -37,6 +38,11 @@ _STRING_VALUE_RE = re.compile(r"^[A-Za-z0-9_.]+$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
 AUTO_MAX_PER_DAY_LIMIT = 100  # request ids one day's budget record holds at most
+SLACK_GROUP_RE = re.compile(r"^S[A-Z0-9]{6,}$")
+MAX_SLACK_GROUPS = 10  # per list; each is one usergroups.users.list call (Tier 2) per cache expiry
+
+GroupMembers = Mapping[str, Sequence[str]]
+"""Slack user group id -> its members' emails, as resolved when a request was opened."""
 
 
 def _duration(value: Any) -> timedelta:
@@ -95,20 +101,30 @@ class _Facts:
 
 def approver_problems(
     *, approvers: int | None, approvals_required: int | None, break_glass: bool | None,
-    auto_approve: bool, auto_guarded: bool = False,
+    auto_approve: bool, auto_guarded: bool = False, groups: int = 0,
 ) -> list[str]:  # fmt: skip
     """Rules between a profile's approver fields; each message starts with its field.
 
-    `auto_guarded`: `auto_approve` sets `hours` or `max_per_day`, past which people decide."""
+    `auto_guarded`: `auto_approve` sets `hours` or `max_per_day`, past which people decide.
+    A group's size is known only when a request is opened, so with `slack_groups` the
+    quorum is checked then (too few members: the request is rejected, saying so)."""
     problems: list[str] = []
-    if approvers == 0 and break_glass is False and auto_guarded:
+    nobody = approvers == 0 and groups == 0 and break_glass is False
+    if nobody and auto_guarded:
         problems.append(
-            "approvers.emails: empty, so nobody could approve outside auto_approve's hours "
-            "or past its max_per_day"
+            "approvers: no emails and no slack_groups, so nobody could approve outside "
+            "auto_approve's hours or past its max_per_day"
         )
-    elif approvers == 0 and break_glass is False and not auto_approve:
-        problems.append("approvers.emails: empty, so nobody could approve this profile")
-    if approvers and approvals_required is not None and approvals_required > approvers:
+    elif nobody and not auto_approve:
+        problems.append(
+            "approvers: no emails and no slack_groups, so nobody could approve this profile"
+        )
+    if (
+        approvers
+        and groups == 0
+        and approvals_required is not None
+        and approvals_required > approvers
+    ):
         problems.append(
             f"approvals_required: {approvals_required} exceeds the {approvers} approvers listed"
         )
@@ -173,6 +189,22 @@ class Approvers(_Strict):
     """Who may approve."""
 
     emails: list[Email] = Field(default_factory=list, description="Eligible approvers.")
+    slack_groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_SLACK_GROUPS,
+        description="Slack user group ids (S…) whose members approve; resolved when a "
+        "request is opened (disabled groups, deactivated and bot users left out).",
+    )
+
+    @field_validator("slack_groups")
+    @classmethod
+    def _group_ids(cls, value: list[str]) -> list[str]:
+        for group in value:
+            if not SLACK_GROUP_RE.match(group):
+                raise ValueError(f"{group!r} is not a Slack user group id (S… in capitals)")
+        if len(set(value)) != len(value):
+            raise ValueError("slack_groups repeat")
+        return value
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -282,6 +314,7 @@ class Profile(_Strict):
             auto_approve=self.auto_approve is not None,
             auto_guarded=self.auto_approve is not None
             and (self.auto_approve.hours is not None or self.auto_approve.max_per_day is not None),
+            groups=len(self.approvers.slack_groups),
         )
         if problems:
             raise ValueError("\n".join(problems))
@@ -289,21 +322,33 @@ class Profile(_Strict):
 
     # -- rights: defined here once; intake, approvals and grants all ask these ----------
 
-    def is_approver(self, email: str) -> bool:
-        """Listed under `approvers.emails` (whatever the request)."""
-        return normalise_email(email) in self.approvers.emails
+    def is_approver(self, email: str, groups: GroupMembers | None = None) -> bool:
+        """Listed under `approvers.emails`, or a member (in `groups`, resolved when the
+        request was opened) of a group `approvers.slack_groups` lists now."""
+        address = normalise_email(email)
+        if address in self.approvers.emails:
+            return True
+        members = groups or {}
+        return any(address in members.get(g, ()) for g in self.approvers.slack_groups)
 
-    def may_decide(self, email: str, *, requester: str) -> bool:
-        """Whether this person's Approve or Deny counts on `requester`'s request: a listed
-        approver, and not the requester unless self-approval is `allowed` or `confirm`."""
-        if not self.is_approver(email):
+    def may_decide(self, email: str, *, requester: str, groups: GroupMembers | None = None) -> bool:
+        """Whether this person's Approve or Deny counts on `requester`'s request: an
+        approver (listed, or by `groups`), and not the requester unless self-approval is
+        `allowed` or `confirm`."""
+        if not self.is_approver(email, groups):
             return False
         own = normalise_email(email) == normalise_email(requester)
         return not own or self.self_approval is not SelfApproval.NEVER
 
-    def eligible_approvers(self, requester: str) -> list[str]:
-        """Everyone whose decision counts on `requester`'s request, in profiles.yaml order."""
-        return [e for e in self.approvers.emails if self.may_decide(e, requester=requester)]
+    def eligible_approvers(self, requester: str, groups: GroupMembers | None = None) -> list[str]:
+        """Everyone whose decision counts on `requester`'s request: the listed emails in
+        profiles.yaml order, then the members of each listed group in `groups` (each once)."""
+        members = groups or {}
+        candidates = [*self.approvers.emails]
+        for group in self.approvers.slack_groups:
+            candidates.extend(normalise_email(e) for e in members.get(group, ()))
+        unique = list(dict.fromkeys(candidates))
+        return [e for e in unique if self.may_decide(e, requester=requester, groups=groups)]
 
 
 class ProfilesConfig(_Strict):
@@ -431,6 +476,7 @@ _WORDING: dict[str, str] = {
     "missing": "required but missing",
     "extra_forbidden": "unknown field",
     "too_short": "has {actual_length} entries, needs at least {min_length}",
+    "too_long": "has {actual_length} entries, the most is {max_length}",
     "string_too_short": "must not be empty",
     "string_too_long": "{shown} is longer than {max_length} characters",
     "enum": "{shown} is not {expected}",
@@ -507,6 +553,7 @@ def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
         auto_max = auto.get("max_duration") if isinstance(auto, dict) else None
         approvers = entry.get("approvers", {})
         emails = approvers.get("emails", []) if isinstance(approvers, dict) else None
+        groups = approvers.get("slack_groups", []) if isinstance(approvers, dict) else None
         required = entry.get("approvals_required", 1)
         break_glass = entry.get("break_glass", False)
         problems.extend(
@@ -518,6 +565,7 @@ def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
                 auto_approve=auto is not None,
                 auto_guarded=isinstance(auto, dict)
                 and (auto.get("hours") is not None or auto.get("max_per_day") is not None),
+                groups=len(groups) if isinstance(groups, list) else 0,
             )
         )
         facts.append(

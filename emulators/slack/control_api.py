@@ -139,7 +139,7 @@ class ControlApi:
                     for c in ws.channels.values()
                 ],
                 "usergroups": [
-                    {"id": g.id, "handle": g.handle, "users": g.users}
+                    {"id": g.id, "handle": g.handle, "users": g.users, "disabled": g.disabled}
                     for g in ws.usergroups.values()
                 ],
             }

@@ -27,6 +27,7 @@ DEFAULT_RATE_LIMITS: dict[str, int | None] = {
     "users.info": TIER_4,
     "users.lookupByEmail": TIER_3,
     "conversations.open": TIER_3,
+    "usergroups.list": TIER_2,
     "usergroups.users.list": TIER_2,
 }
 PER_CHANNEL = frozenset({"chat.postMessage"})

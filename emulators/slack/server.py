@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -53,6 +53,7 @@ class SlackEmulator:
         ack_timeout: float = 3.0,
         http_app_url: str | None = None,
         seed: int | None = 0,
+        bot_scopes: Iterable[str] | None = None,
     ) -> None:
         self.workspace = workspace if workspace is not None else Workspace.seeded()
         settings = Settings(
@@ -61,6 +62,7 @@ class SlackEmulator:
             signing_secret=signing_secret,
             trigger_ttl=trigger_ttl,
             ack_timeout=ack_timeout,
+            bot_scopes=frozenset(bot_scopes) if bot_scopes is not None else None,
         )
         self._state = EmulatorState(self.workspace, settings, rate_limits, seed)
         self.signing = RequestSigner(signing_secret)

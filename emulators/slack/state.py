@@ -22,6 +22,9 @@ class Settings:
     signing_secret: str = field(repr=False)
     trigger_ttl: float = 3.0
     ack_timeout: float = 3.0
+    # The bot token's scopes; None grants every scope (the methods in METHOD_SCOPES answer
+    # `missing_scope` when their scope is not in the set).
+    bot_scopes: frozenset[str] | None = None
 
 
 class EmulatorState:

@@ -29,6 +29,11 @@ from emulators.slack.workspace import Channel
 
 MAX_TEXT = 40_000
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+# The bot scope a method needs (its page on docs.slack.dev), where the emulator checks it.
+METHOD_SCOPES: dict[str, str] = {
+    "usergroups.list": "usergroups:read",
+    "usergroups.users.list": "usergroups:read",
+}
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -52,6 +57,7 @@ class WebApi:
             "users.info": self.users_info,
             "users.lookupByEmail": self.users_lookup_by_email,
             "conversations.open": self.conversations_open,
+            "usergroups.list": self.usergroups_list,
             "usergroups.users.list": self.usergroups_users_list,
         }
 
@@ -103,6 +109,7 @@ class WebApi:
         )
         if token != wanted:
             raise ApiError("invalid_auth")
+        self._check_scope(method)
         channel = params.get("channel")
         retry_after = self._state.rate_limiter.check(
             method, channel if isinstance(channel, str) else None
@@ -345,9 +352,36 @@ class WebApi:
             body.update(no_op=True, already_open=True)
         return body
 
+    def _check_scope(self, method: str) -> None:
+        """Slack's `missing_scope` answer names the scope needed and those the token has."""
+        granted = self._state.settings.bot_scopes
+        needed = METHOD_SCOPES.get(method)
+        if granted is None or needed is None or needed in granted:
+            return
+        raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(granted)))
+
+    def usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every user group of the team, disabled ones only with `include_disabled`."""
+        include_disabled = _truthy(params.get("include_disabled"))
+        return {
+            "ok": True,
+            "usergroups": [
+                g.to_api(
+                    self._ws.team_id,
+                    include_users=_truthy(params.get("include_users")),
+                    include_count=_truthy(params.get("include_count")),
+                )
+                for g in self._ws.usergroups.values()
+                if include_disabled or not g.disabled
+            ],
+        }
+
     def usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A group's member ids. A disabled group is found only with `include_disabled`
+        ("Allow results that involve disabled User Groups"); otherwise, like an unknown or
+        missing id, it is `no_such_subteam`, the one error Slack documents for it."""
         group = self._ws.usergroups.get(str(params.get("usergroup", "")))
-        if group is None:
+        if group is None or (group.disabled and not _truthy(params.get("include_disabled"))):
             raise ApiError("no_such_subteam")
         return {"ok": True, "users": list(group.users)}
 

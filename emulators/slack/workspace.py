@@ -113,10 +113,39 @@ class Channel:
 
 @dataclass
 class Usergroup:
+    """A user group (`subteam`) as `usergroups.list` describes it."""
+
     id: str
     handle: str
     users: list[str] = field(default_factory=list)
     name: str = ""
+    description: str = ""
+    disabled: bool = False  # `date_delete` set: usergroups.disable was called
+
+    def to_api(self, team_id: str, *, include_users: bool, include_count: bool) -> dict[str, Any]:
+        """The usergroup object of usergroups.list (`users` and `user_count` only when asked)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "team_id": team_id,
+            "is_usergroup": True,
+            "name": self.name or self.handle,
+            "description": self.description,
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1_700_000_000,
+            "date_update": 1_700_000_000,
+            "date_delete": 1_700_000_500 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "USLACKBOT",
+            "updated_by": "USLACKBOT",
+            "deleted_by": "USLACKBOT" if self.disabled else None,
+            "prefs": {"channels": [], "groups": []},
+        }
+        if include_users:
+            body["users"] = list(self.users)
+        if include_count:
+            body["user_count"] = str(len(self.users))
+        return body
 
 
 class Workspace:
@@ -221,8 +250,18 @@ class Workspace:
         handle: str,
         users: Iterable[str],
         name: str = "",
+        *,
+        description: str = "",
+        disabled: bool = False,
     ) -> Usergroup:
-        group = Usergroup(id=id, handle=handle, users=list(users), name=name or handle)
+        group = Usergroup(
+            id=id,
+            handle=handle,
+            users=list(users),
+            name=name or handle,
+            description=description,
+            disabled=disabled,
+        )
         self.usergroups[id] = group
         return group
 

@@ -20,6 +20,7 @@ from services.intake.adapters.slack_gateway import SlackGateway
 from services.intake.domain.device_index import DeviceIndex
 from services.intake.entrypoints.transport_http import HttpTransport
 from services.intake.entrypoints.transport_socket import SocketTransport
+from services.intake.handlers.approver_groups import ApproverGroups
 from services.intake.handlers.directory import Directory
 from services.intake.handlers.dispatcher import Dispatcher
 from services.intake.handlers.handling import Deps
@@ -104,12 +105,14 @@ def build(
     async def wire(js: JetStreamContext) -> Slack:
         # The dispatcher publishes, so it (and the transport feeding it) exists once connected.
         publisher = EventPublisher(js, source=SOURCE, timeout=PUBLISH_TIMEOUT_SECONDS)
+        people = Directory(slack)
         deps = Deps(
             profiles=profiles,
             devices=devices,
-            people=Directory(slack),
+            people=people,
             views=slack,
             publisher=publisher,
+            groups=ApproverGroups(slack, people),
         )
         return transport_for(Dispatcher(deps))
 

@@ -6,14 +6,14 @@ JetStream publisher; nothing here imports a client.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from slack_sdk.models.views import View
 
 from services.intake.domain.approvers import ApproverCandidate
-from shared.contracts.events import Command, Person
+from shared.contracts.events import ApproverGroup, Command, Person
 
 AckBody = dict[str, Any] | None
 Ack = Callable[[AckBody], Awaitable[None]]
@@ -44,6 +44,13 @@ class People(Protocol):
 
     async def candidates(self, emails: Iterable[str]) -> list[ApproverCandidate]:
         """Approvers as shown in the form."""
+
+
+class Groups(Protocol):
+    """Slack user groups as approvers (services.intake.handlers.approver_groups.ApproverGroups)."""
+
+    async def resolve(self, group_ids: Sequence[str]) -> list[ApproverGroup]:
+        """Each group with its members' emails."""
 
 
 class PublishAck(Protocol):

@@ -110,6 +110,32 @@ class Person(BaseModel):
     )
 
 
+MAX_GROUP_MEMBERS = 100
+"""The most members of one Slack user group that may approve (a bigger group is refused
+when a request is opened: `accessbot profiles check --online` names it first)."""
+MAX_APPROVER_GROUPS = 10
+"""The most groups one profile's approvers (or escalation) may name (shared.profiles)."""
+
+
+class ApproverGroup(BaseModel):
+    """A Slack user group named as approvers, with its members as resolved by intake."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group_id: str = Field(
+        description="The Slack user group id from profiles.yaml.",
+        examples=["S0614TZR7"],
+        pattern=r"^S[A-Z0-9]{6,}$",
+    )
+    members: list[Email] = Field(
+        default_factory=list,
+        max_length=MAX_GROUP_MEMBERS,
+        description="Members' emails when the request was opened: deactivated and bot "
+        "users left out; empty when the group is disabled or unknown to Slack.",
+        examples=[["carol@example.com"]],
+    )
+
+
 class DeviceSnapshot(BaseModel):
     """A device as read from the Tailscale API (KV `devices` value, and inside events)."""
 
@@ -307,6 +333,12 @@ class SubmitRequest(Command):
     )
     reason: Reason
     submitted_at: Timestamp
+    approver_groups: list[ApproverGroup] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="The profile's Slack user groups and their members, resolved by intake "
+        "(which holds the Slack token) when the request was opened.",
+    )
 
 
 class Decision(StrEnum):
@@ -391,6 +423,12 @@ class ApprovalRequested(RequestEvent):
         default=None,
         description="Set when `auto_approve` covered the requester and duration but did not "
         "apply (outside its hours, or its daily budget spent).",
+    )
+    approver_groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="Slack user group ids some of the approvers were asked through.",
+        examples=[["S0614TZR7"]],
     )
 
 

@@ -39,6 +39,7 @@ def workspace() -> Workspace:
     )
     ws.add_channel(Channel(id="C_OLD", name="old", is_archived=True))
     ws.add_usergroup(id="S0614TZR7", handle="oncall", users=["U_ALICE"])
+    ws.add_usergroup(id="S0OLDTEAM", handle="old-team", users=["U_BOB"], disabled=True)
     return ws
 
 
@@ -318,6 +319,43 @@ async def test_conversations_open_with_a_deactivated_user_is_user_disabled(web):
 async def test_usergroups_users_list(web):
     assert (await web.usergroups_users_list(usergroup="S0614TZR7"))["users"] == ["U_ALICE"]
     assert await error_of(web.usergroups_users_list(usergroup="S_NOPE")) == "no_such_subteam"
+    assert await error_of(web.api_call("usergroups.users.list")) == "no_such_subteam"
+
+
+async def test_usergroups_users_list_finds_a_disabled_group_only_with_include_disabled(web):
+    assert await error_of(web.usergroups_users_list(usergroup="S0OLDTEAM")) == "no_such_subteam"
+    found = await web.usergroups_users_list(usergroup="S0OLDTEAM", include_disabled=True)
+    assert found["users"] == ["U_BOB"]
+
+
+async def test_usergroups_list_leaves_disabled_groups_out_unless_asked(web):
+    listed = (await web.usergroups_list())["usergroups"]
+    assert [g["id"] for g in listed] == ["S0614TZR7"]
+    assert listed[0]["date_delete"] == 0
+    assert listed[0]["handle"] == "oncall"
+    assert "users" not in listed[0]
+    assert "user_count" not in listed[0]
+    every = (
+        await web.usergroups_list(include_disabled=True, include_users=True, include_count=True)
+    )["usergroups"]
+    old = next(g for g in every if g["id"] == "S0OLDTEAM")
+    assert old["date_delete"] > 0
+    assert old["users"] == ["U_BOB"]
+    assert old["user_count"] == "1"
+
+
+async def test_usergroups_methods_need_usergroups_read():
+    async with SlackEmulator(
+        workspace=workspace(), bot_token=BOT, bot_scopes=["chat:write", "users:read"]
+    ) as emulator:
+        client = AsyncWebClient(token=BOT, base_url=emulator.api_url)
+        for call in (client.usergroups_list(), client.usergroups_users_list(usergroup="S0614TZR7")):
+            with pytest.raises(SlackApiError) as caught:
+                await call
+            assert caught.value.response["error"] == "missing_scope"
+            assert caught.value.response["needed"] == "usergroups:read"
+            assert caught.value.response["provided"] == "chat:write,users:read"
+        assert (await client.users_info(user="U_ALICE"))["ok"]  # unchecked methods still work
 
 
 # -- views -----------------------------------------------------------------------------------------

@@ -123,6 +123,9 @@ def test_approver_messages_golden() -> None:
     )
     tagged_request = f.approval_requested().model_copy(update={"device": tagged})
     extension = (*ACTIVE, f.extension_requested())
+    grouped_request = f.approval_requested().model_copy(
+        update={"approver_groups": ["S0614TZR7", "S0ONCALL1"]}
+    )
     rendered = {
         "pending": approver_message(view_after(*PENDING), CTX),
         "pending_tagged_device_no_ipv4": approver_message(
@@ -132,6 +135,9 @@ def test_approver_messages_golden() -> None:
         "denied": approver_message(view_after(*PENDING, f.denied()), CTX),
         "expired": approver_message(view_after(*PENDING, f.request_expired()), CTX),
         "cancelled": approver_message(view_after(*PENDING, f.cancelled()), CTX),
+        "pending_asked_through_groups": approver_message(
+            view_after(f.submitted(), grouped_request), CTX
+        ),
     }
     ext_view = view_after(*extension)
     rendered["extension_pending"] = approver_message(ext_view, CTX, ext_view.latest_extension)

@@ -95,8 +95,8 @@ BROKEN = {
         + "    auto_approve: {max_duration: 1h, requesters: [oncall@example.com], "
         "max_per_day: 3}\n",
         [
-            "profile 'prod': approvers.emails: empty, so nobody could approve outside "
-            "auto_approve's hours or past its max_per_day"
+            "profile 'prod': approvers: no emails and no slack_groups, so nobody could "
+            "approve outside auto_approve's hours or past its max_per_day"
         ],
     ),
     "bad_duration": (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from services.approvals.domain.record import Vote
 from shared.contracts.events import Decision, Person, RefusalFacts, RefusalReason, RefusalWording
@@ -20,6 +21,7 @@ class Ballot:
     self_approval: SelfApproval
     votes: list[Vote]
     current: Profile | None  # the profile as profiles.yaml lists it now (None: removed)
+    groups: Mapping[str, list[str]] = field(default_factory=dict)  # members when opened
 
     def refusal(self, decider: Person) -> tuple[RefusalReason, RefusalFacts] | None:
         """Why this decider's click does not count, or None when it does."""
@@ -41,10 +43,11 @@ class Ballot:
 
     def _eligible(self, email: str) -> bool:
         """Eligible when the request was opened and still eligible now: the snapshot fixes
-        who was asked, and removing someone from profiles.yaml takes their right away."""
+        who was asked, and removing someone (or their group) from profiles.yaml takes their
+        right away. Group membership is the one resolved when the request was opened."""
         now = self.current
         return email in self.eligible and bool(
-            now and now.may_decide(email, requester=self.requester)
+            now and now.may_decide(email, requester=self.requester, groups=self.groups)
         )
 
     def approvers(self) -> list[Person]:

@@ -139,7 +139,9 @@ def _open(
     now: datetime,
 ) -> Step:
     """Deny it by rule, approve it at once, or ask the approvers."""
-    eligible = profile.eligible_approvers(record.requester.email)
+    # Groups as resolved when the request was opened, for the groups the profile lists now.
+    groups = record.rules.groups if record.rules else {}
+    eligible = profile.eligible_approvers(record.requester.email, groups)
     ext = ExtensionRecord(
         extension_id=cmd.extension_id,
         requested_by=cmd.actor,
@@ -239,6 +241,7 @@ def _decision_refusals(
         self_approval=ext.self_approval,
         votes=ext.votes,
         current=config.get(record.profile_id),
+        groups=record.rules.groups if record.rules else {},
     )
     refusal = ballot.refusal(cmd.decider)
     if refusal is not None:

@@ -21,7 +21,7 @@ from services.approvals.domain.rules import (
 )
 from services.approvals.domain.rules import over_budget as over_budget_facts
 from services.approvals.domain.step import Action, Step, refuse, unchanged
-from services.approvals.domain.validation import submission_problems
+from services.approvals.domain.validation import submission_problems, submitted_groups
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
@@ -119,13 +119,15 @@ def open_request(
             problems=problems,
         )
         return Step(record=rejected, events=(rejection,))
+    groups = submitted_groups(sub, profile)
     rules = Rules(
         description=profile.description,
         attribute=profile.attribute,
         value=profile.value,
         approvals_required=profile.approvals_required,
         self_approval=profile.self_approval,
-        eligible=profile.eligible_approvers(sub.requester.email),
+        eligible=profile.eligible_approvers(sub.requester.email, groups),
+        groups=groups,
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -152,6 +154,7 @@ def open_request(
         approvals_required=rules.approvals_required,
         expires_at=expires_at,
         auto_approval=held,
+        approver_groups=[g for g, members in groups.items() if members],
     )
     return Step(record=pending, events=(event,))
 
@@ -228,6 +231,7 @@ def _ballot(record: RequestRecord, rules: Rules, config: ProfilesConfig) -> Ball
         self_approval=rules.self_approval,
         votes=record.votes,
         current=config.get(record.profile_id),
+        groups=rules.groups,
     )
 
 

@@ -61,6 +61,10 @@ class Rules(_Model):
     approvals_required: int
     self_approval: SelfApproval
     eligible: list[str] = Field(description="Lowercased emails whose decision counts.")
+    groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Slack user group id -> members' emails, resolved when opened.",
+    )
 
 
 class Vote(_Model):

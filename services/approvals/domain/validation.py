@@ -8,7 +8,7 @@ from services.approvals.domain.rules import instant_mode
 from shared.contracts.emails import normalise_email
 from shared.contracts.events import DeviceSnapshot, Problem, RuleFacts, SubmitRequest
 from shared.contracts.events import RuleWording as R
-from shared.profiles import DeviceScope, Profile, ProfilesConfig, SelfApproval
+from shared.profiles import DeviceScope, GroupMembers, Profile, ProfilesConfig, SelfApproval
 from shared.slack_limits import MAX_REASON
 from shared.wording import rule_text
 
@@ -32,6 +32,15 @@ def submission_problems(
         problems += _device_problems(sub, profile, device)
     problems += _approver_problems(sub, profile, auto=auto)
     return problems
+
+
+def submitted_groups(sub: SubmitRequest, profile: Profile) -> dict[str, list[str]]:
+    """The submission's resolved members of the groups the profile lists (any other group
+    intake sent is ignored: the profile, not the message, says which groups approve)."""
+    listed = set(profile.approvers.slack_groups)
+    return {
+        g.group_id: [str(e) for e in g.members] for g in sub.approver_groups if g.group_id in listed
+    }
 
 
 def _problem(field: str, wording: R, **data: str | int) -> Problem:
@@ -82,7 +91,8 @@ def _approver_problems(sub: SubmitRequest, profile: Profile, *, auto: bool) -> l
         return []  # nobody is asked: the requester approves at once
     requester = sub.requester.email
     chosen = sub.approver_email
-    eligible = profile.eligible_approvers(requester)
+    groups: GroupMembers = submitted_groups(sub, profile)
+    eligible = profile.eligible_approvers(requester, groups)
     if chosen is not None:
         own = chosen == requester
         if own and profile.self_approval is SelfApproval.NEVER:

@@ -16,6 +16,7 @@ from services.intake.handlers.directory import SlackUser
 
 _NO_SUCH_USER = frozenset({"user_not_found", "users_not_found"})
 _VIEW_SUPERSEDED = frozenset({"hash_conflict", "not_found"})
+_NO_SUCH_GROUP = "no_such_subteam"  # unknown, or disabled (include_disabled not set)
 
 
 def _error(exc: SlackApiError) -> str:
@@ -34,6 +35,7 @@ def _slack_user(user: Any) -> SlackUser | None:
         email=email if isinstance(email, str) and email else None,
         name=name if isinstance(name, str) and name else None,
         deleted=bool(user.get("deleted")),
+        is_bot=bool(user.get("is_bot")),
     )
 
 
@@ -72,6 +74,20 @@ class SlackGateway:
                 return None
             raise
         return _slack_user(response.get("user"))
+
+    async def usergroup_members(self, group_id: str) -> list[str] | None:
+        """usergroups.users.list (scope usergroups:read) of an enabled group; None when Slack
+        has no such group or it is disabled."""
+        try:
+            response = await self._client.usergroups_users_list(
+                usergroup=group_id, include_disabled=False
+            )
+        except SlackApiError as exc:
+            if _error(exc) == _NO_SUCH_GROUP:
+                return None
+            raise
+        users = response.get("users")
+        return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
 
     async def user_by_email(self, email: str) -> SlackUser | None:
         """users.lookupByEmail."""

@@ -16,8 +16,13 @@ _VALUE_PREFIX = "approver:"
 
 def offers_approver_choice(profile: Profile) -> bool:
     """A single approval routes to the chosen one (or to all); a quorum asks everyone,
-    and break glass needs nobody first."""
-    return profile.approvals_required == 1 and not profile.break_glass
+    and break glass needs nobody first. With Slack user groups as approvers everyone
+    eligible is asked (group members are known only once the request is opened)."""
+    return (
+        profile.approvals_required == 1
+        and not profile.break_glass
+        and not profile.approvers.slack_groups
+    )
 
 
 def fits_radio_buttons(eligible_count: int) -> bool:

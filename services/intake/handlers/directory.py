@@ -30,6 +30,7 @@ class SlackUser:
     email: str | None
     name: str | None
     deleted: bool = False
+    is_bot: bool = False
 
 
 class UserSource(Protocol):
@@ -43,7 +44,7 @@ class UserSource(Protocol):
 
 
 def _person(user: SlackUser | None) -> Person | None:
-    if user is None or user.deleted or not user.email:
+    if user is None or user.deleted or user.is_bot or not user.email:
         return None
     try:
         return Person(email=user.email, slack_user_id=user.id, name=user.name)
@@ -60,7 +61,7 @@ class Directory:
         self._by_email: TtlCache[str, SlackUser | None] = TtlCache(ttl)
 
     async def person(self, user_id: str) -> Person | None:
-        """The Slack user as a Person; None when unknown, deleted or without an email."""
+        """The Slack user as a Person; None when unknown, deleted, a bot or without an email."""
         user = await self._by_id.get(user_id, lambda: self._source.user_info(user_id))
         return _person(user)
 

@@ -14,7 +14,7 @@ from ulid import ULID
 
 from services.intake.domain.device_index import DeviceIndex
 from services.intake.domain.validation import FieldErrors
-from services.intake.ports import Ack, AckBody, People, Publisher, Views
+from services.intake.ports import Ack, AckBody, Groups, People, Publisher, Views
 from shared.contracts.events import Command
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
@@ -54,6 +54,7 @@ class Deps:
     people: People
     views: Views
     publisher: Publisher
+    groups: Groups
 
 
 @dataclass

@@ -30,8 +30,9 @@ from services.intake.domain.validation import (
     ValidRequest,
     validate_request,
 )
+from services.intake.handlers.approver_groups import GroupTooLargeError
 from services.intake.handlers.handling import Deps, Handle, id_time, within_budget
-from shared.contracts.events import Person, SubmitRequest
+from shared.contracts.events import MAX_GROUP_MEMBERS, ApproverGroup, Person, SubmitRequest
 from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
@@ -50,6 +51,13 @@ NO_APPROVER_EMAIL = (
     "Accessbot cannot see that person's email address; pick someone else, or leave it empty."
 )
 NOT_SUBMITTED = "The request could not be submitted just now; please try again."
+GROUPS_UNREADABLE = (
+    "Accessbot could not read this profile's approver groups from Slack; please try again."
+)
+GROUP_TOO_LARGE = (
+    "An approver group of this profile has more than {limit} members; ask an admin to name "
+    "a smaller group in profiles.yaml."
+)
 
 
 class RequestFlow:
@@ -102,6 +110,16 @@ class RequestFlow:
         updated = await self._deps.views.update_view(chosen.view_id, chosen.view_hash, view)
         handle.trace.outcome = "modal_updated" if updated else "superseded"
         handle.trace.details["profile"] = profile.id
+        await self._warm_groups(profile)
+
+    async def _warm_groups(self, profile: Profile) -> None:
+        # The submission resolves the approver groups before its ack: look them up now.
+        if not profile.approvers.slack_groups:
+            return
+        try:
+            await self._deps.groups.resolve(profile.approvers.slack_groups)
+        except Exception as exc:  # noqa: BLE001 - only a cache warm-up; the submit retries
+            log.warning("intake.groups_warmup_failed", profile=profile.id, error=repr(exc))
 
     async def _approvers(
         self, profile: Profile, requester: Person | None
@@ -186,7 +204,27 @@ class RequestFlow:
             await handle.reject(result)
             return
         handle.trace.details["profile"] = result.profile.id
-        await self._publish(metadata.request_id, requester, result, handle)
+        groups = await self._groups(result.profile, handle)
+        if groups is None:
+            return
+        await self._publish(metadata.request_id, requester, result, groups, handle)
+
+    async def _groups(self, profile: Profile, handle: Handle) -> list[ApproverGroup] | None:
+        """The profile's approver groups resolved now (None: the form was answered)."""
+        if not profile.approvers.slack_groups:
+            return []
+        try:
+            return await within_budget(self._deps.groups.resolve(profile.approvers.slack_groups))
+        except TimeoutError:
+            await handle.reject({BlockId.PROFILE.value: SLACK_SLOW}, "slack_slow")
+        except GroupTooLargeError as exc:
+            log.error("intake.approver_group_too_large", group=exc.group_id, size=exc.size)
+            too_large = GROUP_TOO_LARGE.format(limit=MAX_GROUP_MEMBERS)
+            await handle.reject({BlockId.PROFILE.value: too_large}, "group_too_large")
+        except Exception as exc:  # noqa: BLE001 - a Slack error (missing_scope...): one line
+            log.error("intake.approver_groups_failed", profile=profile.id, error=repr(exc))
+            await handle.reject({BlockId.PROFILE.value: GROUPS_UNREADABLE}, "groups_failed")
+        return None
 
     async def _who(
         self, user_id: str, form: RequestFormState
@@ -211,7 +249,12 @@ class RequestFlow:
         return requester, picked.email
 
     async def _publish(
-        self, request_id: str, requester: Person, valid: ValidRequest, handle: Handle
+        self,
+        request_id: str,
+        requester: Person,
+        valid: ValidRequest,
+        groups: list[ApproverGroup],
+        handle: Handle,
     ) -> None:
         event = SubmitRequest(
             request_id=request_id,
@@ -222,6 +265,7 @@ class RequestFlow:
             approver_email=valid.approver_email,
             reason=valid.reason,
             submitted_at=datetime.now(UTC),
+            approver_groups=groups,
         )
         try:
             # One submission per request id, ever: a resubmitted view is the same request.

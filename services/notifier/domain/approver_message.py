@@ -78,6 +78,10 @@ def _details(view: RequestView, expires: str | None, required: int | None) -> Se
         fields.append(field("Decide by", expires))
     if required is not None and required > 1:
         fields.append(field("Approvals needed", str(required)))
+    if view.approver_groups and view.approvers:
+        # Who can decide, when Slack user groups made them approvers (resolved on opening).
+        groups = ", ".join(f"<!subteam^{g}>" for g in view.approver_groups)
+        fields.append(field("Asked", people(view.approvers, "or"), f" (from {groups})"))
     return SectionBlock(block_id=BlockId.DEVICE.value, fields=fields)
 
 

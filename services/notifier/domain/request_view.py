@@ -118,6 +118,9 @@ class RequestView(_Frozen):
     reason: str | None = None
     submitted_at: datetime | None = None
     approvers: list[Person] = Field(default_factory=list)
+    approver_groups: list[str] = Field(
+        default_factory=list, description="Slack user groups the approvers were asked through."
+    )
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
     approved_by: list[Person] = Field(default_factory=list)
@@ -264,6 +267,7 @@ def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911 - o
                 duration_seconds=event.duration_seconds,
                 reason=event.reason,
                 approvers=event.approvers,
+                approver_groups=event.approver_groups,
                 approvals_required=event.approvals_required,
                 request_expires_at=event.expires_at,
             )
