@@ -36,6 +36,7 @@ class BlockId(StrEnum):
     SUMMARY = "summary"
     DETAILS = "details"
     STATUS = "status"
+    NUDGE = "nudge"  # a pending request's reminder or escalation line
     ACTIONS = "actions"
 
 

@@ -114,10 +114,10 @@ class RequestFlow:
 
     async def _warm_groups(self, profile: Profile) -> None:
         # The submission resolves the approver groups before its ack: look them up now.
-        if not profile.approvers.slack_groups:
+        if not profile.slack_groups():
             return
         try:
-            await self._deps.groups.resolve(profile.approvers.slack_groups)
+            await self._deps.groups.resolve(profile.slack_groups())
         except Exception as exc:  # noqa: BLE001 - only a cache warm-up; the submit retries
             log.warning("intake.groups_warmup_failed", profile=profile.id, error=repr(exc))
 
@@ -210,11 +210,13 @@ class RequestFlow:
         await self._publish(metadata.request_id, requester, result, groups, handle)
 
     async def _groups(self, profile: Profile, handle: Handle) -> list[ApproverGroup] | None:
-        """The profile's approver groups resolved now (None: the form was answered)."""
-        if not profile.approvers.slack_groups:
+        """The profile's approver (and escalation) groups resolved now (None: the form was
+        answered)."""
+        groups = profile.slack_groups()
+        if not groups:
             return []
         try:
-            return await within_budget(self._deps.groups.resolve(profile.approvers.slack_groups))
+            return await within_budget(self._deps.groups.resolve(groups))
         except TimeoutError:
             await handle.reject({BlockId.PROFILE.value: SLACK_SLOW}, "slack_slow")
         except GroupTooLargeError as exc:
