@@ -17,6 +17,7 @@ import pytest_asyncio
 import yaml
 
 from accessbot.harness import Harness, start_harness
+from accessbot.sandbox import group_members
 from services.intake.domain.approvers import local_time
 from shared.contracts.events import ApprovalRequested
 from shared.contracts.subjects import Subject
@@ -37,6 +38,7 @@ from tests.e2e.support import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+GROUP = "S0E2EONCALL"  # tests/e2e/profiles.yaml's `oncall`, seeded by the sandbox
 WIDE = [f"wide{i:02d}@example.com" for i in range(12)]
 LEFT = WIDE[3]  # deactivated before anyone opens the form
 ZONES = {  # users.info as Slack returns it in winter
@@ -120,6 +122,17 @@ async def test_the_form_shows_who_can_approve_with_their_local_time(harness: Har
         for b in _readings(BOB, before)
     }
     assert uid(CAROL) not in text
+
+    # Approvers from a Slack user group: its active members, resolved when chosen.
+    await harness.slack.driver.select(uid(DANA), ActionId.PROFILE_SELECT, "oncall")
+    oncall = await harness.slack.driver.wait_for_view(uid(DANA), newer_than=quorum, timeout=TIMEOUT)
+    text = _block(oncall, BlockId.APPROVERS_SHOWN)["elements"][0]["text"]
+    first, second = group_members(GROUP)
+    utc = (f"({local_time(0, before)})", f"({local_time(0, datetime.now(UTC))})")
+    assert text.startswith(f"*Who can approve* (local time now): <@{uid(first)}> (")
+    assert f" and <@{uid(second)}> (" in text
+    assert uid(f"{GROUP.lower()}.former@example.com") not in text  # deactivated
+    assert text.endswith(utc)  # the sandbox's people live on UTC
     await harness.slack.driver.close_view(uid(DANA))
 
 

@@ -39,7 +39,9 @@ PRIYA = User(
 GONE = User(id="U0GONE", name="gone", real_name="Gone Away", email="gone@example.com", deleted=True)
 
 
-def _profiles(emails: list[str], *, approvals: int = 1) -> ProfilesConfig:
+def _profiles(
+    emails: list[str], *, approvals: int = 1, groups: list[str] | None = None
+) -> ProfilesConfig:
     return parse_profiles(
         {
             "profiles": [
@@ -47,7 +49,7 @@ def _profiles(emails: list[str], *, approvals: int = 1) -> ProfilesConfig:
                     "id": "tooling",
                     "description": "Shared tooling",
                     "attribute": "custom:toolingAccess",
-                    "approvers": {"emails": emails},
+                    "approvers": {"emails": emails, "slack_groups": groups or []},
                     "approvals_required": approvals,
                     "devices": "own",
                 }
@@ -184,3 +186,40 @@ async def test_the_search_and_the_submission_recheck_eligibility(intake: Intake)
         "errors": {"approver": "That approver is not offered any more; choose again."},
     }
     assert await published(intake.js) == []
+
+
+async def test_a_group_profile_names_the_groups_active_members(intake: Intake) -> None:
+    intake.emu.workspace.add_user(PRIYA)
+    intake.emu.workspace.add_user(GONE)
+    intake.emu.workspace.add_usergroup(
+        "S0ONCALL1", "oncall", [PRIYA.id, GONE.id, ALICE.id, ERIN.id]
+    )
+    await intake.restart(profiles=_profiles([BOB.email], groups=["S0ONCALL1"]))
+    before = datetime.now(UTC)
+    view = await intake.open_request_form(ERIN, "tooling")
+    text = block(view, BlockId.APPROVERS_SHOWN)["elements"][0]["text"]
+    # Listed emails first, then the group's active members; never the requester.
+    assert text in {
+        f"*Who can approve* (local time now): <@{BOB.id}> ({b}), <@{PRIYA.id}> ({p}) "
+        f"and <@{ALICE.id}> ({a})"
+        for b in _clock_readings(BOB.tz_offset, before)
+        for p in _clock_readings(PRIYA.tz_offset, before)
+        for a in _clock_readings(ALICE.tz_offset, before)
+    }
+    await driver_close(intake)
+
+    # Slack refuses the group lookup (say the scope was removed): the form still opens,
+    # names who it knows and says the group could not be read.
+    await intake.restart(profiles=_profiles([BOB.email], groups=["S0ONCALL1"]))
+    intake.emu.fail_next("usergroups.users.list", "missing_scope")
+    view = await intake.open_request_form(ERIN, "tooling")
+    text = block(view, BlockId.APPROVERS_SHOWN)["elements"][0]["text"]
+    assert text.startswith(f"*Who can approve* (local time now): <@{BOB.id}> (")
+    assert text.endswith(
+        "\nThe members of <!subteam^S0ONCALL1> could not be read from Slack just now."
+    )
+    assert PRIYA.id not in text
+
+
+async def driver_close(intake: Intake) -> None:
+    await intake.emu.driver.close_view(ERIN.id)

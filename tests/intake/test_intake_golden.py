@@ -69,15 +69,7 @@ def profiles() -> ProfilesConfig:
 def candidates(profiles: ProfilesConfig, profile_id: str) -> list[ApproverCandidate]:
     profile = profiles.get(profile_id)
     assert profile is not None
-    return [
-        ApproverCandidate(
-            email=e,
-            name=NAMES.get(e),
-            slack_user_id=f"U{e.split('@')[0].upper()}" if e in NAMES else None,
-            tz_offset=OFFSETS.get(e),
-        )
-        for e in profile.eligible_approvers(REQUESTER)
-    ]
+    return candidates_of(profile.eligible_approvers(REQUESTER))
 
 
 def test_request_modal_before_a_profile_is_chosen(profiles: ProfilesConfig) -> None:
@@ -135,6 +127,64 @@ def test_a_quorum_profile_names_who_can_approve_with_local_times(
         "*Who can approve* (local time now): <@UALICE> (Sat 14:05), <@UBOB> (Sat 05:05) "
         "and carol@example.com (Sat 18:35)"
     )
+
+
+def test_a_group_profile_names_members_and_the_groups_slack_could_not_read() -> None:
+    config = parse_profiles(
+        {
+            "profiles": [
+                {
+                    "id": "oncall",
+                    "description": "On-call approves",
+                    "attribute": "custom:oncallAccess",
+                    "approvers": {
+                        "emails": ["alice@example.com"],
+                        "slack_groups": ["S0ONCALL1", "S0ONCALL2"],
+                    },
+                }
+            ]
+        },
+        Path("inline"),
+    )
+    profile = config.profiles[0]
+    members = [
+        ApproverCandidate(
+            email=f"oncall{i}@example.com",
+            name=f"On-call {i}",
+            slack_user_id=f"U0ONCALL{i:02d}",
+            tz_offset=-18000,
+        )
+        for i in range(11)
+    ]
+    view = request_modal(
+        config,
+        ModalMetadata(request_id=EXAMPLE_REQUEST_ID, profile_id="oncall"),
+        profile=profile,
+        approvers=[*candidates_of(["alice@example.com"]), *members],
+        now=NOW,
+        unread_groups=["S0ONCALL2"],
+    )
+    document = view_json(view)
+    shown = next(b for b in document["blocks"] if b.get("block_id") == "approvers_shown")
+    text = shown["elements"][0]["text"]
+    assert "<@U0ONCALL08> (Sat 08:05) and 2 more" in text  # 12 people, 10 named
+    assert text.endswith(
+        "The members of <!subteam^S0ONCALL2> could not be read from Slack just now."
+    )
+    assert not any(b.get("block_id") == "approver" for b in document["blocks"])
+    check("request_modal_group_profile", document)
+
+
+def candidates_of(emails: list[str]) -> list[ApproverCandidate]:
+    return [
+        ApproverCandidate(
+            email=e,
+            name=NAMES.get(e),
+            slack_user_id=f"U{e.split('@')[0].upper()}" if e in NAMES else None,
+            tz_offset=OFFSETS.get(e),
+        )
+        for e in emails
+    ]
 
 
 def wide_profile(count: int) -> ProfilesConfig:

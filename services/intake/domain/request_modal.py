@@ -212,7 +212,9 @@ def _person(candidate: ApproverCandidate, now: datetime | None) -> str:
     return f"{who} ({clock})" if clock else who
 
 
-def _who_approves_block(approvers: Sequence[ApproverCandidate], now: datetime | None) -> Block:
+def _who_approves_block(
+    approvers: Sequence[ApproverCandidate], now: datetime | None, unread_groups: Sequence[str]
+) -> Block:
     """Who will be asked, where the form offers no choice: at most 10 named."""
     if not approvers:
         text = "*Who can approve:* nobody who may approve is active in Slack right now."
@@ -224,6 +226,9 @@ def _who_approves_block(approvers: Sequence[ApproverCandidate], now: datetime | 
             line = listing([_person(a, now) for a in approvers])
         timed = now is not None and any(a.tz_offset is not None for a in approvers)
         text = f"*Who can approve*{' (local time now)' if timed else ''}: {line}"
+    if unread_groups:
+        groups = listing([f"<!subteam^{g}>" for g in unread_groups])
+        text += f"\nThe members of {groups} could not be read from Slack just now."
     return ContextBlock(block_id=BlockId.APPROVERS_SHOWN, elements=[MarkdownTextObject(text=text)])
 
 
@@ -248,13 +253,15 @@ def request_modal(
     profile: Profile | None = None,
     approvers: Sequence[ApproverCandidate] = (),
     now: datetime | None = None,
+    unread_groups: Sequence[str] = (),
 ) -> View:
     """The request form: only the profile picker until a profile is chosen.
 
     `approvers` are the eligible approvers (already without the requester where
     self-approval is not allowed, and without deactivated people): the requester picks
     one where the profile offers a choice, else they are named. Their local times are
-    rendered for `now` (None: not shown).
+    rendered for `now` (None: not shown). `unread_groups`: approver groups Slack could
+    not resolve just now (named, their members unknown).
     """
     blocks: list[Block] = [_profile_block(profiles, profile)]
     if profile is None:
@@ -277,7 +284,7 @@ def request_modal(
         if offers_approver_choice(profile):
             blocks.append(_approver_block(approvers, now))
         elif not profile.break_glass:
-            blocks.append(_who_approves_block(approvers, now))
+            blocks.append(_who_approves_block(approvers, now, unread_groups))
         blocks.append(_reason_block(profile))
     return View(
         type="modal",

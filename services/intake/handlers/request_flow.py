@@ -107,43 +107,46 @@ class RequestFlow:
         except Exception as exc:  # noqa: BLE001 - the form still works; only self-exclusion waits
             log.warning("intake.identity_failed", user=chosen.user_id, error=repr(exc))
             requester = None
+        shown = await self._approvers(profile, requester)
         view = request_modal(
             self._deps.profiles,
             replace(metadata, profile_id=profile.id),
             profile=profile,
-            approvers=await self._approvers(profile, requester),
+            approvers=shown.people,
             now=self._deps.clock(),
+            unread_groups=shown.unread_groups,
         )
         updated = await self._deps.views.update_view(chosen.view_id, chosen.view_hash, view)
         handle.trace.outcome = "modal_updated" if updated else "superseded"
         handle.trace.details["profile"] = profile.id
 
-    async def _approvers(
-        self, profile: Profile, requester: Person | None
-    ) -> list[ApproverCandidate]:
+    async def _approvers(self, profile: Profile, requester: Person | None) -> _Shown:
         """Who the form offers or names: the eligible approvers active in Slack.
 
         With Slack user groups the groups are resolved here (cached: the submission,
         which resolves them again before its ack, then rarely waits on Slack).
         """
         if profile.break_glass:
-            return []
+            return _Shown([])
         email = requester.email if requester else ""
         if offers_approver_choice(profile):
             eligible = profile.eligible_approvers(email)
             if not fits_radio_buttons(len(eligible)):
                 # searched through block_suggestion: looked up only when searched
-                return [ApproverCandidate(email=e) for e in eligible]
-            return await self._deps.people.candidates(eligible)
+                return _Shown([ApproverCandidate(email=e) for e in eligible])
+            return _Shown(await self._deps.people.candidates(eligible))
         members: dict[str, list[str]] = {}
+        unread: tuple[str, ...] = ()
         if profile.approvers.slack_groups:
             try:
                 groups = await self._deps.groups.resolve(profile.approvers.slack_groups)
             except Exception as exc:  # noqa: BLE001 - the submission says so; the form still opens
                 log.warning("intake.groups_warmup_failed", profile=profile.id, error=repr(exc))
+                unread = tuple(profile.approvers.slack_groups)
             else:
                 members = {g.group_id: g.members for g in groups}
-        return await self._looked_up(profile.eligible_approvers(email, members))
+        people = await self._looked_up(profile.eligible_approvers(email, members))
+        return _Shown(people, unread)
 
     async def _looked_up(self, eligible: list[str]) -> list[ApproverCandidate]:
         """The first `MAX_APPROVER_LOOKUPS` looked up (deactivated left out), the rest bare."""
@@ -328,6 +331,14 @@ class RequestFlow:
             await handle.reject({BlockId.PROFILE.value: NOT_SUBMITTED}, "publish_failed")
             return
         await handle.ack(None)  # an empty ack closes the modal
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """Who the form shows as approvers, and the groups it could not resolve."""
+
+    people: list[ApproverCandidate]
+    unread_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
