@@ -225,7 +225,9 @@ def _who_approves_block(
         if len(line) > PEOPLE_TEXT:  # listing's own shortening counts people correctly
             line = listing([_person(a, now) for a in approvers])
         timed = now is not None and any(a.tz_offset is not None for a in approvers)
-        text = f"*Who can approve*{' (local time now)' if timed else ''}: {line}"
+        text = (
+            f"*Who can approve* (local time now): {line}" if timed else f"*Who can approve:* {line}"
+        )
     if unread_groups:
         groups = listing([f"<!subteam^{g}>" for g in unread_groups])
         text += f"\nThe members of {groups} could not be read from Slack just now."

@@ -107,7 +107,10 @@ class RequestFlow:
         except Exception as exc:  # noqa: BLE001 - the form still works; only self-exclusion waits
             log.warning("intake.identity_failed", user=chosen.user_id, error=repr(exc))
             requester = None
-        shown = await self._approvers(profile, requester)
+        try:
+            shown = await within_budget(self._approvers(profile, requester))
+        except TimeoutError:  # Slack is slow: bare emails now; the lookups fill the caches
+            shown = _bare(profile, requester)
         view = request_modal(
             self._deps.profiles,
             replace(metadata, profile_id=profile.id),
@@ -339,6 +342,16 @@ class _Shown:
 
     people: list[ApproverCandidate]
     unread_groups: tuple[str, ...] = ()
+
+
+def _bare(profile: Profile, requester: Person | None) -> _Shown:
+    """Who may approve by profiles.yaml alone (no Slack lookups, groups not resolved)."""
+    if profile.break_glass:
+        return _Shown([])
+    eligible = profile.eligible_approvers(requester.email if requester else "")
+    return _Shown(
+        [ApproverCandidate(email=e) for e in eligible], tuple(profile.approvers.slack_groups)
+    )
 
 
 @dataclass(frozen=True, slots=True)
