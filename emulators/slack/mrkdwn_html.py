@@ -42,7 +42,8 @@ _STYLES = (
 )
 # The emoji the product sends plus a few common ones; any other `:name:` stays as text.
 EMOJI = {
-    "bell": "\U0001f514", "clock3": "\U0001f552", "gear": "\u2699\ufe0f",
+    "arrow_double_up": "\u23eb", "bell": "\U0001f514", "clock3": "\U0001f552",
+    "gear": "\u2699\ufe0f",
     "heavy_multiplication_x": "\u2716\ufe0f", "hourglass": "\u231b",
     "hourglass_flowing_sand": "\u23f3", "inbox_tray": "\U0001f4e5", "lock": "\U0001f512",
     "no_entry": "\u26d4", "no_entry_sign": "\U0001f6ab", "rotating_light": "\U0001f6a8",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,14 @@ def test_an_error_for_every_input_block_is_shown_inside_that_block(path: Path) -
             alert = f'<p class="bk-error" role="alert">Fix &lt;{block_id}&gt; &amp; retry</p>'
             assert block_html.endswith(alert + "</div>"), where
         assert html.count('class="bk-error"') == len(inputs), where
+
+
+@pytest.mark.parametrize("path", GOLDEN_JSON, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_emoji_the_product_sends_is_drawn(path: Path) -> None:
+    """A shortcode the renderer does not know stays `:name:` text in the console: every
+    one the services send is in the emulator's table (Slack knows them all)."""
+    from emulators.slack.mrkdwn_html import EMOJI
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+    used = set(re.findall(r":([a-z+][a-z0-9_+-]{0,63}):", json.dumps(document)))
+    assert used - EMOJI.keys() == set()

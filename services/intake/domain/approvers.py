@@ -83,9 +83,7 @@ def local_time(tz_offset: int | None, now: datetime) -> str | None:
 
 def matching(candidates: Sequence[ApproverCandidate], query: str) -> list[ApproverCandidate]:
     """The candidates whose name or email contains every typed word (case ignored)."""
-    words = query.lower().split()
-    return [
-        c
-        for c in candidates
-        if all(w in c.email.lower() or w in (c.name or "").lower() for w in words)
-    ]
+    words = query.casefold().split()
+    # One haystack per candidate: a word has no space, so it cannot match across the two.
+    haystacks = [(c, f"{c.name or ''} {c.email}".casefold()) for c in candidates]
+    return [c for c, haystack in haystacks if all(w in haystack for w in words)]
