@@ -47,7 +47,9 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Har
     running = await start_harness(
         tmp_path_factory.mktemp("cluster"),
         profiles_path=PROFILES_PATH,
-        devices=90,
+        # The tailnet's devices are spread over every sandbox person (group members and
+        # fallback approvers included); the requesters need one per flow (DevicePool).
+        devices=180,
         cluster=True,
         replicas=2,
         # Slack's per-channel posting limit (about one a second) would make the audit
