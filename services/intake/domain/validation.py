@@ -59,7 +59,7 @@ class ValidRequest:
     reason: str
 
 
-def _duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> str | None:
+def duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> str | None:
     if raw is None:
         return "Choose how long you need access."
     try:
@@ -76,7 +76,7 @@ def _duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> st
     return None
 
 
-def _device_error(
+def device_error(
     device_id: str | None, device: DeviceSnapshot | None, profile: Profile, requester_email: str
 ) -> str | None:
     if device_id is None:
@@ -149,8 +149,8 @@ def validate_request(
     )
     maximum = profiles.max_duration(profile)
     problems = {
-        BlockId.DEVICE.value: _device_error(submission.device_id, device, profile, requester_email),
-        BlockId.DURATION.value: _duration_error(submission.duration, profile, maximum),
+        BlockId.DEVICE.value: device_error(submission.device_id, device, profile, requester_email),
+        BlockId.DURATION.value: duration_error(submission.duration, profile, maximum),
         BlockId.APPROVER.value: _approver_error(approver, profile, requester_email),
         BlockId.REASON.value: _reason_error(submission.reason, profile),
     }

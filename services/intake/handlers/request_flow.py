@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import structlog
 
+from services.intake.domain.again import again_form
 from services.intake.domain.approvers import (
     ApproverCandidate,
     fits_radio_buttons,
@@ -16,6 +18,7 @@ from services.intake.domain.approvers import (
 from services.intake.domain.device_options import device_option_groups, suggestion_response
 from services.intake.domain.form_state import RequestFormState
 from services.intake.domain.interactions import (
+    ButtonPressed,
     DeviceSuggestion,
     ProfileChosen,
     ProfileSuggestion,
@@ -36,7 +39,7 @@ from shared.contracts.events import MAX_GROUP_MEMBERS, ApproverGroup, Person, Su
 from shared.contracts.subjects import Subject
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
-from shared.slack_ids import BlockId
+from shared.slack_ids import AgainValue, BlockId
 
 log = structlog.get_logger("accessbot.intake")
 
@@ -51,6 +54,8 @@ NO_APPROVER_EMAIL = (
     "Accessbot cannot see that person's email address; pick someone else, or leave it empty."
 )
 NOT_SUBMITTED = "The request could not be submitted just now; please try again."
+# "Request again" opens a view with a trigger valid 3 s: each lookup before it gets this.
+OPEN_BUDGET_SECONDS = 1.0
 GROUPS_UNREADABLE = (
     "Accessbot could not read this profile's approver groups from Slack; please try again."
 )
@@ -75,6 +80,67 @@ class RequestFlow:
         await self._deps.views.open_view(pressed.trigger_id, view)
         handle.trace.outcome = "modal_opened"
         await self._warm(pressed.user_id)
+
+    async def again(self, pressed: ButtonPressed, handle: Handle) -> None:
+        """ "Request again": the form for a new request, filled in as the ended one was.
+
+        Nothing in the button's value is trusted: each part is checked as the form's
+        validation would, what no longer holds is left empty with one line saying why.
+        The trigger is valid 3 s, so the form opens within the pre-ack budget whatever
+        Slack's identity lookups do (approvers without names at worst)."""
+        await handle.ack(None)
+        try:
+            value = AgainValue.decode(pressed.value)
+        except ValueError:
+            handle.trace.outcome = "bad_button_value"
+            return
+        request_id = new_id()
+        handle.trace.bind(request_id)
+        handle.trace.details["again_of"] = value.request_id
+        requester = await self._person_soon(pressed.user_id)
+        email = requester.email if requester else ""
+        form = again_form(value, self._deps.profiles, self._deps.devices, email)
+        approvers: list[ApproverCandidate] = []
+        if form.profile is not None:
+            approvers = await self._approvers_soon(form.profile, requester)
+        view = request_modal(
+            self._deps.profiles,
+            ModalMetadata(
+                request_id=request_id, profile_id=form.profile.id if form.profile else None
+            ),
+            profile=form.profile,
+            approvers=approvers,
+            prefill=form.prefill,
+            again_of=value.request_id,
+            notes=form.notes,
+        )
+        await self._deps.views.open_view(pressed.trigger_id, view)
+        handle.trace.outcome = "modal_opened"
+        handle.trace.details["not_filled"] = len(form.notes)
+        if form.profile is not None:
+            await self._warm_groups(form.profile)
+
+    async def _person_soon(self, user_id: str) -> Person | None:
+        """The clicker, if Slack answers within the opening budget (else None: the form
+        then shows everything the profile allows; the submission checks the rest)."""
+        try:
+            return await asyncio.wait_for(self._deps.people.person(user_id), OPEN_BUDGET_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - a slow or failing lookup only costs the prefill
+            log.warning("intake.identity_failed", user=user_id, error=repr(exc))
+            return None
+
+    async def _approvers_soon(
+        self, profile: Profile, requester: Person | None
+    ) -> list[ApproverCandidate]:
+        """The approvers to offer, named if Slack answers in time, else by email."""
+        try:
+            return await asyncio.wait_for(self._approvers(profile, requester), OPEN_BUDGET_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - the choice still works without names
+            log.warning("intake.approver_names_failed", profile=profile.id, error=repr(exc))
+            if not offers_approver_choice(profile):
+                return []
+            email = requester.email if requester else ""
+            return [ApproverCandidate(email=e) for e in profile.eligible_approvers(email)]
 
     async def _warm(self, user_id: str) -> None:
         # The submission needs the requester's email before its ack: look it up now.
