@@ -36,6 +36,7 @@ class BlockId(StrEnum):
     DENY_REASON = "deny_reason"
     REVOKE_REASON = "revoke_reason"
     AGAIN_NOTE = "again_note"  # what a "Request again" form could not fill in
+    EXTEND_OFFER = "extend_offer"  # the access asked for is active already: extend it
     EXTEND_DURATION = "extend_duration"
     EXTEND_REASON = "extend_reason"
     SUMMARY = "summary"

@@ -17,7 +17,12 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from services.intake.domain.action_modals import deny_modal, extend_modal, revoke_modal
+from services.intake.domain.action_modals import (
+    deny_modal,
+    extend_modal,
+    extend_offer,
+    revoke_modal,
+)
 from services.intake.domain.again import again_form
 from services.intake.domain.approvers import ApproverCandidate
 from services.intake.domain.device_index import DeviceIndex, DeviceSearch
@@ -173,6 +178,27 @@ def test_deny_revoke_and_extend_modals() -> None:
         "extend_modal",
         view_json(extend_modal(meta, maximum=timedelta(hours=8), require_reason=True)),
     )
+
+
+def test_extend_offer_modal() -> None:
+    """The request form answered with Extend: the access is active on that device already."""
+    meta = ModalMetadata(
+        request_id=EXAMPLE_REQUEST_ID, profile_id="prod", extension_id=EXAMPLE_EXTENSION_ID
+    )
+    offer = extend_offer(
+        profile="Production",
+        device="erin-mac",
+        until=datetime(2026, 11, 30, 11, 0, tzinfo=UTC),
+        request_id=EXAMPLE_REQUEST_ID,
+    )
+    view = extend_modal(
+        meta,
+        maximum=timedelta(hours=8),
+        require_reason=True,
+        offer=offer,
+        reason="Deploying the hotfix for INC-4211",
+    )
+    check("extend_offer_modal", view_json(view))
 
 
 def test_device_options() -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from services.intake.domain.action_modals import extend_modal, extend_offer
 from services.intake.domain.again import again_form
 from services.intake.domain.approvers import (
     ApproverCandidate,
@@ -31,12 +32,14 @@ from services.intake.domain.validation import (
     FieldErrors,
     Submission,
     ValidRequest,
+    pair_held_error,
     validate_request,
 )
 from services.intake.handlers.approver_groups import GroupTooLargeError
 from services.intake.handlers.handling import Deps, Handle, id_time, within_budget
 from shared.contracts.events import MAX_GROUP_MEMBERS, ApproverGroup, Person, SubmitRequest
 from shared.contracts.subjects import Subject
+from shared.device_claims import ClaimState, DeviceClaim
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
 from shared.slack_ids import AgainValue, BlockId
@@ -56,6 +59,9 @@ NO_APPROVER_EMAIL = (
 NOT_SUBMITTED = "The request could not be submitted just now; please try again."
 # "Request again" opens a view with a trigger valid 3 s: each lookup before it gets this.
 OPEN_BUDGET_SECONDS = 1.0
+# The pair's claim is a hint read before the publish, which itself may take 2 s when NATS
+# is slow or down: a read that is not back by then is skipped (approvals checks anyway).
+CLAIM_READ_SECONDS = 0.5
 GROUPS_UNREADABLE = (
     "Accessbot could not read this profile's approver groups from Slack; please try again."
 )
@@ -270,10 +276,58 @@ class RequestFlow:
             await handle.reject(result)
             return
         handle.trace.details["profile"] = result.profile.id
+        held_by = await self._held_by(metadata.request_id, result)
+        if held_by is not None:
+            await self._answer_held(held_by, requester, result, handle)
+            return
         groups = await self._groups(result.profile, handle)
         if groups is None:
             return
         await self._publish(metadata.request_id, requester, result, groups, handle)
+
+    async def _held_by(self, request_id: str, valid: ValidRequest) -> DeviceClaim | None:
+        """Another live request holding this profile on this device, as approvals recorded
+        it in KV `device_claims` (None: free, unreadable, or this very request's)."""
+        try:
+            claim = await asyncio.wait_for(
+                self._deps.claims.claim(valid.profile.id, valid.device.node_id),
+                CLAIM_READ_SECONDS,
+            )
+        except Exception as exc:  # noqa: BLE001 - a hint only: approvals checks it again
+            log.warning("intake.claim_unreadable", error=repr(exc))
+            return None
+        if claim is None or claim.request_id == request_id or not claim.holds(datetime.now(UTC)):
+            return None
+        return claim
+
+    async def _answer_held(
+        self, claim: DeviceClaim, requester: Person, valid: ValidRequest, handle: Handle
+    ) -> None:
+        """One device, one profile, one grant: the requester's own active grant is offered
+        for extension (the form becomes the Extend form); anything else is one line."""
+        profile = valid.profile
+        handle.trace.details["held_by"] = claim.request_id
+        if claim.state is not ClaimState.ACTIVE or claim.requester != requester.email:
+            error = pair_held_error(claim, profile, requester.email)
+            await handle.reject({BlockId.DEVICE.value: error}, "pair_held")
+            return
+        view = extend_modal(
+            # the extension is born with its form, as from the Extend button
+            ModalMetadata(
+                request_id=claim.request_id, profile_id=profile.id, extension_id=new_id()
+            ),
+            maximum=self._deps.profiles.max_duration(profile),
+            require_reason=profile.require_reason,
+            offer=extend_offer(
+                profile=profile.description,
+                device=valid.device.short_name,
+                until=claim.until,
+                request_id=claim.request_id,
+            ),
+            reason=valid.reason,
+        )
+        handle.trace.outcome = "extend_offered"
+        await handle.ack({"response_action": "update", "view": view.to_dict()})
 
     async def _groups(self, profile: Profile, handle: Handle) -> list[ApproverGroup] | None:
         """The profile's approver groups resolved now (None: the form was answered)."""
