@@ -56,6 +56,8 @@ class Deps:
     publisher: Publisher
     groups: Groups
     claims: Claims
+    # The form's local times are rendered for this moment (injected so tests fix it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass
