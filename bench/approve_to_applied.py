@@ -27,6 +27,7 @@ from bench.system import (
     ApprovalInbox,
     BenchSystem,
     EventClock,
+    Person,
     approve,
     file_request,
     running_system,
@@ -52,9 +53,20 @@ async def _file_all(system: BenchSystem, count: int) -> list[str]:
     step = min(FILING_CONCURRENCY, len(people))  # a person has one modal at a time
     ids: list[str] = []
     for start in range(0, count, step):
-        batch = [people[i % len(people)] for i in range(start, min(start + step, count))]
-        ids += await asyncio.gather(*(file_request(system.slack, p) for p in batch))
+        batch = [(i, people[i % len(people)]) for i in range(start, min(start + step, count))]
+        ids += await asyncio.gather(
+            *(
+                file_request(system.slack, p, device_query=_device(p, i // len(people)))
+                for i, p in batch
+            )
+        )
     return ids
+
+
+def _device(person: Person, turn: int) -> str:
+    """The person's devices in turn: one live request per (profile, device) may be open
+    (docs/architecture.md, "One device, one profile, one grant"). Empty: the first offered."""
+    return person.devices[turn % len(person.devices)] if person.devices else ""
 
 
 async def _post_seen(system: BenchSystem, request_id: str, since: int) -> float:

@@ -47,6 +47,7 @@ FLOW_TIMEOUT = 30.0
 DRAIN_SECONDS = 15.0
 TARGET_FLOWS = 100.0
 TARGET_ACK_P99_MS = 1000.0
+DEVICES_PER_USER = 25
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +92,15 @@ async def person_loop(
     load: Load,
 ) -> None:
     """One requester filing requests back to back until `stop_at`."""
+    turn = 0
     while time.monotonic() < stop_at:
         started = time.monotonic()
+        # One live request per (profile, device): the person's devices in turn (a device
+        # still holding an earlier flow's grant answers with the Extend form: a failure).
+        device = person.devices[turn % len(person.devices)] if person.devices else ""
+        turn += 1
         try:
-            request_id = await file_request(system.slack, person)
+            request_id = await file_request(system.slack, person, device_query=device)
             submitted = time.monotonic()
             pressed = await approve(system.slack, inbox, request_id)
             applied = await clock.wait(Subject.GRANT_APPLIED, request_id, timeout=FLOW_TIMEOUT)
@@ -133,6 +139,9 @@ async def one_run(
 ) -> tuple[RunFigures, dict[str, Any]]:
     async with running_system(
         requesters=users,
+        # Enough devices that each person files every flow of a run on a device of its own
+        # (one live request per profile and device; about 5 flows per person per run).
+        devices=DEVICES_PER_USER * users,
         slack_mode=slack_mode,
         slack_options={"rate_limits": {"*": None}},
         profile=profile,

@@ -93,12 +93,14 @@ BUCKET_OWNER: dict[Bucket, str] = {
     Bucket.DEVICES: "grants",
     Bucket.SLACK_MESSAGES: "notifier",
     Bucket.AUTO_APPROVALS: "approvals",
+    Bucket.DEVICE_CLAIMS: "approvals",
 }
 
 # Buckets a service reads without owning them (intake indexes `devices` by polling it;
-# approvals snapshots the device from it).
+# approvals snapshots the device from it; intake reads a pair's claim to answer the form).
 BUCKET_READERS: dict[Bucket, tuple[str, ...]] = {
     Bucket.DEVICES: ("intake", "approvals"),
+    Bucket.DEVICE_CLAIMS: ("intake",),
 }
 
 JS_API = "$JS.API"

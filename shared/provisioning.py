@@ -42,6 +42,7 @@ BUCKET_HISTORY: dict[Bucket, int] = {
     Bucket.DEVICES: 1,
     Bucket.SLACK_MESSAGES: 1,
     Bucket.AUTO_APPROVALS: 1,
+    Bucket.DEVICE_CLAIMS: 1,
 }
 
 
@@ -121,7 +122,7 @@ def deadletter_stream_config(*, max_age_days: int, replicas: int) -> StreamConfi
 
 # Records about requests live as long as the events about them; the device inventory is
 # rewritten by grants' sync and never expires by age.
-AGED_BUCKETS = (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES)
+AGED_BUCKETS = (Bucket.REQUESTS, Bucket.GRANTS, Bucket.SLACK_MESSAGES, Bucket.DEVICE_CLAIMS)
 # A day's auto-approval budget matters during that day only, and a day lasts at most 25
 # hours in any zone: two days after the last write keep it safely.
 SHORT_LIVED_BUCKETS: dict[Bucket, float] = {Bucket.AUTO_APPROVALS: 2 * DAY}

@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from shared.ids import is_valid_id
+from shared.slack_limits import BUTTON_VALUE, ELLIPSIS, MAX_REASON, OPTION_VALUE
 
 
 class CallbackId(StrEnum):
@@ -32,6 +36,8 @@ class BlockId(StrEnum):
     REASON = "reason"
     DENY_REASON = "deny_reason"
     REVOKE_REASON = "revoke_reason"
+    AGAIN_NOTE = "again_note"  # what a "Request again" form could not fill in
+    EXTEND_OFFER = "extend_offer"  # the access asked for is active already: extend it
     EXTEND_DURATION = "extend_duration"
     EXTEND_REASON = "extend_reason"
     SUMMARY = "summary"
@@ -60,6 +66,7 @@ class ActionId(StrEnum):
     REVOKE = "revoke"
     EXTEND = "extend"
     CANCEL = "cancel"
+    REQUEST_AGAIN = "request_again"  # an ended request's DM: the form, filled in as before
     OPEN_DEVICE = "open_device"  # link button to the Tailscale admin console
 
 
@@ -100,4 +107,92 @@ class ButtonValue:
             request_id=data["r"],
             extension_id=ext if isinstance(ext, str) else None,
             profile_id=profile if isinstance(profile, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AgainValue:
+    """What a "Request again" button carries: the ended request and what to fill in.
+
+    Compact and bounded: it always fits Slack's 2,000-character button value (the
+    reason is shortened, with an ellipsis, when it would not). Untrusted on the way
+    back: intake re-checks everything against profiles.yaml and the device index
+    before filling in the form, and validates the submission as any other.
+    """
+
+    request_id: str
+    profile_id: str | None = None
+    device_id: str | None = None
+    duration_seconds: int | None = None
+    reason: str = ""
+
+    def _data(self, reason: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"r": self.request_id}
+        if self.profile_id:
+            data["p"] = self.profile_id
+        if self.device_id:
+            data["d"] = self.device_id
+        if self.duration_seconds:
+            data["s"] = self.duration_seconds
+        if reason:
+            data["w"] = reason
+        return data
+
+    @staticmethod
+    def _dump(data: dict[str, Any]) -> str:
+        # Slack counts characters: non-ASCII letters stay letters, not \uXXXX escapes.
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    def encode(self) -> str:
+        """At most BUTTON_VALUE characters: the reason is clipped (the longest start that
+        fits, with an ellipsis); ids that could not fit even without it (never with valid
+        ids) leave only the request id."""
+        reason = self.reason[:MAX_REASON]
+        text = self._dump(self._data(reason))
+        if len(text) <= BUTTON_VALUE:
+            return text
+        fits, too_long = 0, len(reason)  # how much of the reason fits: a binary search
+        while too_long - fits > 1:
+            middle = (fits + too_long) // 2
+            if len(self._dump(self._data(reason[:middle] + ELLIPSIS))) <= BUTTON_VALUE:
+                fits = middle
+            else:
+                too_long = middle
+        kept = reason[:fits].rstrip()
+        text = self._dump(self._data(kept + ELLIPSIS if kept else ""))
+        if len(text) > BUTTON_VALUE:
+            text = self._dump({"r": self.request_id})
+        return text
+
+    @classmethod
+    def decode(cls, raw: str) -> AgainValue:
+        """Parse a Request again value; ValueError when it is not one this app could write."""
+        if len(raw) > BUTTON_VALUE:
+            raise ValueError("request-again value is longer than a button value may be")
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError("request-again value is not JSON") from None
+        if not isinstance(data, dict) or not is_valid_id(str(data.get("r", ""))):
+            raise ValueError("request-again value has no request id")
+
+        def text(key: str, limit: int) -> str | None:
+            value = data.get(key)
+            if value is None:
+                return None
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValueError(f"request-again value has a malformed {key!r}")
+            return value
+
+        seconds = data.get("s")
+        if seconds is not None and (
+            not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0
+        ):
+            raise ValueError("request-again value has a malformed duration")
+        return cls(
+            request_id=str(data["r"]),
+            profile_id=text("p", OPTION_VALUE),
+            device_id=text("d", OPTION_VALUE),
+            duration_seconds=seconds,
+            reason=text("w", MAX_REASON) or "",
         )

@@ -8,7 +8,7 @@ may read; they compose no sentence of their own.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.contracts.events import (
     AutoApprovalFacts,
@@ -28,6 +28,13 @@ _NOTHING_ACTIVE = {
     "extend": "There is no active access to extend.",
     "revoke": "There is no active access to revoke for this request.",
 }
+
+
+def slack_date(moment: datetime) -> str:
+    """A date Slack renders in each reader's own time zone; the fallback is UTC (mrkdwn)."""
+    epoch = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def _duration(seconds: int | None) -> str:
@@ -81,7 +88,7 @@ def refusal_text(  # noqa: PLR0911, PLR0912 - one case per wording, side by side
             return f"This access is not active any more (it is {facts.state or 'ended'})."
 
 
-def rule_text(facts: RuleFacts) -> str:  # noqa: PLR0911 - one case per wording, side by side
+def rule_text(facts: RuleFacts) -> str:  # noqa: PLR0911, PLR0912 - one case per wording, side by side
     """What a rule found wrong with a submission, or why it denied an extension."""
     subject = facts.subject or "this profile"
     match facts.wording:
@@ -118,6 +125,18 @@ def rule_text(facts: RuleFacts) -> str:  # noqa: PLR0911 - one case per wording,
             return "Not enough people may approve this extension."
         case RuleWording.NOBODY_DECIDED:
             return f"Nobody decided within {_duration(facts.seconds)}."
+        case RuleWording.ALREADY_ACTIVE:
+            return (
+                f"{subject} is already active on this device under request {facts.value}: "
+                "one grant per device and profile. Ask for more time with Extend on that "
+                "request instead."
+            )
+        case RuleWording.ALREADY_REQUESTED:
+            return (
+                f"{subject} is already asked for on this device under request {facts.value}, "
+                "which is not over yet: one grant per device and profile. Wait for it, or "
+                "cancel it first."
+            )
 
 
 def auto_approval_text(facts: AutoApprovalFacts) -> str:

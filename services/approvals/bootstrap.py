@@ -9,7 +9,7 @@ from nats.js import JetStreamContext
 
 from services.approvals import SERVICE, SOURCE, metrics
 from services.approvals.adapters.devices import DeviceDirectory
-from services.approvals.adapters.store import budget_store, request_store
+from services.approvals.adapters.store import budget_store, claim_store, request_store
 from services.approvals.entrypoints.expiry_sweep import expire_due
 from services.approvals.entrypoints.subscribers import register
 from services.approvals.handlers import Approvals, Clock, utc_now
@@ -44,6 +44,7 @@ def build(settings: ApprovalsSettings, *, clock: Clock = utc_now) -> Service:
                 publisher=EventPublisher(js, source=SOURCE),
                 schedule_expiry=schedule_expiry,
                 budgets=budget_store(await js.key_value(Bucket.AUTO_APPROVALS.value)),
+                claims=claim_store(await js.key_value(Bucket.DEVICE_CLAIMS.value)),
             ),
             clock=clock,
         )

@@ -14,26 +14,30 @@ from typing import TypeVar
 
 import structlog
 
-from services.approvals.domain import budget, extensions, grant_tracking, machine
+from services.approvals.domain import budget, extensions, grant_tracking, machine, pairs
 from services.approvals.domain.budget import BudgetClaim
 from services.approvals.domain.outbox import mark_published, refusal_id, stage, unpublished
 from services.approvals.domain.record import RequestRecord
 from services.approvals.domain.step import Step
+from services.approvals.domain.validation import submission_problems
 from services.approvals.ports import Ports, RequestStore, Stored
 from shared.contracts.cloudevents import Envelope
 from shared.contracts.events import (
     CancelRequest,
     DecideRequest,
+    DeviceSnapshot,
     ExtendGrant,
     GrantEvent,
     Message,
     SubmitRequest,
 )
 from shared.contracts.subjects import TimerPurpose
+from shared.device_claims import DeviceClaim, claim_key
 from shared.persistence.outbox import flush
 from shared.persistence.transact import Decision, TooManyConflictsError, transact
 from shared.persistence.versioned import ConflictError
 from shared.profiles import ProfilesConfig
+from shared.retry import CONFLICT_ATTEMPTS
 from shared.timers import TimerFired
 
 E = TypeVar("E", bound=Message)
@@ -69,9 +73,12 @@ class Approvals:
         if stored is None:
             now = self._clock()
             device = await self._p.devices.get(sub.device_id)
-            claim = machine.budget_claim(sub, self._profiles, device, now)
+            held_by = await self._take_pair(sub, device, now)
+            claim = machine.budget_claim(sub, self._profiles, device, now, held_by=held_by)
             over = not await self._claim_budget(claim)
-            step = machine.open_request(sub, self._profiles, device, now, over_budget=over)
+            step = machine.open_request(
+                sub, self._profiles, device, now, over_budget=over, held_by=held_by
+            )
             if step.record is None:
                 raise RuntimeError("open_request returned no record")
             record = stage(step.record, env.meta.id, step.events, now)
@@ -85,7 +92,50 @@ class Approvals:
                 log.info("request.duplicate_submission", status=stored.record.status.value)
         else:
             log.info("request.duplicate_submission", status=stored.record.status.value)
+        await self._follow_pair(stored)
         await self._settle(stored, reschedule=True)
+
+    async def _take_pair(
+        self, sub: SubmitRequest, device: DeviceSnapshot | None, now: datetime
+    ) -> DeviceClaim | None:
+        """Take the submission's (profile, device) in KV `device_claims` by compare-and-set;
+        the live claim of another request that holds it instead (None: taken, or nothing to
+        take because the submission is rejected anyway)."""
+        profile = self._profiles.get(sub.profile_id)
+        if profile is None or submission_problems(sub, self._profiles, device):
+            return None
+        mine = pairs.opening_claim(sub, now + self._profiles.request_ttl(profile))
+        claims = self._p.claims
+        stored = await claims.load(mine.key)
+        for _ in range(CONFLICT_ATTEMPTS):
+            if stored is not None and stored.record.request_id == sub.request_id:
+                return None  # a redelivered submission: taken before
+            if stored is not None:
+                named = await self._p.store.load(stored.record.request_id)
+                held_by = pairs.holder(stored.record, named, now)
+                if held_by is not None:
+                    log.info("pair.held", key=mine.key, held_by=held_by.request_id)
+                    return held_by
+            try:
+                if stored is None:
+                    await claims.create(mine)
+                else:
+                    await claims.update(mine, stored.revision)
+            except ConflictError:
+                stored = await claims.load(mine.key)
+                continue
+            log.info("pair.taken", key=mine.key)
+            return None
+        raise TooManyConflictsError(mine.key, CONFLICT_ATTEMPTS)
+
+    async def _follow_pair(self, stored: Stored) -> None:
+        """Bring the request's (profile, device) claim in step with its record."""
+        record = stored.record
+        await transact(
+            self._p.claims,
+            claim_key(record.profile_id, record.device_id),
+            lambda claim: pairs.follow(stored, claim),
+        )
 
     async def _claim_budget(self, claim: BudgetClaim | None) -> bool:
         """Whether the day's auto-approval budget has (or already gave) this request a slot;
@@ -162,6 +212,7 @@ class Approvals:
         if step is None:
             assert before is not None  # applied before: it was read
             log.info("input.already_applied", cause=cause)
+            await self._follow_pair(before)  # what a crash may have left undone
             await self._settle(before, reschedule=True)
             return
         if written is None:
@@ -176,6 +227,8 @@ class Approvals:
                 status_from=before.record.status.value,
                 status_to=written.record.status.value,
             )
+        if pairs.claim_of(written.record) != pairs.claim_of(before.record):
+            await self._follow_pair(written)
         reschedule = written.record.next_timer() != before.record.next_timer()
         await self._settle(written, reschedule=reschedule)
         await self._publish_refusal(step, refusal_event_id)

@@ -9,12 +9,14 @@ from typing import Protocol
 from services.approvals.domain.budget import BudgetRecord
 from services.approvals.domain.record import RequestRecord
 from shared.contracts.events import DeviceSnapshot, Event
+from shared.device_claims import DeviceClaim
 from shared.persistence.outbox import EntryPublisher
 from shared.persistence.versioned import Versioned, VersionedStore
 
 RequestStore = VersionedStore[RequestRecord]
 Stored = Versioned[RequestRecord]
 BudgetStore = VersionedStore[BudgetRecord]
+ClaimStore = VersionedStore[DeviceClaim]
 
 
 class Publisher(EntryPublisher, Protocol):
@@ -51,3 +53,4 @@ class Ports:
     publisher: Publisher
     schedule_expiry: ExpiryScheduler
     budgets: BudgetStore
+    claims: ClaimStore

@@ -15,6 +15,7 @@ import structlog
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.intake.adapters.claims import ClaimReader
 from services.intake.adapters.device_watch import DeviceWatch
 from services.intake.adapters.slack_gateway import SlackGateway
 from services.intake.domain.device_index import DeviceIndex
@@ -26,6 +27,7 @@ from services.intake.handlers.dispatcher import Dispatcher
 from services.intake.handlers.handling import Deps
 from services.intake.settings import IntakeSettings
 from shared.connection import make_broker
+from shared.contracts.subjects import Bucket
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
@@ -113,6 +115,7 @@ def build(
             views=slack,
             publisher=publisher,
             groups=ApproverGroups(slack, people),
+            claims=ClaimReader(await js.key_value(Bucket.DEVICE_CLAIMS.value)),
         )
         return transport_for(Dispatcher(deps))
 

@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from services.intake.domain.approvers import ApproverCandidate
 from shared.contracts.events import ApproverGroup, Command, Person
+from shared.device_claims import DeviceClaim
 
 AckBody = dict[str, Any] | None
 Ack = Callable[[AckBody], Awaitable[None]]
@@ -51,6 +52,13 @@ class Groups(Protocol):
 
     async def resolve(self, group_ids: Sequence[str]) -> list[ApproverGroup]:
         """Each group with its members' emails."""
+
+
+class Claims(Protocol):
+    """Which request holds a (profile, device) (services.intake.adapters.claims.ClaimReader)."""
+
+    async def claim(self, profile_id: str, device_id: str) -> DeviceClaim | None:
+        """The claim approvals keeps on the pair, if any."""
 
 
 class PublishAck(Protocol):

@@ -196,6 +196,8 @@ class RuleWording(StrEnum):
     TOO_FEW_APPROVERS = "too_few_approvers"  # subject, count (may approve), limit_count
     TOO_FEW_FOR_EXTENSION = "too_few_for_extension"
     NOBODY_DECIDED = "nobody_decided"  # seconds waited
+    ALREADY_ACTIVE = "already_active"  # subject, value: the request whose grant is active
+    ALREADY_REQUESTED = "already_requested"  # subject, value: the request pending or applying
 
 
 class RuleFacts(BaseModel):

@@ -49,6 +49,7 @@ class Bucket(StrEnum):
     DEVICES = "devices"
     SLACK_MESSAGES = "slack_messages"
     AUTO_APPROVALS = "auto_approvals"
+    DEVICE_CLAIMS = "device_claims"
 
 
 class TimerPurpose(StrEnum):

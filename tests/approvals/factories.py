@@ -26,6 +26,9 @@ PROFILES_PATH = Path(__file__).with_name("profiles.yaml")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 REQUESTER = Person(email="dave@example.com", slack_user_id="U0DAVE")
 OWN_DEVICE_ID = "nDAVE01CNTRL"
+# Dave's other devices: one request per (profile, device) may be live at a time, so tests
+# that keep several requests of one profile open use one device each.
+DAVE_DEVICE_IDS = (OWN_DEVICE_ID, *(f"nDAVE{i:02d}CNTRL" for i in range(2, 9)))
 
 
 @cache

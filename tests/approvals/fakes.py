@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from services.approvals.adapters.store import BUDGET_CODEC, CODEC
+from services.approvals.adapters.store import BUDGET_CODEC, CLAIM_CODEC, CODEC
 from services.approvals.domain.budget import BudgetRecord
 from services.approvals.domain.record import RequestRecord
 from services.approvals.handlers import Approvals
@@ -14,11 +14,12 @@ from services.approvals.ports import Ports, RequestStore, Stored
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import DeviceSnapshot, Event, Message
 from shared.contracts.subjects import Subject
+from shared.device_claims import DeviceClaim
 from shared.ids import new_id
 from shared.persistence.memory import MemoryStore
 from shared.persistence.outbox import OutboxEntry
 from shared.persistence.versioned import ConflictError
-from tests.approvals.factories import NOW, device, profiles
+from tests.approvals.factories import DAVE_DEVICE_IDS, NOW, device, profiles
 
 E = TypeVar("E", bound=Message)
 
@@ -107,9 +108,12 @@ class FakeHarness:
 
     store: MemoryStore[RequestRecord] = field(default_factory=lambda: MemoryStore(CODEC))
     publisher: ListPublisher = field(default_factory=ListPublisher)
-    devices: KnownDevices = field(default_factory=lambda: KnownDevices(device()))
+    devices: KnownDevices = field(
+        default_factory=lambda: KnownDevices(*(device(d) for d in DAVE_DEVICE_IDS))
+    )
     scheduled: list[tuple[str, datetime]] = field(default_factory=list)
     budgets: MemoryStore[BudgetRecord] = field(default_factory=lambda: MemoryStore(BUDGET_CODEC))
+    claims: MemoryStore[DeviceClaim] = field(default_factory=lambda: MemoryStore(CLAIM_CODEC))
     now: datetime = NOW
 
     async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
@@ -126,6 +130,7 @@ class FakeHarness:
                 publisher=publisher or self.publisher,
                 schedule_expiry=self.schedule,
                 budgets=self.budgets,
+                claims=self.claims,
             ),
             clock=lambda: self.now,
         )

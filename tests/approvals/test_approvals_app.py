@@ -19,16 +19,24 @@ from nats.js import JetStreamContext
 from accessbot.natsserver import EmbeddedNats
 from services.approvals import SOURCE
 from services.approvals.adapters.devices import DeviceDirectory
-from services.approvals.adapters.store import budget_store, request_store
+from services.approvals.adapters.store import budget_store, claim_store, request_store
 from services.approvals.handlers import Approvals
-from services.approvals.ports import BudgetStore, Ports, RequestStore
+from services.approvals.ports import BudgetStore, ClaimStore, Ports, RequestStore
 from shared.connection import connect
 from shared.contracts.cloudevents import decode
-from shared.contracts.events import ApprovalRequested, AutoApprovalHeld, Message
+from shared.contracts.events import (
+    ApprovalRequested,
+    AutoApprovalHeld,
+    Message,
+    RequestRejected,
+    RuleWording,
+)
 from shared.contracts.subjects import Bucket, Subject
+from shared.device_claims import claim_key
 from shared.profiles import ProfilesConfig
 from shared.publishing import EventPublisher
 from tests.approvals.factories import (
+    DAVE_DEVICE_IDS,
     NOW,
     OWN_DEVICE_ID,
     approvals_settings,
@@ -50,6 +58,7 @@ class Harness:
     store: RequestStore
     devices: DeviceDirectory
     budgets: BudgetStore
+    claims: ClaimStore
     scheduled: list[tuple[str, datetime]] = field(default_factory=list)
 
     async def schedule(self, request_id: str, due_at: datetime, *, generation: int) -> None:
@@ -70,6 +79,7 @@ class Harness:
                 publisher=publisher or EventPublisher(self.js, source=SOURCE),
                 schedule_expiry=self.schedule,
                 budgets=self.budgets,
+                claims=self.claims,
             ),
             clock=lambda: NOW,
         )
@@ -89,13 +99,15 @@ async def approvals_nc(
 @pytest.fixture
 async def harness(approvals_nc: Client, admin_js: JetStreamContext) -> Harness:
     devices_kv = await admin_js.key_value(Bucket.DEVICES.value)
-    await devices_kv.put(OWN_DEVICE_ID, device().model_dump_json().encode())
+    for device_id in DAVE_DEVICE_IDS:
+        await devices_kv.put(device_id, device(device_id).model_dump_json().encode())
     js = approvals_nc.jetstream()
     return Harness(
         js=js,
         store=request_store(await js.key_value(Bucket.REQUESTS.value)),
         devices=DeviceDirectory(await js.key_value(Bucket.DEVICES.value)),
         budgets=budget_store(await js.key_value(Bucket.AUTO_APPROVALS.value)),
+        claims=claim_store(await js.key_value(Bucket.DEVICE_CLAIMS.value)),
     )
 
 
@@ -136,7 +148,10 @@ async def test_two_replicas_never_spend_more_than_the_daily_budget(
     """Six submissions at once for `guarded` (two auto-approvals a day), split over two
     replicas sharing KV `auto_approvals`: exactly two approved at once, four asked."""
     replicas = (harness.app(), harness.app())
-    subs = [envelope(submitted(profile_id="guarded", duration_seconds=3600)) for _ in range(6)]
+    subs = [  # one device each: one live request per (profile, device)
+        envelope(submitted(profile_id="guarded", duration_seconds=3600, device_id=d))
+        for d in DAVE_DEVICE_IDS[:6]
+    ]
     await asyncio.gather(
         *(replicas[i % 2].on_submitted(sub) for i, sub in enumerate(subs)),
         # The same submission redelivered to the other replica at the same time.
@@ -153,3 +168,26 @@ async def test_two_replicas_never_spend_more_than_the_daily_budget(
         assert event.auto_approval.code is AutoApprovalHeld.OVER_DAILY_BUDGET
     [day] = await harness.budgets.all()
     assert sorted(day.record.request_ids) == sorted(e.request_id for _, e in approved)
+
+
+async def test_two_replicas_open_one_request_per_device_and_profile(
+    harness: Harness, admin_js: JetStreamContext
+) -> None:
+    """Four submissions for the same (profile, device) at once, split over two replicas
+    sharing KV `device_claims`: exactly one is opened, three are rejected naming it."""
+    replicas = (harness.app(), harness.app())
+    subs = [envelope(submitted(profile_id="prod-db")) for _ in range(4)]
+    await asyncio.gather(*(replicas[i % 2].on_submitted(sub) for i, sub in enumerate(subs)))
+
+    [(_, asked)] = await stream_events(admin_js, Subject.APPROVAL_REQUESTED)
+    rejected = await stream_events(admin_js, Subject.REQUEST_REJECTED)
+    assert len(rejected) == 3
+    for _, event in rejected:
+        assert isinstance(event, RequestRejected)
+        [problem] = event.problems
+        assert problem.facts is not None
+        assert problem.facts.wording is RuleWording.ALREADY_REQUESTED
+        assert problem.facts.value == asked.request_id
+    held = await harness.claims.load(claim_key("prod-db", OWN_DEVICE_ID))
+    assert held is not None
+    assert held.record.request_id == asked.request_id

@@ -25,7 +25,15 @@ from shared.contracts.events import (
     SubmitRequest,
 )
 from shared.contracts.subjects import Subject
-from tests.approvals.factories import NOW, REQUESTER, device, extend, profiles, submitted
+from tests.approvals.factories import (
+    DAVE_DEVICE_IDS,
+    NOW,
+    REQUESTER,
+    device,
+    extend,
+    profiles,
+    submitted,
+)
 from tests.approvals.fakes import FakeHarness, envelope
 
 # NOW is Monday 2026-11-30 09:00 UTC, 10:00 in Berlin: inside the window.
@@ -85,9 +93,10 @@ async def test_outside_the_window_approvers_are_asked_and_told_why() -> None:
 
 async def test_over_the_daily_budget_approvers_are_asked_and_told_why() -> None:
     harness = FakeHarness()
-    first = await open_at(harness, NOW, guarded())
-    second = await open_at(harness, NOW + timedelta(hours=1), guarded())
-    third_sub = guarded()
+    # Each on a device of its own: one live request per (profile, device).
+    first = await open_at(harness, NOW, guarded(device_id=DAVE_DEVICE_IDS[0]))
+    second = await open_at(harness, NOW + timedelta(hours=1), guarded(device_id=DAVE_DEVICE_IDS[1]))
+    third_sub = guarded(device_id=DAVE_DEVICE_IDS[2])
     third = await open_at(harness, NOW + timedelta(hours=2), third_sub)
 
     assert [first.status, second.status] == [RequestStatus.APPROVED, RequestStatus.APPROVED]
@@ -96,7 +105,7 @@ async def test_over_the_daily_budget_approvers_are_asked_and_told_why() -> None:
         code=AutoApprovalHeld.OVER_DAILY_BUDGET, limit_count=2, day="2026-11-30"
     )
     # The next day (in Berlin) has a budget of its own.
-    fourth = await open_at(harness, TUESDAY, guarded())
+    fourth = await open_at(harness, TUESDAY, guarded(device_id=DAVE_DEVICE_IDS[3]))
     assert fourth.status is RequestStatus.APPROVED
 
 
@@ -111,7 +120,7 @@ async def test_a_redelivered_submission_claims_its_slot_once() -> None:
     day = await harness.budgets.load(budget_key("guarded", REQUESTER.email, NOW.date()))
     assert day is not None
     assert day.record.request_ids == [sub.request_id]
-    second = await open_at(harness, NOW, guarded())
+    second = await open_at(harness, NOW, guarded(device_id=DAVE_DEVICE_IDS[1]))
     assert second.status is RequestStatus.APPROVED  # the budget still had its second slot
 
 

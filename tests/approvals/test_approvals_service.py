@@ -38,7 +38,7 @@ from shared.contracts.subjects import Bucket, Subject
 from shared.publishing import EventPublisher
 from shared.runtime import Service
 from tests.approvals.factories import (
-    OWN_DEVICE_ID,
+    DAVE_DEVICE_IDS,
     approvals_settings,
     decision,
     device,
@@ -111,7 +111,8 @@ async def grants_js(
     try:
         js = nc.jetstream()
         kv = await js.key_value(Bucket.DEVICES.value)
-        await kv.put(OWN_DEVICE_ID, device().model_dump_json().encode())
+        for device_id in DAVE_DEVICE_IDS:
+            await kv.put(device_id, device(device_id).model_dump_json().encode())
         yield js
     finally:
         await nc.drain()
@@ -209,7 +210,8 @@ async def test_two_processes_reach_one_outcome_from_concurrent_decisions(
     await first.start()
     await second.start()
     try:
-        subs = [submitted(profile_id="prod-db") for _ in range(4)]
+        # one device each: one live request per (profile, device)
+        subs = [submitted(profile_id="prod-db", device_id=d) for d in DAVE_DEVICE_IDS[:4]]
         for sub in subs:
             await intake.publish(sub)
         await outbox.events(Subject.APPROVAL_REQUESTED, count=len(subs))

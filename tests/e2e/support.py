@@ -248,6 +248,18 @@ async def wait_for_modal(harness: Harness, email: str, callback_id: str) -> dict
 # -- the tailnet ------------------------------------------------------------------------------
 
 
+def own_devices(harness: Harness, email: str) -> list[str]:
+    """Node ids of `email`'s own (untagged) devices in the emulated tailnet, in a stable order.
+
+    One request per (profile, device) may be live at a time: a test that keeps two requests
+    of one profile open files them on two devices."""
+    return sorted(
+        d["nodeId"]
+        for d in harness.tailscale.devices()
+        if d.get("user") == email and not d.get("tags")
+    )
+
+
 def attribute_calls(harness: Harness, method: str, device_id: str, attribute: str) -> list[Any]:
     """Calls to the Tailscale emulator about one attribute of one device."""
     path = rf"/device/{re.escape(device_id)}/attributes/{re.escape(attribute)}$"

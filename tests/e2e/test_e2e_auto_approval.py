@@ -33,6 +33,7 @@ from tests.e2e.support import (
     TIMEOUT,
     dms_about,
     one_event,
+    own_devices,
     shown_text,
     submit,
     wait_for_channel,
@@ -129,8 +130,17 @@ async def test_inside_the_window_and_budget_access_is_granted_without_anyone_ask
 async def test_over_the_daily_budget_bob_is_asked_and_the_audit_says_why(
     harness: Harness,
 ) -> None:
-    # The first test spent the day's one auto-approval of `oncall`.
-    rid = await submit(harness, DANA, "oncall", reason="Paged again", duration_seconds=1800)
+    # The first test spent the day's one auto-approval of `oncall`; its grant is still
+    # active on that device (one grant per device and profile), so Dana asks on another.
+    second_device = own_devices(harness, DANA)[1]
+    rid = await submit(
+        harness,
+        DANA,
+        "oncall",
+        reason="Paged again",
+        duration_seconds=1800,
+        device_id=second_device,
+    )
 
     asked = (await one_event(harness, Subject.APPROVAL_REQUESTED, rid)).event
     assert isinstance(asked, ApprovalRequested)

@@ -18,6 +18,7 @@ from services.intake.handlers import handling
 from services.intake.handlers.handling import Acker, Deps, Handle, Trace
 from services.intake.handlers.request_flow import RequestFlow
 from shared.contracts.events import Person
+from shared.device_claims import DeviceClaim
 from shared.profiles import parse_profiles
 from tests.intake.fakes import NoPublisher, RecordingViews, StalledGroups, StalledSlackPeople
 
@@ -50,6 +51,13 @@ def short_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(handling, "PRE_ACK_BUDGET_SECONDS", 0.2)
 
 
+class NoClaims:
+    """KV `device_claims` holding nothing (the form's one-grant hint: not under test here)."""
+
+    async def claim(self, profile_id: str, device_id: str) -> DeviceClaim | None:
+        return None
+
+
 def _flow() -> tuple[RequestFlow, RecordingViews, Deps]:
     views = RecordingViews()
     deps = Deps(
@@ -59,6 +67,7 @@ def _flow() -> tuple[RequestFlow, RecordingViews, Deps]:
         views=views,
         publisher=NoPublisher(),
         groups=StalledGroups(),
+        claims=NoClaims(),
         clock=lambda: NOW,
     )
     return RequestFlow(deps), views, deps

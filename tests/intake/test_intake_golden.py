@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,21 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from services.intake.domain.action_modals import deny_modal, extend_modal, revoke_modal
+from services.intake.domain.action_modals import (
+    deny_modal,
+    extend_modal,
+    extend_offer,
+    revoke_modal,
+)
+from services.intake.domain.again import again_form
 from services.intake.domain.approvers import ApproverCandidate
-from services.intake.domain.device_index import DeviceSearch
+from services.intake.domain.device_index import DeviceIndex, DeviceSearch
 from services.intake.domain.device_options import device_option_groups, suggestion_response
 from services.intake.domain.metadata import ModalMetadata
 from services.intake.domain.request_modal import approver_suggestions, request_modal
 from shared.contracts.events import EXAMPLE_EXTENSION_ID, EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, load_profiles, parse_profiles
+from shared.slack_ids import AgainValue
 from tests.conftest import PROFILES_PATH
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -89,6 +97,49 @@ def test_request_modal_per_profile(profiles: ProfilesConfig, profile_id: str) ->
         now=NOW,
     )
     check(f"request_modal_{profile_id.replace('-', '_')}", view_json(view))
+
+
+def test_request_again_modals(profiles: ProfilesConfig) -> None:
+    """ "Request again": filled in as before; or with one line per part it could not fill in."""
+    laptop = DeviceSnapshot(
+        node_id="nErinMacCNTRL",
+        name="erin-mac.tail1234.ts.net",
+        hostname="Erins-MacBook",
+        owner=REQUESTER,
+        os="macOS",
+        addresses=["100.64.0.7"],
+        connected_to_control=True,
+    )
+    index = DeviceIndex()
+    index.put(laptop)
+    earlier = AgainValue(
+        request_id=EXAMPLE_EXTENSION_ID,  # the ended request (any other id than the new one)
+        profile_id="prod",
+        device_id=laptop.node_id,
+        duration_seconds=3600,
+        reason="Deploying the hotfix for INC-4211",
+    )
+    cases = {
+        "request_modal_again": earlier,
+        "request_modal_again_not_filled": replace(
+            earlier, device_id="nGoneCNTRL", duration_seconds=86400
+        ),
+        "request_modal_again_profile_gone": replace(earlier, profile_id="retired"),
+    }
+    for name, value in cases.items():
+        form = again_form(value, profiles, index, REQUESTER)
+        profile_id = form.profile.id if form.profile else None
+        view = request_modal(
+            profiles,
+            ModalMetadata(request_id=EXAMPLE_REQUEST_ID, profile_id=profile_id),
+            profile=form.profile,
+            approvers=candidates(profiles, "prod") if form.profile else [],
+            now=NOW,
+            prefill=form.prefill,
+            again_of=value.request_id,
+            notes=form.notes,
+        )
+        check(name, view_json(view))
 
 
 def test_radio_options_show_each_approvers_local_time(profiles: ProfilesConfig) -> None:
@@ -262,6 +313,27 @@ def test_deny_revoke_and_extend_modals() -> None:
         "extend_modal",
         view_json(extend_modal(meta, maximum=timedelta(hours=8), require_reason=True)),
     )
+
+
+def test_extend_offer_modal() -> None:
+    """The request form answered with Extend: the access is active on that device already."""
+    meta = ModalMetadata(
+        request_id=EXAMPLE_REQUEST_ID, profile_id="prod", extension_id=EXAMPLE_EXTENSION_ID
+    )
+    offer = extend_offer(
+        profile="Production",
+        device="erin-mac",
+        until=datetime(2026, 11, 30, 11, 0, tzinfo=UTC),
+        request_id=EXAMPLE_REQUEST_ID,
+    )
+    view = extend_modal(
+        meta,
+        maximum=timedelta(hours=8),
+        require_reason=True,
+        offer=offer,
+        reason="Deploying the hotfix for INC-4211",
+    )
+    check("extend_offer_modal", view_json(view))
 
 
 def test_device_options() -> None:

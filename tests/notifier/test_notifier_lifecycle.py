@@ -87,7 +87,7 @@ async def test_full_lifecycle_posts_and_updates_exactly_what_people_should_see(
         {ActionId.CANCEL.value},  # waiting for Alice and Bob
         set(),  # approved: applying, no access yet
         {ActionId.EXTEND.value, ActionId.REVOKE.value},  # applied
-        set(),  # revoked
+        {ActionId.REQUEST_AGAIN.value},  # revoked: the form again, filled in
     ]
     assert "Access granted" not in str(requester[0]["versions"][:3])
     for approver in ("alice_dm", "bob_dm"):  # quorum: both copies updated

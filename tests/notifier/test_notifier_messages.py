@@ -32,7 +32,7 @@ from shared.contracts.events import (
     Message,
     Person,
 )
-from shared.slack_ids import ActionId, ButtonValue
+from shared.slack_ids import ActionId, AgainValue, ButtonValue
 from tests.notifier import notifier_factories as f
 
 CTX = NotifyContext(admin_url=f.ADMIN_URL, channels=(f.AUDIT_CHANNEL,))
@@ -110,7 +110,18 @@ def test_requester_buttons_carry_the_request() -> None:
     assert ButtonValue.decode(active[ActionId.EXTEND.value]["value"]) == ButtonValue(
         f.REQUEST_ID, profile_id=f.PROFILE
     )
-    assert _buttons(requester_message(view_after(*ACTIVE, f.revoked()), CTX)) == {}
+    # Over, whatever the outcome: "Request again" carries the form as it was filled in.
+    again = AgainValue(
+        request_id=f.REQUEST_ID,
+        profile_id=f.PROFILE,
+        device_id=f.DEVICE.node_id,
+        duration_seconds=f.DURATION,
+        reason="Investigating INC-4211 <prod> & replica lag",
+    )
+    for name in ("denied", "expired_unanswered", "cancelled", "rejected", "failed", "revoked"):
+        ended = _buttons(requester_message(view_after(*REQUESTER_CASES[name]), CTX))
+        assert set(ended) == {ActionId.REQUEST_AGAIN.value}, name
+        assert AgainValue.decode(ended[ActionId.REQUEST_AGAIN.value]["value"]) == again, name
 
 
 def test_approver_messages_golden() -> None:

@@ -12,6 +12,7 @@ from services.notifier.domain.context import NotifyContext
 from services.notifier.domain.request_view import RequestView, fold
 from services.notifier.domain.requester_message import requester_message
 from shared.contracts.events import (
+    EXAMPLE_REQUEST_ID,
     ExtensionDenied,
     Message,
     Problem,
@@ -51,6 +52,14 @@ PROBLEMS: dict[str, tuple[str, RuleFacts]] = {
     "too_few_approvers": (
         "approver",
         RuleFacts(wording=R.TOO_FEW_APPROVERS, subject="Production", count=1, limit_count=2),
+    ),
+    "already_active": (
+        "device",
+        RuleFacts(wording=R.ALREADY_ACTIVE, value=EXAMPLE_REQUEST_ID, subject="Production"),
+    ),
+    "already_requested": (
+        "device",
+        RuleFacts(wording=R.ALREADY_REQUESTED, value=EXAMPLE_REQUEST_ID, subject="Production"),
     ),
 }
 EXTENSION_RULES: dict[str, RuleFacts] = {

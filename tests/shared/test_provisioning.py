@@ -60,5 +60,5 @@ async def test_bucket_drift_is_reported(admin_js: JetStreamContext) -> None:
     drifted = sorted(str(d) for d in report.drift if d.stream.startswith("KV_"))
     assert drifted == [
         f"stream KV_{b}: max_age is {400 * 86400.0!r}, wanted {30 * 86400.0!r}"
-        for b in sorted(("grants", "requests", "slack_messages"))
+        for b in sorted(("device_claims", "grants", "requests", "slack_messages"))
     ]

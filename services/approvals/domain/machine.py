@@ -21,7 +21,11 @@ from services.approvals.domain.rules import (
 )
 from services.approvals.domain.rules import over_budget as over_budget_facts
 from services.approvals.domain.step import Action, Step, refuse, unchanged
-from services.approvals.domain.validation import submission_problems, submitted_groups
+from services.approvals.domain.validation import (
+    pair_held_problem,
+    submission_problems,
+    submitted_groups,
+)
 from shared.contracts.events import (
     ApprovalMode,
     ApprovalRequested,
@@ -41,18 +45,24 @@ from shared.contracts.events import (
     RequestRejected,
     SubmitRequest,
 )
+from shared.device_claims import DeviceClaim
 from shared.profiles import Profile, ProfilesConfig
 
 
 def budget_claim(
-    sub: SubmitRequest, config: ProfilesConfig, device: DeviceSnapshot | None, now: datetime
+    sub: SubmitRequest,
+    config: ProfilesConfig,
+    device: DeviceSnapshot | None,
+    now: datetime,
+    *,
+    held_by: DeviceClaim | None = None,
 ) -> BudgetClaim | None:
     """The daily budget slot this submission needs before `open_request` may auto-approve
     it: only a valid submission that `auto_approve` covers, inside its hours, where the
     profile sets `max_per_day` (and no break-glass or self-approval approves it anyway)."""
     profile = config.get(sub.profile_id)
     auto = profile.auto_approve if profile is not None else None
-    if profile is None or auto is None or auto.max_per_day is None:
+    if profile is None or auto is None or auto.max_per_day is None or held_by is not None:
         return None
     limit = auto.max_per_day
     duration = timedelta(seconds=sub.duration_seconds)
@@ -89,10 +99,12 @@ def open_request(
     now: datetime,
     *,
     over_budget: bool = False,
+    held_by: DeviceClaim | None = None,
 ) -> Step:
     """A new record for a submission: rejected, approved at once, or pending approvers.
 
-    `over_budget`: the day's auto-approval budget had no room (see `budget_claim`)."""
+    `over_budget`: the day's auto-approval budget had no room (see `budget_claim`).
+    `held_by`: another live request holds this (profile, device) (see `pairs`)."""
     base = RequestRecord(
         request_id=sub.request_id,
         status=RequestStatus.PENDING,
@@ -108,6 +120,8 @@ def open_request(
     profile = config.get(sub.profile_id)
     held = _auto_held(sub, profile, now, over=over_budget)
     problems = submission_problems(sub, config, device, auto=held is None)
+    if held_by is not None and not problems:
+        problems = [pair_held_problem(held_by, profile)]
     if problems or profile is None or device is None:
         rejected = base.model_copy(
             update={"status": RequestStatus.REJECTED, "problems": problems, "decided_at": now}

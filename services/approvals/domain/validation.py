@@ -8,6 +8,7 @@ from services.approvals.domain.rules import instant_mode
 from shared.contracts.emails import normalise_email
 from shared.contracts.events import DeviceSnapshot, Problem, RuleFacts, SubmitRequest
 from shared.contracts.events import RuleWording as R
+from shared.device_claims import ClaimState, DeviceClaim
 from shared.profiles import DeviceScope, GroupMembers, Profile, ProfilesConfig, SelfApproval
 from shared.slack_limits import MAX_REASON
 from shared.wording import rule_text
@@ -32,6 +33,13 @@ def submission_problems(
         problems += _device_problems(sub, profile, device)
     problems += _approver_problems(sub, profile, auto=auto)
     return problems
+
+
+def pair_held_problem(held_by: DeviceClaim, profile: Profile | None) -> Problem:
+    """Another live request holds this (profile, device): point to Extend, or to waiting."""
+    wording = R.ALREADY_ACTIVE if held_by.state is ClaimState.ACTIVE else R.ALREADY_REQUESTED
+    subject = profile.description if profile is not None else held_by.profile_id
+    return _problem("device", wording, subject=subject, value=held_by.request_id)
 
 
 def submitted_groups(sub: SubmitRequest, profile: Profile) -> dict[str, list[str]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
+    Block,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -18,18 +19,23 @@ from services.intake.domain.durations_text import human_duration
 from services.intake.domain.metadata import ModalMetadata
 from shared.durations import presets_up_to
 from shared.slack_ids import ActionId, BlockId, CallbackId
-from shared.slack_limits import MAX_REASON
+from shared.slack_limits import MAX_REASON, TEXT_OBJECT, clip_mrkdwn, escape_mrkdwn
+from shared.wording import slack_date
 
 
 def _reason_input(
-    block_id: BlockId, action_id: ActionId, *, optional: bool, placeholder: str
+    block_id: BlockId, action_id: ActionId, *, optional: bool, placeholder: str, initial: str = ""
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id,
         label="Reason",
         optional=optional,
         element=PlainTextInputElement(
-            action_id=action_id, multiline=True, max_length=MAX_REASON, placeholder=placeholder
+            action_id=action_id,
+            multiline=True,
+            max_length=MAX_REASON,
+            placeholder=placeholder,
+            initial_value=initial[:MAX_REASON] or None,
         ),
     )
 
@@ -80,20 +86,46 @@ def revoke_modal(metadata: ModalMetadata) -> View:
     )
 
 
-def extend_modal(metadata: ModalMetadata, *, maximum: timedelta, require_reason: bool) -> View:
-    """Ask for more time: a duration up to `maximum`, and why."""
+def extend_modal(
+    metadata: ModalMetadata,
+    *,
+    maximum: timedelta,
+    require_reason: bool,
+    offer: str | None = None,
+    reason: str = "",
+) -> View:
+    """Ask for more time: a duration up to `maximum`, and why.
+
+    `offer`: why the request form became this (the access is active already; see
+    `extend_offer`), shown first; `reason`: what the form's reason said, kept."""
     options = [
         Option(value=str(int(d.total_seconds())), text=human_duration(d))
         for d in presets_up_to(maximum)
     ]
+    reason_input = _reason_input(
+        BlockId.EXTEND_REASON,
+        ActionId.EXTEND_REASON_INPUT,
+        optional=not require_reason,
+        placeholder="Why do you need more time?",
+        initial=reason,
+    )
+    offered: list[Block] = []
+    if offer is not None:
+        offered.append(
+            ContextBlock(
+                block_id=BlockId.EXTEND_OFFER,
+                elements=[MarkdownTextObject(text=clip_mrkdwn(offer, TEXT_OBJECT))],
+            )
+        )
     return View(
         type="modal",
         callback_id=CallbackId.EXTEND_MODAL,
         title="Extend access",
         submit="Ask for more",
-        close="Back",
+        close="Back" if offer is None else "Cancel",
         private_metadata=metadata.encode(),
         blocks=[
+            *offered,
             InputBlock(
                 block_id=BlockId.EXTEND_DURATION,
                 label="Additional time",
@@ -103,12 +135,18 @@ def extend_modal(metadata: ModalMetadata, *, maximum: timedelta, require_reason:
                     options=options,
                 ),
             ),
-            _reason_input(
-                BlockId.EXTEND_REASON,
-                ActionId.EXTEND_REASON_INPUT,
-                optional=not require_reason,
-                placeholder="Why do you need more time?",
-            ),
+            reason_input,
             _note("The extension is checked against the profile's limits and may need approval."),
         ],
+    )
+
+
+def extend_offer(*, profile: str, device: str, until: datetime | None, request_id: str) -> str:
+    """Why the request form became the Extend form: this access is active on this device
+    already, under the requester's own request (mrkdwn; names escaped)."""
+    when = f" until {slack_date(until)}" if until is not None else ""
+    return (
+        f"*{escape_mrkdwn(profile)}* is already active on *{escape_mrkdwn(device)}*{when} "
+        f"(request `{request_id}`). One device, one profile, one grant: ask for more time "
+        "on it instead."
     )

@@ -107,7 +107,14 @@ Interaction = (
 Suggestion = DeviceSuggestion | ProfileSuggestion | ApproverSuggestion
 
 MESSAGE_BUTTONS = frozenset(
-    {ActionId.APPROVE, ActionId.DENY, ActionId.REVOKE, ActionId.EXTEND, ActionId.CANCEL}
+    {
+        ActionId.APPROVE,
+        ActionId.DENY,
+        ActionId.REVOKE,
+        ActionId.EXTEND,
+        ActionId.CANCEL,
+        ActionId.REQUEST_AGAIN,
+    }
 )
 SUBMITTED_MODALS = frozenset(
     {

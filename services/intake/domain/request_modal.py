@@ -21,11 +21,13 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    PlainTextObject,
     RadioButtonsElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
+from services.intake.domain.again import Prefill
 from services.intake.domain.approvers import (
     MAX_SHOWN_APPROVERS,
     ApproverCandidate,
@@ -35,18 +37,21 @@ from services.intake.domain.approvers import (
     matching,
     offers_approver_choice,
 )
+from services.intake.domain.device_options import device_option
 from services.intake.domain.durations_text import human_duration
 from services.intake.domain.metadata import ModalMetadata
 from shared.durations import presets_up_to
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId, CallbackId
 from shared.slack_limits import (
+    CONTEXT_ELEMENTS,
     MAX_REASON,
     NAME_TEXT,
     OPTION_DESCRIPTION,
     OPTION_TEXT,
     PEOPLE_TEXT,
     SELECT_OPTIONS,
+    TEXT_OBJECT,
     clip_mrkdwn,
     clip_plain,
     escape_mrkdwn,
@@ -114,8 +119,13 @@ def _summary(profiles: ProfilesConfig, profile: Profile) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
 
 
-def _device_block(profile: Profile) -> InputBlock:
+def _device_block(profile: Profile, prefill: Prefill) -> InputBlock:
     own = profile.devices is DeviceScope.OWN
+    initial = (
+        device_option(prefill.device, show_owner=not prefill.own_device)
+        if prefill.device is not None
+        else None
+    )
     return InputBlock(
         block_id=BlockId.DEVICE,
         label="Device",
@@ -124,20 +134,26 @@ def _device_block(profile: Profile) -> InputBlock:
             action_id=ActionId.DEVICE_SELECT,
             placeholder="Search by name, hostname or IP",
             min_query_length=0,  # list the requester's devices as soon as it opens
+            initial_option=initial,
         ),
     )
 
 
-def _duration_block(profiles: ProfilesConfig, profile: Profile) -> InputBlock:
+def _duration_block(profiles: ProfilesConfig, profile: Profile, prefill: Prefill) -> InputBlock:
     options = [
         Option(value=str(int(d.total_seconds())), text=human_duration(d))
         for d in presets_up_to(profiles.max_duration(profile))
     ]
+    wanted = str(prefill.duration_seconds) if prefill.duration_seconds else None
+    initial = next((o for o in options if o.value == wanted), None)
     return InputBlock(
         block_id=BlockId.DURATION,
         label="Duration",
         element=StaticSelectElement(
-            action_id=ActionId.DURATION_SELECT, placeholder="How long?", options=options
+            action_id=ActionId.DURATION_SELECT,
+            placeholder="How long?",
+            options=options,
+            initial_option=initial,
         ),
     )
 
@@ -234,7 +250,7 @@ def _who_approves_block(
     return ContextBlock(block_id=BlockId.APPROVERS_SHOWN, elements=[MarkdownTextObject(text=text)])
 
 
-def _reason_block(profile: Profile) -> InputBlock:
+def _reason_block(profile: Profile, prefill: Prefill) -> InputBlock:
     return InputBlock(
         block_id=BlockId.REASON,
         label="Reason",
@@ -244,7 +260,21 @@ def _reason_block(profile: Profile) -> InputBlock:
             multiline=True,
             max_length=MAX_REASON,
             placeholder="What for? A ticket or incident id helps the approver.",
+            initial_value=prefill.reason[:MAX_REASON] or None,
         ),
+    )
+
+
+def _again_note(again_of: str, notes: Sequence[str]) -> ContextBlock:
+    """Which request the form was filled in from, and what it could not fill in (plain
+    text: nothing in it is read as mrkdwn)."""
+    lines = [f"Filled in as request {again_of} was; check it, then press Request."]
+    lines += [f"⚠ {note}" for note in notes]
+    return ContextBlock(
+        block_id=BlockId.AGAIN_NOTE,
+        elements=[
+            PlainTextObject(text=clip_plain(line, TEXT_OBJECT), emoji=False) for line in lines
+        ][:CONTEXT_ELEMENTS],
     )
 
 
@@ -256,6 +286,9 @@ def request_modal(
     approvers: Sequence[ApproverCandidate] = (),
     now: datetime | None = None,
     unread_groups: Sequence[str] = (),
+    prefill: Prefill | None = None,
+    again_of: str | None = None,
+    notes: Sequence[str] = (),
 ) -> View:
     """The request form: only the profile picker until a profile is chosen.
 
@@ -263,9 +296,14 @@ def request_modal(
     self-approval is not allowed, and without deactivated people): the requester picks
     one where the profile offers a choice, else they are named. Their local times are
     rendered for `now` (None: not shown). `unread_groups`: approver groups Slack could
-    not resolve just now (named, their members unknown).
+    not resolve just now (named, their members unknown). "Request again": `prefill` is
+    what is chosen already, `again_of` the ended request it came from, `notes` what could
+    not be filled in and why.
     """
+    filled = prefill or Prefill()
     blocks: list[Block] = [_profile_block(profiles, profile)]
+    if again_of is not None:
+        blocks.append(_again_note(again_of, notes))
     if profile is None:
         blocks.append(
             ContextBlock(
@@ -280,14 +318,14 @@ def request_modal(
     else:
         blocks += [
             _summary(profiles, profile),
-            _device_block(profile),
-            _duration_block(profiles, profile),
+            _device_block(profile, filled),
+            _duration_block(profiles, profile, filled),
         ]
         if offers_approver_choice(profile):
             blocks.append(_approver_block(approvers, now))
         elif not profile.break_glass:
             blocks.append(_who_approves_block(approvers, now, unread_groups))
-        blocks.append(_reason_block(profile))
+        blocks.append(_reason_block(profile, filled))
     return View(
         type="modal",
         callback_id=CallbackId.REQUEST_MODAL,

@@ -20,6 +20,7 @@ from services.intake.domain.device_index import is_own_device
 from services.intake.domain.durations_text import human_duration
 from shared.contracts.emails import normalise_email
 from shared.contracts.events import DeviceSnapshot
+from shared.device_claims import ClaimState, DeviceClaim
 from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, BlockId
 from shared.slack_limits import MAX_REASON
@@ -59,7 +60,7 @@ class ValidRequest:
     reason: str
 
 
-def _duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> str | None:
+def duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> str | None:
     if raw is None:
         return "Choose how long you need access."
     try:
@@ -76,7 +77,7 @@ def _duration_error(raw: str | None, profile: Profile, maximum: timedelta) -> st
     return None
 
 
-def _device_error(
+def device_error(
     device_id: str | None, device: DeviceSnapshot | None, profile: Profile, requester_email: str
 ) -> str | None:
     if device_id is None:
@@ -149,8 +150,8 @@ def validate_request(
     )
     maximum = profiles.max_duration(profile)
     problems = {
-        BlockId.DEVICE.value: _device_error(submission.device_id, device, profile, requester_email),
-        BlockId.DURATION.value: _duration_error(submission.duration, profile, maximum),
+        BlockId.DEVICE.value: device_error(submission.device_id, device, profile, requester_email),
+        BlockId.DURATION.value: duration_error(submission.duration, profile, maximum),
         BlockId.APPROVER.value: _approver_error(approver, profile, requester_email),
         BlockId.REASON.value: _reason_error(submission.reason, profile),
     }
@@ -164,6 +165,30 @@ def validate_request(
         duration_seconds=int(submission.duration),
         approver_email=normalise_email(chosen) if chosen else None,
         reason=submission.reason.strip(),
+    )
+
+
+def pair_held_error(claim: DeviceClaim, profile: Profile, requester_email: str) -> str:
+    """Why this form cannot be a second request: another live request holds this profile on
+    this device (one device, one profile, one grant). An active grant of the requester's
+    own is offered for extension instead (see RequestFlow), never worded here."""
+    what = profile.description
+    rid = claim.request_id
+    if claim.state is ClaimState.PENDING:
+        who = "You" if claim.requester == normalise_email(requester_email) else "Someone"
+        return (
+            f"{who} already asked for {what} on this device: request {rid} is waiting for "
+            "approval. One device, one profile, one grant: wait for it, or cancel it first."
+        )
+    if claim.state is ClaimState.APPROVED:
+        return (
+            f"{what} on this device is approved and being applied (request {rid}). One "
+            "device, one profile, one grant: once it is active, ask for more time with Extend."
+        )
+    until = f" until {claim.until:%Y-%m-%d %H:%M} UTC" if claim.until is not None else ""
+    return (
+        f"{what} is already active on this device{until} under someone else's request "
+        f"({rid}). One device, one profile, one grant."
     )
 
 

@@ -157,6 +157,8 @@ class Dispatcher:
                 await self._requests.submit(interaction, handle)
             case ViewSubmitted():
                 await self._buttons.submitted(interaction, handle)
+            case ButtonPressed(action_id=ActionId.REQUEST_AGAIN):
+                await self._requests.again(interaction, handle)
             case ButtonPressed():
                 await self._buttons.pressed(interaction, handle)
             case Ignored(reason=reason):

@@ -14,7 +14,7 @@ from ulid import ULID
 
 from services.intake.domain.device_index import DeviceIndex
 from services.intake.domain.validation import FieldErrors
-from services.intake.ports import Ack, AckBody, Groups, People, Publisher, Views
+from services.intake.ports import Ack, AckBody, Claims, Groups, People, Publisher, Views
 from shared.contracts.events import Command
 from shared.ids import deterministic_id
 from shared.profiles import ProfilesConfig
@@ -55,6 +55,7 @@ class Deps:
     views: Views
     publisher: Publisher
     groups: Groups
+    claims: Claims
     # The form's local times are rendered for this moment (injected so tests fix it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import structlog
 
+from services.intake.domain.action_modals import extend_modal, extend_offer
+from services.intake.domain.again import again_form
 from services.intake.domain.approvers import (
     MAX_APPROVER_LOOKUPS,
     ApproverCandidate,
@@ -18,6 +21,7 @@ from services.intake.domain.device_options import device_option_groups, suggesti
 from services.intake.domain.form_state import RequestFormState
 from services.intake.domain.interactions import (
     ApproverSuggestion,
+    ButtonPressed,
     DeviceSuggestion,
     ProfileChosen,
     ProfileSuggestion,
@@ -34,15 +38,17 @@ from services.intake.domain.validation import (
     FieldErrors,
     Submission,
     ValidRequest,
+    pair_held_error,
     validate_request,
 )
 from services.intake.handlers.approver_groups import GroupTooLargeError
 from services.intake.handlers.handling import Deps, Handle, id_time, within_budget
 from shared.contracts.events import MAX_GROUP_MEMBERS, ApproverGroup, Person, SubmitRequest
 from shared.contracts.subjects import Subject
+from shared.device_claims import ClaimState, DeviceClaim
 from shared.ids import new_id
 from shared.profiles import DeviceScope, Profile
-from shared.slack_ids import BlockId
+from shared.slack_ids import AgainValue, BlockId
 
 log = structlog.get_logger("accessbot.intake")
 
@@ -57,6 +63,11 @@ NO_APPROVER_EMAIL = (
     "Accessbot cannot see that person's email address; pick someone else, or leave it empty."
 )
 NOT_SUBMITTED = "The request could not be submitted just now; please try again."
+# "Request again" opens a view with a trigger valid 3 s: each lookup before it gets this.
+OPEN_BUDGET_SECONDS = 1.0
+# The pair's claim is a hint read before the publish, which itself may take 2 s when NATS
+# is slow or down: a read that is not back by then is skipped (approvals checks anyway).
+CLAIM_READ_SECONDS = 0.5
 GROUPS_UNREADABLE = (
     "Accessbot could not read this profile's approver groups from Slack; please try again."
 )
@@ -81,6 +92,62 @@ class RequestFlow:
         await self._deps.views.open_view(pressed.trigger_id, view)
         handle.trace.outcome = "modal_opened"
         await self._warm(pressed.user_id)
+
+    async def again(self, pressed: ButtonPressed, handle: Handle) -> None:
+        """ "Request again": the form for a new request, filled in as the ended one was.
+
+        Nothing in the button's value is trusted: each part is checked as the form's
+        validation would, what no longer holds is left empty with one line saying why.
+        The trigger is valid 3 s, so the form opens within the pre-ack budget whatever
+        Slack's identity lookups do (approvers without names at worst)."""
+        await handle.ack(None)
+        try:
+            value = AgainValue.decode(pressed.value)
+        except ValueError:
+            handle.trace.outcome = "bad_button_value"
+            return
+        request_id = new_id()
+        handle.trace.bind(request_id)
+        handle.trace.details["again_of"] = value.request_id
+        requester = await self._person_soon(pressed.user_id)
+        email = requester.email if requester else ""
+        form = again_form(value, self._deps.profiles, self._deps.devices, email)
+        shown = _Shown([])
+        if form.profile is not None:
+            shown = await self._approvers_soon(form.profile, requester)
+        view = request_modal(
+            self._deps.profiles,
+            ModalMetadata(
+                request_id=request_id, profile_id=form.profile.id if form.profile else None
+            ),
+            profile=form.profile,
+            approvers=shown.people,
+            now=self._deps.clock(),
+            unread_groups=shown.unread_groups,
+            prefill=form.prefill,
+            again_of=value.request_id,
+            notes=form.notes,
+        )
+        await self._deps.views.open_view(pressed.trigger_id, view)
+        handle.trace.outcome = "modal_opened"
+        handle.trace.details["not_filled"] = len(form.notes)
+
+    async def _person_soon(self, user_id: str) -> Person | None:
+        """The clicker, if Slack answers within the opening budget (else None: the form
+        then shows everything the profile allows; the submission checks the rest)."""
+        try:
+            return await asyncio.wait_for(self._deps.people.person(user_id), OPEN_BUDGET_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - a slow or failing lookup only costs the prefill
+            log.warning("intake.identity_failed", user=user_id, error=repr(exc))
+            return None
+
+    async def _approvers_soon(self, profile: Profile, requester: Person | None) -> _Shown:
+        """The approvers to show, named if Slack answers in time, else by email."""
+        try:
+            return await asyncio.wait_for(self._approvers(profile, requester), OPEN_BUDGET_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - the choice still works without names
+            log.warning("intake.approver_names_failed", profile=profile.id, error=repr(exc))
+            return _bare(profile, requester)
 
     async def _warm(self, user_id: str) -> None:
         # The submission needs the requester's email before its ack: look it up now.
@@ -259,10 +326,58 @@ class RequestFlow:
             await handle.reject(result)
             return
         handle.trace.details["profile"] = result.profile.id
+        held_by = await self._held_by(metadata.request_id, result)
+        if held_by is not None:
+            await self._answer_held(held_by, requester, result, handle)
+            return
         groups = await self._groups(result.profile, handle)
         if groups is None:
             return
         await self._publish(metadata.request_id, requester, result, groups, handle)
+
+    async def _held_by(self, request_id: str, valid: ValidRequest) -> DeviceClaim | None:
+        """Another live request holding this profile on this device, as approvals recorded
+        it in KV `device_claims` (None: free, unreadable, or this very request's)."""
+        try:
+            claim = await asyncio.wait_for(
+                self._deps.claims.claim(valid.profile.id, valid.device.node_id),
+                CLAIM_READ_SECONDS,
+            )
+        except Exception as exc:  # noqa: BLE001 - a hint only: approvals checks it again
+            log.warning("intake.claim_unreadable", error=repr(exc))
+            return None
+        if claim is None or claim.request_id == request_id or not claim.holds(datetime.now(UTC)):
+            return None
+        return claim
+
+    async def _answer_held(
+        self, claim: DeviceClaim, requester: Person, valid: ValidRequest, handle: Handle
+    ) -> None:
+        """One device, one profile, one grant: the requester's own active grant is offered
+        for extension (the form becomes the Extend form); anything else is one line."""
+        profile = valid.profile
+        handle.trace.details["held_by"] = claim.request_id
+        if claim.state is not ClaimState.ACTIVE or claim.requester != requester.email:
+            error = pair_held_error(claim, profile, requester.email)
+            await handle.reject({BlockId.DEVICE.value: error}, "pair_held")
+            return
+        view = extend_modal(
+            # the extension is born with its form, as from the Extend button
+            ModalMetadata(
+                request_id=claim.request_id, profile_id=profile.id, extension_id=new_id()
+            ),
+            maximum=self._deps.profiles.max_duration(profile),
+            require_reason=profile.require_reason,
+            offer=extend_offer(
+                profile=profile.description,
+                device=valid.device.short_name,
+                until=claim.until,
+                request_id=claim.request_id,
+            ),
+            reason=valid.reason,
+        )
+        handle.trace.outcome = "extend_offered"
+        await handle.ack({"response_action": "update", "view": view.to_dict()})
 
     async def _groups(self, profile: Profile, handle: Handle) -> list[ApproverGroup] | None:
         """The profile's approver (and escalation) groups resolved now (None: the form was

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from shared.contracts.events import DeviceSnapshot, Person
 from shared.durations import format_duration
 from shared.slack_limits import NAME_TEXT, clip_mrkdwn, escape_mrkdwn, listing
+from shared.wording import slack_date
+
+__all__ = ["slack_date"]  # shared with intake's forms: one way to show a moment
 
 
 def escape(text: str) -> str:
@@ -18,13 +21,6 @@ def escape(text: str) -> str:
 def name(text: str) -> str:
     """A name someone else chose (person, device, tag), escaped and clipped to show."""
     return clip_mrkdwn(escape_mrkdwn(text), NAME_TEXT)
-
-
-def slack_date(moment: datetime) -> str:
-    """A date Slack renders in each reader's own time zone; the fallback is UTC."""
-    epoch = int(moment.timestamp())
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def person(who: Person) -> str:

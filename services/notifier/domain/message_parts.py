@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 from services.notifier.domain.context import NotifyContext
 from services.notifier.domain.formatting import device_name, duration, name
 from services.notifier.domain.request_view import RequestView
-from shared.slack_ids import ActionId, BlockId, ButtonValue
+from shared.slack_ids import ActionId, AgainValue, BlockId, ButtonValue
 from shared.slack_limits import SECTION_FIELD, SECTION_TEXT, Part, fit, user_text
 
 NO_REASON = "_no reason given_"
@@ -87,3 +87,17 @@ def button(
         request_id=request_id, extension_id=extension_id, profile_id=profile_id
     ).encode()
     return ButtonElement(text=label, action_id=action.value, value=value, style=style)
+
+
+def again_button(view: RequestView) -> ButtonElement | None:
+    """ "Request again": the form, filled in as this request was (None without a profile)."""
+    if view.profile_id is None:
+        return None
+    value = AgainValue(
+        request_id=view.request_id,
+        profile_id=view.profile_id,
+        device_id=view.device_id,
+        duration_seconds=view.duration_seconds,
+        reason=view.reason or "",
+    ).encode()
+    return ButtonElement(text="Request again", action_id=ActionId.REQUEST_AGAIN.value, value=value)

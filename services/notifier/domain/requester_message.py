@@ -14,6 +14,7 @@ from services.notifier.domain.context import NotifyContext
 from services.notifier.domain.formatting import duration, people, person, slack_date
 from services.notifier.domain.grant_outcome import access_continues, after_failure
 from services.notifier.domain.message_parts import (
+    again_button,
     button,
     line,
     profile_label,
@@ -24,10 +25,12 @@ from services.notifier.domain.message_parts import (
 )
 from services.notifier.domain.nudge_messages import escalation_text
 from services.notifier.domain.request_view import (
+    TERMINAL_RANK,
     ExtensionPhase,
     ExtensionView,
     Phase,
     RequestView,
+    rank,
 )
 from services.notifier.domain.slack_message import SlackMessage
 from shared.contracts.events import ApprovalMode, Person
@@ -126,7 +129,7 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
         case Phase.EXPIRED:
             return (
                 ":hourglass: *Expired*: nobody decided in time. "
-                "Submit a new request if you still need access."
+                "Press *Request again* if you still need access."
             )
         case Phase.CANCELLED:
             return ":heavy_multiplication_x: *Cancelled.* Nothing was granted."
@@ -171,6 +174,8 @@ def _actions(view: RequestView) -> ActionsBlock | None:
             button("Extend", ActionId.EXTEND, rid, profile_id=view.profile_id, style="primary"),
             button("Revoke", ActionId.REVOKE, rid, style="danger"),
         ]
+    elif rank(view.phase) == TERMINAL_RANK and (again := again_button(view)) is not None:
+        elements = [again]  # over, whatever the outcome: the same form, filled in
     else:
         return None
     return ActionsBlock(block_id=BlockId.ACTIONS.value, elements=elements)
