@@ -91,9 +91,11 @@ class _Draft:
         """Store every change noted since the last write, in one write."""
         if not self._pending:
             return
-        changes = tuple(self._pending)
+        changes, base, result = tuple(self._pending), self._stored.record, self.record
 
         def apply(record: NotifierRecord) -> NotifierRecord:
+            if record is base:  # no race: the changes are applied already
+                return result
             for change in changes:
                 record = change(record)
             return record
