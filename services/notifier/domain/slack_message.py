@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from shared.block_dicts import as_dict
 from shared.slack_limits import MESSAGE_BLOCKS, MESSAGE_TEXT, clip_mrkdwn
 
 
@@ -41,7 +42,7 @@ class SlackMessage:
         if len(self.blocks) > MESSAGE_BLOCKS:
             raise MessageFormationError(f"{len(self.blocks)} blocks; at most {MESSAGE_BLOCKS}")
         try:
-            return tuple(block.to_dict() for block in self.blocks)
+            return tuple(as_dict(block) for block in self.blocks)
         except SlackObjectFormationError as exc:
             raise MessageFormationError(str(exc)) from exc
 
