@@ -76,7 +76,7 @@ def _profiles_check(args: argparse.Namespace) -> int:
             print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
             return EXIT_INVALID
     approvers = {e for p in config.profiles for e in p.approvers.emails}
-    groups = {g for p in config.profiles for g in p.approvers.slack_groups}
+    groups = {g for p in config.profiles for g in p.slack_groups()}
     channels = {c for p in config.profiles for c in p.notify_channels}
     with_groups = f", {len(groups)} approver groups" if groups else ""
     print(

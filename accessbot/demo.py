@@ -24,6 +24,8 @@ from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request, press_in_dm
 from shared.contracts.cloudevents import Envelope
 from shared.contracts.events import (
+    ApprovalEscalated,
+    ApprovalReminded,
     ApprovalRequested,
     DecideRequest,
     GrantApplied,
@@ -70,6 +72,10 @@ def describe(event: Message, names: Names) -> str:  # noqa: PLR0911 - one case p
             )
         case ApprovalRequested():
             return "asking " + ", ".join(p.email for p in event.approvers)
+        case ApprovalReminded():
+            return "reminding " + ", ".join(p.email for p in event.approvers)
+        case ApprovalEscalated():
+            return "escalating to " + (", ".join(p.email for p in event.approvers) or "nobody")
         case DecideRequest():
             return f"{event.decider.email} pressed {event.decision.value}"
         case RequestApproved():

@@ -33,6 +33,8 @@ def named_groups(config: ProfilesConfig) -> Iterator[tuple[str, str, str]]:
     for profile in config.profiles:
         for group in profile.approvers.slack_groups:
             yield profile.id, "approvers.slack_groups", group
+        for group in profile.escalate_to.slack_groups if profile.escalate_to else []:
+            yield profile.id, "escalate_to.slack_groups", group
 
 
 def group_problems(config: ProfilesConfig, groups: list[dict[str, Any]]) -> list[str]:

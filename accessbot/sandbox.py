@@ -39,7 +39,7 @@ class SandboxError(RuntimeError):
 
 def sandbox_groups(profiles: ProfilesConfig) -> list[str]:
     """Every Slack user group the profiles name as approvers, once each."""
-    return list(dict.fromkeys(g for p in profiles.profiles for g in p.approvers.slack_groups))
+    return list(dict.fromkeys(g for p in profiles.profiles for g in p.slack_groups()))
 
 
 def group_members(group_id: str) -> list[str]:
@@ -54,7 +54,9 @@ def sandbox_people(profiles: ProfilesConfig) -> list[str]:
     emails: dict[str, None] = {SANDBOX_REQUESTER: None}
     for profile in profiles.profiles:
         emails.update(dict.fromkeys(profile.approvers.emails))
-        for group in profile.approvers.slack_groups:
+        if profile.escalate_to is not None:
+            emails.update(dict.fromkeys(profile.escalate_to.emails))
+        for group in profile.slack_groups():
             emails.update(dict.fromkeys(group_members(group)))
         if profile.auto_approve is not None:
             emails.update(dict.fromkeys(profile.auto_approve.requesters))

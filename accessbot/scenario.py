@@ -48,11 +48,29 @@ def _approver_option(view: dict[str, Any], email: str) -> str:
     for element in _elements(view["blocks"]):
         if element.get("action_id") != ActionId.APPROVER_RADIO:
             continue
-        for option in element.get("options") or []:
-            shown = {option["text"]["text"], (option.get("description") or {}).get("text")}
-            if email in shown:
-                return str(option["value"])
+        found = _option_showing(element.get("options") or [], email)
+        if found is not None:
+            return found
     raise LookupError(f"{email} is not offered as approver in the open view")
+
+
+def _option_showing(options: list[dict[str, Any]], email: str) -> str | None:
+    """The value of the approver option showing `email` as its label or at the end of its
+    description ("Sat 14:05 local time · alice@example.com")."""
+    for option in options:
+        description = str((option.get("description") or {}).get("text", ""))
+        if email in (option["text"]["text"], description) or description.endswith(f" · {email}"):
+            return str(option["value"])
+    return None
+
+
+async def _search_approver(slack: SlackEmulator, user_id: str, email: str) -> str:
+    """Type `email` into the approver search (many approvers) and take what it offers."""
+    answer = await slack.driver.type_in_external_select(user_id, ActionId.APPROVER_SELECT, email)
+    found = _option_showing(list(answer.get("options") or []), email)
+    if found is None:
+        raise LookupError(f"{email} is not offered by the approver search")
+    return found
 
 
 async def file_request(
@@ -101,6 +119,8 @@ async def file_request(
         values[ActionId.APPROVER_RADIO] = (
             _approver_option(view, approver_email) if approver_email else ANY_APPROVER
         )
+    elif approver_email and _has_action(view, ActionId.APPROVER_SELECT):
+        values[ActionId.APPROVER_SELECT] = await _search_approver(slack, user_id, approver_email)
     return await driver.submit_view(user_id, values=values)
 
 

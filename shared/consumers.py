@@ -51,6 +51,8 @@ def _timer(service: str, purpose: TimerPurpose) -> ConsumerSpec:
 _NOTIFIER_SUBJECTS = (
     Subject.REQUEST_SUBMITTED,
     Subject.APPROVAL_REQUESTED,
+    Subject.APPROVAL_REMINDED,
+    Subject.APPROVAL_ESCALATED,
     Subject.REQUEST_APPROVED,
     Subject.REQUEST_DENIED,
     Subject.REQUEST_EXPIRED,

@@ -60,6 +60,8 @@ PUBLISHES: dict[str, tuple[Subject, ...]] = {
     ),
     "approvals": (
         Subject.APPROVAL_REQUESTED,
+        Subject.APPROVAL_REMINDED,
+        Subject.APPROVAL_ESCALATED,
         Subject.REQUEST_APPROVED,
         Subject.REQUEST_DENIED,
         Subject.REQUEST_EXPIRED,

@@ -40,6 +40,8 @@ _CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
 AUTO_MAX_PER_DAY_LIMIT = 100  # request ids one day's budget record holds at most
 SLACK_GROUP_RE = re.compile(r"^S[A-Z0-9]{6,}$")
 MAX_SLACK_GROUPS = 10  # per list; each is one usergroups.users.list call (Tier 2) per cache expiry
+MAX_REMINDERS_LIMIT = 10  # reminders one request may send at most (`max_reminders`)
+DEFAULT_MAX_REMINDERS = 2
 
 GroupMembers = Mapping[str, Sequence[str]]
 """Slack user group id -> its members' emails, as resolved when a request was opened."""
@@ -97,6 +99,9 @@ class _Facts:
     max_duration: timedelta | None
     max_total_duration: timedelta | None
     auto_max_duration: timedelta | None
+    request_ttl: timedelta | None = None
+    remind_after: timedelta | None = None
+    escalate_after: timedelta | None = None
 
 
 def approver_problems(
@@ -149,6 +154,7 @@ def cross_profile_problems(profiles: list[_Facts]) -> list[str]:
                     f"profile {seen_attrs[key]} (keys are unique case-insensitively)"
                 )
             seen_attrs.setdefault(key, p.name)
+        problems.extend(_before_ttl_problems(p))
         if p.max_duration is None:
             continue
         if p.auto_max_duration is not None and p.auto_max_duration > p.max_duration:
@@ -163,6 +169,38 @@ def cross_profile_problems(profiles: list[_Facts]) -> list[str]:
                 f"{format_duration(p.max_total_duration)} is shorter than max_duration "
                 f"{format_duration(p.max_duration)}"
             )
+    return problems
+
+
+def _before_ttl_problems(p: _Facts) -> list[str]:
+    """Reminders and escalation happen while a request is pending, so before its TTL ends
+    it (after that they would never fire)."""
+    if p.request_ttl is None:
+        return []
+    ttl = format_duration(p.request_ttl)
+    return [
+        f"profile {p.name}: {field}: {format_duration(after)} is not shorter than "
+        f"request_ttl {ttl}, so it would never happen (the request expires first)"
+        for field, after in (("remind_after", p.remind_after), ("escalate_after", p.escalate_after))
+        if after is not None and after >= p.request_ttl
+    ]
+
+
+def escalation_problems(
+    *, remind_after: bool, max_reminders: bool, escalate_after: bool,
+    escalate_to: bool | None, escalate_to_anyone: bool,
+) -> list[str]:  # fmt: skip
+    """Rules between the reminder and escalation fields (which are set); each message starts
+    with its field. `escalate_to` None: present but unreadable (reported on its own)."""
+    problems: list[str] = []
+    if max_reminders and not remind_after:
+        problems.append("max_reminders: set without remind_after, so no reminder is ever sent")
+    if escalate_after and escalate_to is False:
+        problems.append("escalate_after: set without escalate_to, so nobody would be asked")
+    if escalate_to and not escalate_after:
+        problems.append("escalate_to: set without escalate_after, so it would never happen")
+    if escalate_to and not escalate_to_anyone:
+        problems.append("escalate_to: no emails and no slack_groups, so nobody would be asked")
     return problems
 
 
@@ -271,6 +309,26 @@ class Profile(_Strict):
     notify_channels: list[str] = Field(default_factory=list)
     request_ttl: Duration | None = None
     auto_approve: AutoApprove | None = None
+    remind_after: Duration | None = Field(
+        default=None,
+        description="Remind approvers who have not decided this long after the request was "
+        "opened, and again every as long, at most `max_reminders` times.",
+    )
+    max_reminders: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REMINDERS_LIMIT,
+        description=f"Reminders per request at most (default {DEFAULT_MAX_REMINDERS}).",
+    )
+    escalate_after: Duration | None = Field(
+        default=None,
+        description="Ask `escalate_to` too when nobody decided this long after the request "
+        "was opened.",
+    )
+    escalate_to: Approvers | None = Field(
+        default=None,
+        description="Fallback approvers: eligible only once the request is escalated.",
+    )
 
     @field_validator("id")
     @classmethod
@@ -297,7 +355,9 @@ class Profile(_Strict):
                 raise ValueError(f"{channel!r} is not a Slack channel id (C… or G…)")
         return value
 
-    @field_validator("max_duration", "max_total_duration", "request_ttl")
+    @field_validator(
+        "max_duration", "max_total_duration", "request_ttl", "remind_after", "escalate_after"
+    )
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
@@ -316,9 +376,36 @@ class Profile(_Strict):
             and (self.auto_approve.hours is not None or self.auto_approve.max_per_day is not None),
             groups=len(self.approvers.slack_groups),
         )
+        problems += escalation_problems(
+            remind_after=self.remind_after is not None,
+            max_reminders=self.max_reminders is not None,
+            escalate_after=self.escalate_after is not None,
+            escalate_to=self.escalate_to is not None,
+            escalate_to_anyone=self.escalate_to is not None
+            and bool(self.escalate_to.emails or self.escalate_to.slack_groups),
+        )
+        if len(self.slack_groups()) > MAX_SLACK_GROUPS:
+            problems.append(
+                f"escalate_to.slack_groups: {len(self.slack_groups())} groups with "
+                f"approvers.slack_groups, the most is {MAX_SLACK_GROUPS} (each is resolved "
+                "when a request is opened)"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def reminders_allowed(self) -> int:
+        """How many reminders a request of this profile sends at most (0: none)."""
+        if self.remind_after is None:
+            return 0
+        return self.max_reminders or DEFAULT_MAX_REMINDERS
+
+    def slack_groups(self) -> list[str]:
+        """Every Slack user group whose members intake resolves when a request is opened:
+        the approvers' groups, then the escalation's (each once)."""
+        fallback = self.escalate_to.slack_groups if self.escalate_to is not None else []
+        return list(dict.fromkeys([*self.approvers.slack_groups, *fallback]))
 
     # -- rights: defined here once; intake, approvals and grants all ask these ----------
 
@@ -331,11 +418,31 @@ class Profile(_Strict):
         members = groups or {}
         return any(address in members.get(g, ()) for g in self.approvers.slack_groups)
 
-    def may_decide(self, email: str, *, requester: str, groups: GroupMembers | None = None) -> bool:
+    def is_fallback_approver(self, email: str, groups: GroupMembers | None = None) -> bool:
+        """Listed under `escalate_to.emails`, or a member (in `groups`, resolved when the
+        request was opened) of a group `escalate_to.slack_groups` lists now."""
+        if self.escalate_to is None:
+            return False
+        address = normalise_email(email)
+        if address in self.escalate_to.emails:
+            return True
+        members = groups or {}
+        return any(address in members.get(g, ()) for g in self.escalate_to.slack_groups)
+
+    def may_decide(
+        self,
+        email: str,
+        *,
+        requester: str,
+        groups: GroupMembers | None = None,
+        escalated: bool = False,
+    ) -> bool:
         """Whether this person's Approve or Deny counts on `requester`'s request: an
-        approver (listed, or by `groups`), and not the requester unless self-approval is
+        approver (listed, or by `groups`) or, only once the request is `escalated`, a
+        fallback approver of `escalate_to`; and not the requester unless self-approval is
         `allowed` or `confirm`."""
-        if not self.is_approver(email, groups):
+        approver = self.is_approver(email, groups)
+        if not approver and not (escalated and self.is_fallback_approver(email, groups)):
             return False
         own = normalise_email(email) == normalise_email(requester)
         return not own or self.self_approval is not SelfApproval.NEVER
@@ -349,6 +456,24 @@ class Profile(_Strict):
             candidates.extend(normalise_email(e) for e in members.get(group, ()))
         unique = list(dict.fromkeys(candidates))
         return [e for e in unique if self.may_decide(e, requester=requester, groups=groups)]
+
+    def fallback_approvers(self, requester: str, groups: GroupMembers | None = None) -> list[str]:
+        """Who escalation adds: `escalate_to`'s emails, then its groups' members in `groups`,
+        each once, leaving out the approvers already eligible and anyone who could not
+        decide once escalated (the requester, unless self-approval allows it)."""
+        if self.escalate_to is None:
+            return []
+        members = groups or {}
+        candidates = [*self.escalate_to.emails]
+        for group in self.escalate_to.slack_groups:
+            candidates.extend(normalise_email(e) for e in members.get(group, ()))
+        already = set(self.eligible_approvers(requester, groups))
+        return [
+            e
+            for e in dict.fromkeys(candidates)
+            if e not in already
+            and self.may_decide(e, requester=requester, groups=groups, escalated=True)
+        ]
 
 
 class ProfilesConfig(_Strict):
@@ -368,6 +493,9 @@ class ProfilesConfig(_Strict):
                 max_duration=self.max_duration(p),
                 max_total_duration=self.max_total_duration(p),
                 auto_max_duration=p.auto_approve.max_duration if p.auto_approve else None,
+                request_ttl=self.request_ttl(p),
+                remind_after=p.remind_after,
+                escalate_after=p.escalate_after,
             )
             for p in self.profiles
         ]
@@ -481,6 +609,7 @@ _WORDING: dict[str, str] = {
     "string_too_long": "{shown} is longer than {max_length} characters",
     "enum": "{shown} is not {expected}",
     "greater_than": "{shown} must be more than {gt}",
+    "greater_than_equal": "{shown} must be at least {ge}",
     "less_than_equal": "{shown} must be at most {le}",
     "bool_type": "{shown} is not true or false",
     "bool_parsing": "{shown} is not true or false",
@@ -533,12 +662,20 @@ def _lenient_duration(value: Any, fallback: timedelta | None) -> timedelta | Non
     return parsed if parsed > timedelta(0) else None
 
 
+def _presence(value: Any) -> bool | None:
+    """A mapping field as the cross-field rules see it: absent, present, or unreadable."""
+    if value is None:
+        return False
+    return True if isinstance(value, dict) else None
+
+
 def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
     """Facts and per-profile approver problems read from the file as written, for the
     cross-field rules to run even where some fields are invalid."""
     defaults = raw.get("defaults")
     defaults = defaults if isinstance(defaults, dict) else {}
     default_max = _lenient_duration(defaults.get("max_duration"), Defaults().max_duration)
+    default_ttl = _lenient_duration(defaults.get("request_ttl"), Defaults().request_ttl)
     entries = raw.get("profiles")
     entries = entries if isinstance(entries, list) else []
     facts: list[_Facts] = []
@@ -568,6 +705,18 @@ def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
                 groups=len(groups) if isinstance(groups, list) else 0,
             )
         )
+        escalate_to = entry.get("escalate_to")
+        fallback = escalate_to if isinstance(escalate_to, dict) else {}
+        problems.extend(
+            f"profile {name}: {line}"
+            for line in escalation_problems(
+                remind_after="remind_after" in entry,
+                max_reminders="max_reminders" in entry,
+                escalate_after="escalate_after" in entry,
+                escalate_to=_presence(escalate_to),
+                escalate_to_anyone=bool(fallback.get("emails") or fallback.get("slack_groups")),
+            )
+        )
         facts.append(
             _Facts(
                 name=name,
@@ -576,6 +725,9 @@ def _raw_facts(raw: dict[str, Any]) -> tuple[list[_Facts], list[str]]:
                 max_duration=max_d,
                 max_total_duration=total,
                 auto_max_duration=_lenient_duration(auto_max, None),
+                request_ttl=_lenient_duration(entry.get("request_ttl"), default_ttl),
+                remind_after=_lenient_duration(entry.get("remind_after"), None),
+                escalate_after=_lenient_duration(entry.get("escalate_after"), None),
             )
         )
     return facts, problems

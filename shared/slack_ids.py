@@ -28,6 +28,7 @@ class BlockId(StrEnum):
     DEVICE = "device"
     DURATION = "duration"
     APPROVER = "approver"
+    APPROVERS_SHOWN = "approvers_shown"  # who can approve, where the form offers no choice
     REASON = "reason"
     DENY_REASON = "deny_reason"
     REVOKE_REASON = "revoke_reason"
@@ -36,6 +37,7 @@ class BlockId(StrEnum):
     SUMMARY = "summary"
     DETAILS = "details"
     STATUS = "status"
+    NUDGE = "nudge"  # a pending request's reminder or escalation line
     ACTIONS = "actions"
 
 
@@ -46,7 +48,8 @@ class ActionId(StrEnum):
     DEVICE_SELECT = "device_select"
     DURATION_SELECT = "duration_select"
     APPROVER_RADIO = "approver_radio"
-    APPROVER_USER = "approver_user"
+    APPROVER_USER = "approver_user"  # forms opened before the approver search (still read)
+    APPROVER_SELECT = "approver_select"  # searchable select of the eligible approvers
     REASON_INPUT = "reason_input"
     DENY_REASON_INPUT = "deny_reason_input"
     REVOKE_REASON_INPUT = "revoke_reason_input"

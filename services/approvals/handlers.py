@@ -120,7 +120,8 @@ class Approvals:
         await self._apply(env, lambda record, _: grant_tracking.track(record, event))
 
     async def on_timer(self, fired: TimerFired) -> None:
-        """The request-expiry timer fired (late, repeated or stale firings change nothing)."""
+        """The request timer fired: a reminder, the escalation or the expiry (late,
+        repeated or stale firings change nothing)."""
         if fired.purpose is not TimerPurpose.REQUEST_EXPIRY:
             log.error("timer.wrong_purpose", purpose=fired.purpose.value)
             return
@@ -128,7 +129,7 @@ class Approvals:
         await self._transact(
             fired.request_id,
             cause,
-            lambda record, now: machine.expire(record, fired.due_at, now),
+            lambda record, now: machine.on_timer(record, fired.due_at, now),
             refusal_event_id=None,
         )
 

@@ -432,6 +432,51 @@ class ApprovalRequested(RequestEvent):
     )
 
 
+class ApprovalReminded(RequestEvent):
+    """Approvers who had not decided were reminded (the profile's `remind_after`)."""
+
+    SUBJECT: ClassVar[Subject] = Subject.APPROVAL_REMINDED
+
+    approvers: list[Person] = Field(
+        description="Who is reminded: those asked who have not decided yet.", min_length=1
+    )
+    reminder: PositiveInt = Field(description="Which reminder this is (1 first).", examples=[1])
+    max_reminders: PositiveInt = Field(
+        description="How many reminders the request sends at most.", examples=[2]
+    )
+    waiting_seconds: DurationSeconds = Field(
+        description="How long the request had been waiting when reminded."
+    )
+    expires_at: Timestamp = Field(description="When the request expires unanswered.")
+
+
+class ApprovalEscalated(RequestEvent):
+    """Nobody decided within the profile's `escalate_after`: its `escalate_to` fallback
+    approvers may decide from now on and are asked."""
+
+    SUBJECT: ClassVar[Subject] = Subject.APPROVAL_ESCALATED
+
+    profile_description: str = Field(description="What Slack shows.", examples=["Production"])
+    device: DeviceSnapshot = Field(description="The device, from KV `devices`.")
+    duration_seconds: DurationSeconds
+    reason: Reason
+    approvers: list[Person] = Field(
+        description="The fallback approvers added and asked; empty when nobody else may "
+        "decide (e.g. the only fallback approver is the requester)."
+    )
+    approver_groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="Slack user group ids of `escalate_to` some of them were asked through.",
+        examples=[["S0614TZR7"]],
+    )
+    approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[1])
+    waiting_seconds: DurationSeconds = Field(
+        description="How long the request had been waiting when escalated."
+    )
+    expires_at: Timestamp = Field(description="When the request expires unanswered.")
+
+
 class RequestApproved(RequestEvent):
     """Enough valid approvals were given (or none were needed)."""
 
@@ -771,6 +816,8 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
     model.SUBJECT: model
     for model in (
         ApprovalRequested,
+        ApprovalReminded,
+        ApprovalEscalated,
         RequestApproved,
         RequestDenied,
         RequestExpired,

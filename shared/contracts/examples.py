@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from shared.contracts.events import (
     EXAMPLE_EXTENSION_ID,
     EXAMPLE_REQUEST_ID,
+    ApprovalEscalated,
     ApprovalMode,
+    ApprovalReminded,
     ApprovalRequested,
     CancelRequest,
     DecideRequest,
@@ -94,6 +96,29 @@ EXAMPLES: dict[Subject, Message] = {
                 "reason": REASON,
                 "approvers": [BOB],
                 "approvals_required": 1,
+                "expires_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
+            }
+        ),
+        ApprovalReminded.model_validate(
+            {
+                **_COMMON,
+                "approvers": [BOB],
+                "reminder": 1,
+                "max_reminders": 2,
+                "waiting_seconds": 15 * 60,
+                "expires_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
+            }
+        ),
+        ApprovalEscalated.model_validate(
+            {
+                **_COMMON,
+                "profile_description": "Production",
+                "device": DEVICE,
+                "duration_seconds": 4 * 3600,
+                "reason": REASON,
+                "approvers": [Person(email="carol@example.com")],
+                "approvals_required": 1,
+                "waiting_seconds": 30 * 60,
                 "expires_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
             }
         ),

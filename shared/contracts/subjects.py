@@ -22,6 +22,8 @@ class Subject(StrEnum):
     EXTEND_SUBMITTED = "access.extend.submitted"
     CANCEL_REQUESTED = "access.cancel.requested"
     APPROVAL_REQUESTED = "access.approval.requested"
+    APPROVAL_REMINDED = "access.approval.reminded"
+    APPROVAL_ESCALATED = "access.approval.escalated"
     REQUEST_APPROVED = "access.request.approved"
     REQUEST_DENIED = "access.request.denied"
     REQUEST_EXPIRED = "access.request.expired"
@@ -52,7 +54,8 @@ class Bucket(StrEnum):
 class TimerPurpose(StrEnum):
     """What a message schedule in TIMERS is for; its owner consumes the due subject."""
 
-    REQUEST_EXPIRY = "request"  # approvals: a pending request's TTL ran out
+    # approvals: a pending request's next deadline (a reminder, its escalation, its TTL)
+    REQUEST_EXPIRY = "request"
     GRANT_EXPIRY = "grant"  # grants: a grant's expiry time has come
 
 

@@ -309,3 +309,66 @@ async def test_an_applied_grant_can_be_extended_through_approvers(
     assert isinstance(extended, ExtensionApproved)
     assert extended.additional_seconds == 3600
     assert extended.approvers == [person("alice@example.com")]
+
+
+async def _nudge_counts(outbox: Outbox, request_id: str) -> tuple[int, int, int]:
+    """Reminders, escalations and expiries published about one request."""
+    found = []
+    for subject in (Subject.APPROVAL_REMINDED, Subject.APPROVAL_ESCALATED, Subject.REQUEST_EXPIRED):
+        events = await outbox.events(subject, count=0, timeout=0)
+        found.append(len([e for e in events if e.request_id == request_id]))
+    return found[0], found[1], found[2]
+
+
+async def test_two_replicas_remind_and_escalate_once_on_real_schedules(
+    nats_server: EmbeddedNats, grants_js: JetStreamContext, intake: EventPublisher, outbox: Outbox
+) -> None:
+    # nudged-fast: one reminder at 1 s, escalation at 2 s, expiry at 6 s (message schedules).
+    replicas = [build(approvals_settings(nats_server)) for _ in range(2)]
+    for replica in replicas:
+        await replica.start()
+    try:
+        sub = submitted(profile_id="nudged-fast", duration_seconds=600)
+        await intake.publish(sub)
+        [expired] = await outbox.events(Subject.REQUEST_EXPIRED, count=1, timeout=20.0)
+        assert expired.request_id == sub.request_id
+        [reminded] = await outbox.events(Subject.APPROVAL_REMINDED, count=1)
+        assert [p.email for p in reminded.approvers] == ["alice@example.com"]
+        [escalated] = await outbox.events(Subject.APPROVAL_ESCALATED, count=1)
+        assert [p.email for p in escalated.approvers] == ["erin@example.com"]
+        assert await _nudge_counts(outbox, sub.request_id) == (1, 1, 1)
+    finally:
+        for replica in replicas:
+            await replica.stop()
+
+
+async def test_what_fell_due_while_stopped_is_sent_once_after_a_restart(
+    nats_server: EmbeddedNats,
+    grants_js: JetStreamContext,
+    intake: EventPublisher,
+    outbox: Outbox,
+    admin_js: JetStreamContext,
+) -> None:
+    first = build(approvals_settings(nats_server))
+    await first.start()
+    sub = submitted(profile_id="nudged-fast", duration_seconds=600)
+    try:
+        await intake.publish(sub)
+        await outbox.events(Subject.APPROVAL_REQUESTED, count=1)
+    finally:
+        await first.stop()
+    await asyncio.sleep(2.5)  # the reminder and the escalation fall due while it is down
+    again = build(approvals_settings(nats_server))
+    await again.start()
+    try:
+        await outbox.events(Subject.APPROVAL_ESCALATED, count=1, timeout=15.0)
+        record = await _record(admin_js, sub.request_id)
+        assert (record.reminders, record.escalated_at is not None) == (1, True)
+        approve = decision(sub.request_id, "erin@example.com", Decision.APPROVE)
+        await intake.publish(approve)
+        [approved] = await outbox.events(Subject.REQUEST_APPROVED, count=1)
+        assert isinstance(approved, RequestApproved)
+        await asyncio.sleep(5.0)  # past the TTL: its stale timer changes nothing
+    finally:
+        await again.stop()
+    assert await _nudge_counts(outbox, sub.request_id) == (1, 1, 0)

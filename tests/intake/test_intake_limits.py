@@ -18,12 +18,16 @@ from services.intake.domain.approvers import (
 from services.intake.domain.device_index import DeviceSearch
 from services.intake.domain.device_options import device_option_groups, suggestion_response
 from services.intake.domain.metadata import ModalMetadata
-from services.intake.domain.request_modal import profile_suggestions, request_modal
+from services.intake.domain.request_modal import (
+    approver_suggestions,
+    profile_suggestions,
+    request_modal,
+)
 from services.intake.domain.validation import Submission, validate_request
 from shared.contracts.events import EXAMPLE_REQUEST_ID, DeviceSnapshot
 from shared.profiles import ProfilesConfig, parse_profiles
 from shared.slack_limits import OPTION_VALUE
-from tests.intake.test_intake_golden import check, view_json
+from tests.intake.test_intake_golden import NOW, check, view_json
 
 REQUESTER = "erin@example.com"
 
@@ -137,11 +141,26 @@ def test_an_approver_value_nobody_has_is_refused_with_one_line() -> None:
     assert result["approver"] == "That approver is not offered any more; choose again."
 
 
-def test_sixty_approvers_with_long_emails_use_the_user_picker() -> None:
+def test_sixty_approvers_with_long_emails_use_the_approver_search() -> None:
     profiles = many_profiles(1, [_email(i) for i in range(60)])
     document = _checked_view("request_modal_60_approvers", profiles, "p000")
     approver = next(b for b in document["blocks"] if b.get("block_id") == "approver")
-    assert approver["element"]["type"] == "users_select"
+    assert approver["element"]["type"] == "external_select"
+
+
+def test_approver_search_with_long_names_and_emails_fits_slacks_limits() -> None:
+    emails = [_email(i, length=254 - i) for i in range(120)]
+    found = [
+        ApproverCandidate(email=e, name="N" * 300, slack_user_id=f"U{i:05d}", tz_offset=50400)
+        for i, e in enumerate(emails)
+    ]
+    answer = json.loads(json.dumps(approver_suggestions(found, "", NOW)))
+    assert validate_options_response(answer) == []
+    assert len(answer["options"]) == 100  # Slack shows at most 100
+    first = answer["options"][0]
+    assert len(first["text"]["text"]) == 75
+    assert first["description"]["text"].startswith("Sun 03:05 local time · approver00.")
+    assert len(first["description"]["text"]) == 75
 
 
 def test_device_options_with_63_character_names() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
-from emulators.slack import SlackEmulator
+from emulators.slack import SlackEmulator, User
 from services.intake.domain.approvers import approver_value
 from shared.contracts.events import SubmitRequest
 from shared.contracts.subjects import Subject
@@ -31,6 +31,8 @@ async def test_101_profiles_are_searched_and_a_request_goes_through(
     nats_server: EmbeddedNats, admin_js: JetStreamContext, emulator: SlackEmulator
 ) -> None:
     await put_devices(admin_js, DEVICES)
+    # An approver the form offers is an active Slack user (deactivated ones are left out).
+    emulator.workspace.add_user(User(id="U0LONG", name="long", email=LONG_EMAIL))
     profiles = many_profiles(101, [LONG_EMAIL, "bob@example.com"])
     intake = await start_intake(nats_server, emulator, admin_js, "socket")
     await intake.restart(profiles)

@@ -6,17 +6,13 @@ from services.intake.domain.approvers import approver_value
 from shared.contracts.events import Person, SubmitRequest
 from shared.contracts.subjects import Bucket, Subject
 from shared.ids import is_valid_id
-from shared.profiles import load_profiles, parse_profiles
+from shared.profiles import load_profiles
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId
 from tests.conftest import PROFILES_PATH
 from tests.intake.conftest import (
     ALICE,
-    BOB,
-    CAROL,
-    DAVE,
     DEVICES,
     ERIN,
-    SECOPS,
     Intake,
     block,
     block_ids,
@@ -217,54 +213,3 @@ async def test_a_profile_removed_while_the_form_was_open(intake: Intake) -> None
         "errors": {"profile": "That access profile does not exist (any more)."},
     }
     assert await published(intake.js) == []
-
-
-async def test_many_approvers_are_picked_with_a_user_picker_checked_on_submit(
-    intake: Intake,
-) -> None:
-    emails = [u.email for u in (ALICE, BOB, CAROL, DAVE, SECOPS)]
-    emails += [f"approver{i}@example.com" for i in range(6)]
-    wide = parse_profiles(
-        {
-            "profiles": [
-                {
-                    "id": "tooling",
-                    "description": "Shared tooling",
-                    "attribute": "custom:toolingAccess",
-                    "approvers": {"emails": emails},
-                    "devices": "own",
-                }
-            ]
-        },
-        PROFILES_PATH,
-    )
-    await intake.restart(profiles=wide)
-    driver = intake.emu.driver
-    view = await intake.open_request_form(ERIN, "tooling")
-    assert block(view, BlockId.APPROVER)["element"]["type"] == "users_select"
-    await driver.type_in_external_select(ERIN.id, ActionId.DEVICE_SELECT.value, "")
-    filled = {
-        ActionId.DEVICE_SELECT.value: "nErinLaptopCNTRL",
-        ActionId.DURATION_SELECT.value: "3600",
-        ActionId.REASON_INPUT.value: "rotate keys",
-    }
-    for picked, message in (
-        (ERIN.id, "erin@example.com is not an approver for Shared tooling."),
-        ("U0GHOST", "Accessbot cannot see that person's email address"),
-    ):
-        ack = await driver.submit_view(
-            ERIN.id, values={**filled, ActionId.APPROVER_USER.value: picked}
-        )
-        assert ack is not None
-        assert list(ack["errors"]) == ["approver"]
-        assert ack["errors"]["approver"].startswith(message)
-    assert await published(intake.js) == []
-    ack = await driver.submit_view(
-        ERIN.id, values={**filled, ActionId.APPROVER_USER.value: CAROL.id}
-    )
-    assert ack is None
-    [submitted] = await wait_published(intake.js, Subject.REQUEST_SUBMITTED.value)
-    assert isinstance(submitted.event, SubmitRequest)
-    assert submitted.event.approver_email == "carol@example.com"
-    assert await intake.service.ready_checks["slack"]()
-    assert await intake.service.ready_checks["devices"]()

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts.events import (
+    ApprovalEscalated,
     ApprovalMode,
+    ApprovalReminded,
     ApprovalRequested,
     DecisionRefused,
     DeviceSnapshot,
@@ -87,6 +89,41 @@ def approval_requested(request_id: str = REQUEST_ID, profile: str = PROFILE) -> 
         reason="Investigating INC-4211 <prod> & replica lag",
         approvers=[ALICE, BOB],
         approvals_required=2,
+        expires_at=at(30),
+    )
+
+
+CAROL = Person(email="carol@example.com", slack_user_id="U0CAROL", name="Carol Fallback")
+
+
+def reminded(reminder: int = 1, approvers: list[Person] | None = None) -> ApprovalReminded:
+    return ApprovalReminded(
+        request_id=REQUEST_ID,
+        requester=DAVE,
+        profile_id=PROFILE,
+        approvers=[ALICE, BOB] if approvers is None else approvers,
+        reminder=reminder,
+        max_reminders=2,
+        waiting_seconds=10 * 60 * reminder,
+        expires_at=at(30),
+    )
+
+
+def escalated(
+    approvers: list[Person] | None = None, groups: list[str] | None = None
+) -> ApprovalEscalated:
+    return ApprovalEscalated(
+        request_id=REQUEST_ID,
+        requester=DAVE,
+        profile_id=PROFILE,
+        profile_description="Production databases (two approvers)",
+        device=DEVICE,
+        duration_seconds=DURATION,
+        reason="Investigating INC-4211 <prod> & replica lag",
+        approvers=[CAROL] if approvers is None else approvers,
+        approver_groups=groups or [],
+        approvals_required=2,
+        waiting_seconds=20 * 60,
         expires_at=at(30),
     )
 

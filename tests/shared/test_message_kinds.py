@@ -23,6 +23,8 @@ WIRE: dict[str, str] = {
     "access.extend.submitted": "ExtendGrant",
     "access.cancel.requested": "CancelRequest",
     "access.approval.requested": "ApprovalRequested",
+    "access.approval.reminded": "ApprovalReminded",  # added with reminders (issue 15)
+    "access.approval.escalated": "ApprovalEscalated",  # added with escalation (issue 15)
     "access.request.approved": "RequestApproved",
     "access.request.denied": "RequestDenied",
     "access.request.expired": "RequestExpired",

@@ -99,6 +99,27 @@ BROKEN = {
             "approve outside auto_approve's hours or past its max_per_day"
         ],
     ),
+    "remind_after_past_ttl": (
+        BASE + "    request_ttl: 30m\n    remind_after: 30m\n",
+        [
+            "profile 'prod': remind_after: 30m is not shorter than request_ttl 30m, so it "
+            "would never happen (the request expires first)"
+        ],
+    ),
+    "escalate_after_past_default_ttl_with_a_bad_field": (
+        BASE + "    escalate_after: 2h\n    escalate_to: {emails: [carol@example.com]}\n"
+        "    max_reminders: 0\n",
+        [
+            "profile 'prod': max_reminders: 0 must be at least 1",
+            "profile 'prod': max_reminders: set without remind_after, so no reminder is ever sent",
+            "profile 'prod': escalate_after: 2h is not shorter than request_ttl 1h, so it "
+            "would never happen (the request expires first)",
+        ],
+    ),
+    "escalate_to_nobody": (
+        BASE + "    escalate_after: 30m\n    escalate_to: {}\n",
+        ["profile 'prod': escalate_to: no emails and no slack_groups, so nobody would be asked"],
+    ),
     "bad_duration": (
         BASE.replace("max_duration: 8h", "max_duration: eight hours"),
         ["profile 'prod': max_duration: 'eight hours' is not a duration"],

@@ -185,3 +185,18 @@ async def test_the_siem_can_neither_write_nor_remove_its_copy(
     await siem.flush()
     assert (await js.stream_info(ACCESS_STREAM)).state.messages == len(SUBJECTS)
     assert (await admin_js.stream_info(ACCESS_STREAM)).state.messages == len(SUBJECTS)
+
+
+async def test_reminders_and_escalations_reach_the_siem_with_their_types(
+    siem: Client, admin_js: JetStreamContext
+) -> None:
+    sub = await siem.jetstream().subscribe(
+        ACCESS_SUBJECTS, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    news = [Subject.APPROVAL_REMINDED, Subject.APPROVAL_ESCALATED]
+    publisher = EventPublisher(admin_js, source="accessbot/approvals")
+    for subject in news:
+        await publisher.publish(EXAMPLES[subject])
+    got = [await sub.next_msg(timeout=5) for _ in news]
+    assert [m.headers and m.headers["ce-type"] for m in got] == _expected(news)
+    assert [m.subject for m in got] == [s.value for s in news]

@@ -22,6 +22,8 @@ class Ballot:
     votes: list[Vote]
     current: Profile | None  # the profile as profiles.yaml lists it now (None: removed)
     groups: Mapping[str, list[str]] = field(default_factory=dict)  # members when opened
+    fallback: list[str] = field(default_factory=list)  # escalate_to's people when opened
+    escalated: bool = False  # the fallback may decide only once the request escalated
 
     def refusal(self, decider: Person) -> tuple[RefusalReason, RefusalFacts] | None:
         """Why this decider's click does not count, or None when it does."""
@@ -44,10 +46,15 @@ class Ballot:
     def _eligible(self, email: str) -> bool:
         """Eligible when the request was opened and still eligible now: the snapshot fixes
         who was asked, and removing someone (or their group) from profiles.yaml takes their
-        right away. Group membership is the one resolved when the request was opened."""
+        right away. Group membership is the one resolved when the request was opened.
+        Fallback approvers (`escalate_to`) count only once the request escalated."""
         now = self.current
-        return email in self.eligible and bool(
-            now and now.may_decide(email, requester=self.requester, groups=self.groups)
+        listed = email in self.eligible or (self.escalated and email in self.fallback)
+        return listed and bool(
+            now
+            and now.may_decide(
+                email, requester=self.requester, groups=self.groups, escalated=self.escalated
+            )
         )
 
     def approvers(self) -> list[Person]:

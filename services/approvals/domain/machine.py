@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.approvals.domain import extensions
+from services.approvals.domain import extensions, nudges
 from services.approvals.domain.ballot import Ballot, outcome
 from services.approvals.domain.budget import BudgetClaim, budget_key
 from services.approvals.domain.record import RequestRecord, RequestStatus, Rules, Vote
@@ -120,6 +120,7 @@ def open_request(
         )
         return Step(record=rejected, events=(rejection,))
     groups = submitted_groups(sub, profile)
+    fallback_groups = profile.escalate_to.slack_groups if profile.escalate_to else []
     rules = Rules(
         description=profile.description,
         attribute=profile.attribute,
@@ -128,6 +129,11 @@ def open_request(
         self_approval=profile.self_approval,
         eligible=profile.eligible_approvers(sub.requester.email, groups),
         groups=groups,
+        remind_after_seconds=_seconds(profile.remind_after),
+        max_reminders=profile.reminders_allowed,
+        escalate_after_seconds=_seconds(profile.escalate_after),
+        fallback=profile.fallback_approvers(sub.requester.email, groups),
+        fallback_groups=[g for g in fallback_groups if groups.get(g)],
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -157,6 +163,10 @@ def open_request(
         approver_groups=[g for g, members in groups.items() if members],
     )
     return Step(record=pending, events=(event,))
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
 
 
 def _approve(
@@ -232,6 +242,8 @@ def _ballot(record: RequestRecord, rules: Rules, config: ProfilesConfig) -> Ball
         votes=record.votes,
         current=config.get(record.profile_id),
         groups=rules.groups,
+        fallback=rules.fallback,
+        escalated=record.escalated_at is not None,
     )
 
 
@@ -313,6 +325,17 @@ def cancel(record: RequestRecord | None, cmd: CancelRequest, now: datetime) -> S
         cancelled_by=cmd.actor,
     )
     return Step(record=cancelled, events=(event,))
+
+
+def on_timer(record: RequestRecord | None, due_at: datetime, now: datetime) -> Step:
+    """The request timer fired: expire what is due; else remind or escalate what is due;
+    else expire a due extension; otherwise nothing (late, repeated and stale firings
+    included: the record says what already happened)."""
+    if record is not None and not _overdue(record, max(due_at, now)):
+        step = nudges.nudge(record, max(due_at, now), now)
+        if step is not None:
+            return step
+    return expire(record, due_at, now)
 
 
 def expire(record: RequestRecord | None, due_at: datetime, now: datetime) -> Step:

@@ -7,7 +7,7 @@ submitted under (profiles.yaml changes take effect on restart, for new requests)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -64,6 +64,21 @@ class Rules(_Model):
     groups: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Slack user group id -> members' emails, resolved when opened.",
+    )
+    remind_after_seconds: int | None = Field(
+        default=None, description="Remind undecided approvers this often (None: never)."
+    )
+    max_reminders: int = Field(default=0, description="Reminders at most.")
+    escalate_after_seconds: int | None = Field(
+        default=None, description="Escalate when nobody decided this long (None: never)."
+    )
+    fallback: list[str] = Field(
+        default_factory=list,
+        description="Lowercased emails escalation adds; their decision counts only once "
+        "the request is escalated (Profile.may_decide).",
+    )
+    fallback_groups: list[str] = Field(
+        default_factory=list, description="`escalate_to` groups with members when opened."
     )
 
 
@@ -129,6 +144,10 @@ class RequestRecord(_Model):
     decided_at: AwareDatetime | None = None
     grant: GrantTracking | None = None
     extensions: dict[str, ExtensionRecord] = Field(default_factory=dict)
+    reminders: int = Field(default=0, description="Reminders sent (or skipped as missed).")
+    escalated_at: AwareDatetime | None = Field(
+        default=None, description="When the fallback approvers were added, if they were."
+    )
     applied: list[str] = Field(
         default_factory=list,
         description="Inputs already applied (the newest LEDGER_LIMIT), so a redelivery is a no-op.",
@@ -146,9 +165,37 @@ class RequestRecord(_Model):
             (e for e in self.extensions.values() if e.status is ExtensionStatus.PENDING), None
         )
 
+    def next_reminder_at(self) -> datetime | None:
+        """When the next reminder is due (before the request expires), if one is left."""
+        rules = self.rules
+        if (
+            self.status is not RequestStatus.PENDING
+            or rules is None
+            or rules.remind_after_seconds is None
+            or self.reminders >= rules.max_reminders
+        ):
+            return None
+        due = self.created_at + timedelta(seconds=rules.remind_after_seconds * (self.reminders + 1))
+        return due if self.expires_at is None or due < self.expires_at else None
+
+    def escalation_at(self) -> datetime | None:
+        """When the request escalates (before it expires), unless it did or never will."""
+        rules = self.rules
+        if (
+            self.status is not RequestStatus.PENDING
+            or rules is None
+            or rules.escalate_after_seconds is None
+            or self.escalated_at is not None
+        ):
+            return None
+        due = self.created_at + timedelta(seconds=rules.escalate_after_seconds)
+        return due if self.expires_at is None or due < self.expires_at else None
+
     def next_timer(self) -> datetime | None:
-        """When the request-expiry timer must fire next, if anything is pending."""
+        """When the request timer must fire next (a reminder, the escalation, the expiry),
+        if anything is pending."""
         if self.status is RequestStatus.PENDING:
-            return self.expires_at
+            moments = [self.next_reminder_at(), self.escalation_at(), self.expires_at]
+            return min((m for m in moments if m is not None), default=None)
         pending = self.pending_extension()
         return pending.expires_at if pending is not None else None

@@ -37,7 +37,7 @@ def submission_problems(
 def submitted_groups(sub: SubmitRequest, profile: Profile) -> dict[str, list[str]]:
     """The submission's resolved members of the groups the profile lists (any other group
     intake sent is ignored: the profile, not the message, says which groups approve)."""
-    listed = set(profile.approvers.slack_groups)
+    listed = set(profile.slack_groups())
     return {
         g.group_id: [str(e) for e in g.members] for g in sub.approver_groups if g.group_id in listed
     }

@@ -22,7 +22,8 @@ log = structlog.get_logger("accessbot.approvals.expiry_sweep")
 
 
 def due_timers(records: list[RequestRecord], *, now: datetime) -> list[TimerFired]:
-    """The request-expiry timer each record past its pending deadline would have fired."""
+    """The request timer each record past its next deadline (reminder, escalation or
+    expiry) would have fired."""
     due: list[TimerFired] = []
     for record in records:
         at = record.next_timer()

@@ -17,6 +17,7 @@ from services.intake.handlers.directory import SlackUser
 _NO_SUCH_USER = frozenset({"user_not_found", "users_not_found"})
 _VIEW_SUPERSEDED = frozenset({"hash_conflict", "not_found"})
 _NO_SUCH_GROUP = "no_such_subteam"  # unknown, or disabled (include_disabled not set)
+_MAX_TZ_OFFSET = 14 * 3600  # UTC-12 .. UTC+14 are the clocks people live by
 
 
 def _error(exc: SlackApiError) -> str:
@@ -36,7 +37,15 @@ def _slack_user(user: Any) -> SlackUser | None:
         name=name if isinstance(name, str) and name else None,
         deleted=bool(user.get("deleted")),
         is_bot=bool(user.get("is_bot")),
+        tz_offset=_offset(user.get("tz_offset")),
     )
+
+
+def _offset(value: Any) -> int | None:
+    """users.info `tz_offset` (seconds east of UTC); None when absent or not a clock's."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_TZ_OFFSET:
+        return None
+    return value
 
 
 class SlackGateway:

@@ -45,8 +45,9 @@ class RequestFormState:
     profile_id: str | None
     device_id: str | None
     duration: str | None
-    approver_choice: str | None  # an email or ANY_APPROVER (radio buttons)
-    approver_user_id: str | None  # a Slack user (users_select, for long approver lists)
+    # a radio or searchable select option's value (an approver digest) or ANY_APPROVER
+    approver_choice: str | None
+    approver_user_id: str | None  # a Slack user (users_select of a form opened before upgrade)
     reason: str
 
     @classmethod
@@ -56,7 +57,8 @@ class RequestFormState:
             profile_id=selected_value(values, ActionId.PROFILE_SELECT),
             device_id=selected_value(values, ActionId.DEVICE_SELECT),
             duration=selected_value(values, ActionId.DURATION_SELECT),
-            approver_choice=selected_value(values, ActionId.APPROVER_RADIO),
+            approver_choice=selected_value(values, ActionId.APPROVER_RADIO)
+            or selected_value(values, ActionId.APPROVER_SELECT),
             approver_user_id=selected_user(values, ActionId.APPROVER_USER),
             reason=text_value(values, ActionId.REASON_INPUT),
         )

@@ -55,6 +55,15 @@ class ProfileSuggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class ApproverSuggestion:
+    """The approver search asks for options (only with more approvers than radio buttons)."""
+
+    user_id: str
+    query: str
+    private_metadata: str
+
+
+@dataclass(frozen=True, slots=True)
 class ViewSubmitted:
     """A modal of ours was submitted."""
 
@@ -90,11 +99,12 @@ Interaction = (
     | ProfileChosen
     | DeviceSuggestion
     | ProfileSuggestion
+    | ApproverSuggestion
     | ViewSubmitted
     | ButtonPressed
     | Ignored
 )
-Suggestion = DeviceSuggestion | ProfileSuggestion
+Suggestion = DeviceSuggestion | ProfileSuggestion | ApproverSuggestion
 
 MESSAGE_BUTTONS = frozenset(
     {ActionId.APPROVE, ActionId.DENY, ActionId.REVOKE, ActionId.EXTEND, ActionId.CANCEL}
@@ -165,6 +175,7 @@ def _block_suggestion(payload: dict[str, Any]) -> Interaction:
     kinds: dict[str, type[Suggestion]] = {
         ActionId.DEVICE_SELECT.value: DeviceSuggestion,
         ActionId.PROFILE_SELECT.value: ProfileSuggestion,
+        ActionId.APPROVER_SELECT.value: ApproverSuggestion,
     }
     kind = kinds.get(action_id)
     if kind is None:

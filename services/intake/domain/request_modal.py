@@ -10,6 +10,7 @@ Golden JSON tests (tests/intake/golden/) pin what users see.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -22,14 +23,16 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     RadioButtonsElement,
     StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from services.intake.domain.approvers import (
+    MAX_SHOWN_APPROVERS,
     ApproverCandidate,
     approver_value,
     fits_radio_buttons,
+    local_time,
+    matching,
     offers_approver_choice,
 )
 from services.intake.domain.durations_text import human_duration
@@ -39,10 +42,15 @@ from shared.profiles import DeviceScope, Profile, ProfilesConfig
 from shared.slack_ids import ANY_APPROVER, ActionId, BlockId, CallbackId
 from shared.slack_limits import (
     MAX_REASON,
+    NAME_TEXT,
     OPTION_DESCRIPTION,
     OPTION_TEXT,
+    PEOPLE_TEXT,
     SELECT_OPTIONS,
+    clip_mrkdwn,
     clip_plain,
+    escape_mrkdwn,
+    listing,
 )
 
 
@@ -134,26 +142,39 @@ def _duration_block(profiles: ProfilesConfig, profile: Profile) -> InputBlock:
     )
 
 
-def _approver_option(candidate: ApproverCandidate) -> Option:
+def _approver_option(candidate: ApproverCandidate, now: datetime | None) -> Option:
     value = approver_value(candidate.email)
+    clock = local_time(candidate.tz_offset, now) if now is not None else None
+    about = f"{clock} local time · {candidate.email}" if clock else candidate.email
     if candidate.name:
         return Option(
             value=value,
             text=clip_plain(candidate.name, OPTION_TEXT),
-            description=clip_plain(candidate.email, OPTION_DESCRIPTION),
+            description=clip_plain(about, OPTION_DESCRIPTION),
+        )
+    if clock:
+        return Option(
+            value=value,
+            text=clip_plain(candidate.email, OPTION_TEXT),
+            description=clip_plain(f"{clock} local time", OPTION_DESCRIPTION),
         )
     return Option(value=value, text=clip_plain(candidate.email, OPTION_TEXT))
 
 
-def _approver_block(approvers: Sequence[ApproverCandidate]) -> InputBlock:
+def _approver_block(approvers: Sequence[ApproverCandidate], now: datetime | None) -> InputBlock:
     if not fits_radio_buttons(len(approvers)):
+        # Never the whole workspace (a users_select): only the eligible, searched by
+        # intake through block_suggestion (see `approver_suggestions`).
         return InputBlock(
             block_id=BlockId.APPROVER,
             label="Approver",
             optional=True,
-            hint="Leave empty to ask every eligible approver.",
-            element=UserSelectElement(
-                action_id=ActionId.APPROVER_USER, placeholder="Any eligible approver"
+            hint="Type a name or email to find an eligible approver, "
+            "or leave it empty to ask them all.",
+            element=ExternalDataSelectElement(
+                action_id=ActionId.APPROVER_SELECT,
+                placeholder="Any eligible approver",
+                min_query_length=0,  # list the first ones as soon as it opens
             ),
         )
     anyone = Option(
@@ -166,10 +187,51 @@ def _approver_block(approvers: Sequence[ApproverCandidate]) -> InputBlock:
         label="Approver",
         element=RadioButtonsElement(
             action_id=ActionId.APPROVER_RADIO,
-            options=[anyone, *(_approver_option(a) for a in approvers)],
+            options=[anyone, *(_approver_option(a, now) for a in approvers)],
             initial_option=anyone,
         ),
     )
+
+
+def approver_suggestions(
+    candidates: Sequence[ApproverCandidate], query: str, now: datetime
+) -> dict[str, Any]:
+    """The block_suggestion answer of the approver search: the first 100 eligible that
+    match every typed word in their name or email, with their local time."""
+    found = matching(candidates, query)[:SELECT_OPTIONS]
+    return {"options": [_approver_option(c, now).to_dict() for c in found]}
+
+
+def _person(candidate: ApproverCandidate, now: datetime | None) -> str:
+    who = (
+        f"<@{candidate.slack_user_id}>"
+        if candidate.slack_user_id
+        else clip_mrkdwn(escape_mrkdwn(candidate.name or candidate.email), NAME_TEXT)
+    )
+    clock = local_time(candidate.tz_offset, now) if now is not None else None
+    return f"{who} ({clock})" if clock else who
+
+
+def _who_approves_block(
+    approvers: Sequence[ApproverCandidate], now: datetime | None, unread_groups: Sequence[str]
+) -> Block:
+    """Who will be asked, where the form offers no choice: at most 10 named."""
+    if not approvers:
+        text = "*Who can approve:* nobody who may approve is active in Slack right now."
+    else:
+        names = [_person(a, now) for a in approvers[:MAX_SHOWN_APPROVERS]]
+        rest = len(approvers) - len(names)
+        line = listing([*names, f"{rest} more"]) if rest else listing(names)
+        if len(line) > PEOPLE_TEXT:  # listing's own shortening counts people correctly
+            line = listing([_person(a, now) for a in approvers])
+        timed = now is not None and any(a.tz_offset is not None for a in approvers)
+        text = (
+            f"*Who can approve* (local time now): {line}" if timed else f"*Who can approve:* {line}"
+        )
+    if unread_groups:
+        groups = listing([f"<!subteam^{g}>" for g in unread_groups])
+        text += f"\nThe members of {groups} could not be read from Slack just now."
+    return ContextBlock(block_id=BlockId.APPROVERS_SHOWN, elements=[MarkdownTextObject(text=text)])
 
 
 def _reason_block(profile: Profile) -> InputBlock:
@@ -192,11 +254,16 @@ def request_modal(
     *,
     profile: Profile | None = None,
     approvers: Sequence[ApproverCandidate] = (),
+    now: datetime | None = None,
+    unread_groups: Sequence[str] = (),
 ) -> View:
     """The request form: only the profile picker until a profile is chosen.
 
-    `approvers` are the eligible approvers the requester may pick (already
-    without the requester where self-approval is not allowed).
+    `approvers` are the eligible approvers (already without the requester where
+    self-approval is not allowed, and without deactivated people): the requester picks
+    one where the profile offers a choice, else they are named. Their local times are
+    rendered for `now` (None: not shown). `unread_groups`: approver groups Slack could
+    not resolve just now (named, their members unknown).
     """
     blocks: list[Block] = [_profile_block(profiles, profile)]
     if profile is None:
@@ -217,7 +284,9 @@ def request_modal(
             _duration_block(profiles, profile),
         ]
         if offers_approver_choice(profile):
-            blocks.append(_approver_block(approvers))
+            blocks.append(_approver_block(approvers, now))
+        elif not profile.break_glass:
+            blocks.append(_who_approves_block(approvers, now, unread_groups))
         blocks.append(_reason_block(profile))
     return View(
         type="modal",

@@ -1,14 +1,18 @@
-"""Who people are in Slack (email, id, name), looked up briefly cached (pure of clients).
+"""Who people are in Slack (email, id, name, time zone), looked up briefly cached (pure of
+clients).
 
 Profiles name people by email; Slack names them by user id. Lookups go through
-a `UserSource` (the Slack gateway) and are cached for a few minutes, so the
-hot path (a button press, a form submission) rarely waits for Slack.
+a `UserSource` (the Slack gateway) and are cached for `IDENTITY_TTL_SECONDS`, at most
+`IDENTITY_CACHE_MAX` users per direction (least recently used dropped first), so the
+hot path (a button press, a form submission) rarely waits for Slack and memory stays
+bounded however many people use the app.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +24,7 @@ from shared.contracts.emails import normalise_email
 from shared.contracts.events import Person
 
 IDENTITY_TTL_SECONDS = 300.0
+IDENTITY_CACHE_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,7 @@ class SlackUser:
     name: str | None
     deleted: bool = False
     is_bot: bool = False
+    tz_offset: int | None = None  # seconds east of UTC now (users.info `tz_offset`)
 
 
 class UserSource(Protocol):
@@ -55,37 +61,60 @@ def _person(user: SlackUser | None) -> Person | None:
 class Directory:
     """Cached identity lookups."""
 
-    def __init__(self, source: UserSource, *, ttl: float = IDENTITY_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        source: UserSource,
+        *,
+        ttl: float = IDENTITY_TTL_SECONDS,
+        max_size: int = IDENTITY_CACHE_MAX,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._source = source
-        self._by_id: TtlCache[str, SlackUser | None] = TtlCache(ttl)
-        self._by_email: TtlCache[str, SlackUser | None] = TtlCache(ttl)
+        self._by_id: TtlCache[str, SlackUser | None] = TtlCache(ttl, max_size=max_size, clock=clock)
+        self._by_email: TtlCache[str, SlackUser | None] = TtlCache(
+            ttl, max_size=max_size, clock=clock
+        )
 
     async def person(self, user_id: str) -> Person | None:
         """The Slack user as a Person; None when unknown, deleted, a bot or without an email."""
-        user = await self._by_id.get(user_id, lambda: self._source.user_info(user_id))
+        user = await self._by_id.get(user_id, lambda: self._user_info(user_id))
         return _person(user)
+
+    async def _user_info(self, user_id: str) -> SlackUser | None:
+        user = await self._source.user_info(user_id)
+        if user is not None and user.email and not user.deleted:
+            # Group members come by id; the form then shows them by email without
+            # a second call (users.lookupByEmail is Tier 3).
+            self._by_email.put(normalise_email(user.email), user)
+        return user
 
     def cached_person(self, user_id: str) -> Person | None:
         """The person if already cached (never waits on Slack)."""
         return _person(self._by_id.peek(user_id))
 
-    async def candidate(self, email: str) -> ApproverCandidate:
-        """An approver as shown in the form; just the email when Slack does not know it."""
+    async def candidate(self, email: str) -> ApproverCandidate | None:
+        """An approver as shown in the form, with their time zone; None when Slack has no
+        active user with this email (users.lookupByEmail finds no deactivated account)."""
         key = normalise_email(email)
         user = await self._by_email.get(key, lambda: self._source.user_by_email(key))
-        if user is None or user.deleted:
-            return ApproverCandidate(email=key)
-        return ApproverCandidate(email=key, name=user.name, slack_user_id=user.id)
+        if user is None or user.deleted or user.is_bot:
+            return None
+        return ApproverCandidate(
+            email=key, name=user.name, slack_user_id=user.id, tz_offset=user.tz_offset
+        )
 
     async def candidates(self, emails: Iterable[str]) -> list[ApproverCandidate]:
-        """Every approver, looked up concurrently, in the given order.
+        """The approvers active in Slack, looked up concurrently, in the given order.
 
-        A failed lookup shows the bare email: the choice still works, only the
-        name is missing.
+        Deactivated (or unknown) people are left out. A failed lookup shows the bare
+        email: the choice still works, only the name and local time are missing.
         """
         wanted = list(emails)
         found = await asyncio.gather(*(self.candidate(e) for e in wanted), return_exceptions=True)
-        return [
-            c if isinstance(c, ApproverCandidate) else ApproverCandidate(email=normalise_email(e))
-            for e, c in zip(wanted, found, strict=True)
-        ]
+        shown: list[ApproverCandidate] = []
+        for email, got in zip(wanted, found, strict=True):
+            if isinstance(got, ApproverCandidate):
+                shown.append(got)
+            elif isinstance(got, BaseException):
+                shown.append(ApproverCandidate(email=normalise_email(email)))
+        return shown

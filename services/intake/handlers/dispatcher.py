@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from services.intake.domain.interactions import (
+    ApproverSuggestion,
     ButtonPressed,
     DeviceSuggestion,
     Ignored,
@@ -42,6 +43,7 @@ _NAMES: dict[type, str] = {
     ProfileChosen: ActionId.PROFILE_SELECT.value,
     DeviceSuggestion: ActionId.DEVICE_SELECT.value,
     ProfileSuggestion: ActionId.PROFILE_SELECT.value,
+    ApproverSuggestion: ActionId.APPROVER_SELECT.value,
 }
 
 
@@ -149,6 +151,8 @@ class Dispatcher:
                 await self._requests.suggest_devices(interaction, handle)
             case ProfileSuggestion():
                 await self._requests.suggest_profiles(interaction, handle)
+            case ApproverSuggestion():
+                await self._requests.suggest_approvers(interaction, handle)
             case ViewSubmitted(callback_id=CallbackId.REQUEST_MODAL):
                 await self._requests.submit(interaction, handle)
             case ViewSubmitted():

@@ -55,6 +55,8 @@ class Deps:
     views: Views
     publisher: Publisher
     groups: Groups
+    # The form's local times are rendered for this moment (injected so tests fix it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import structlog
 
 from services.intake.domain.approvers import (
+    MAX_APPROVER_LOOKUPS,
     ApproverCandidate,
     fits_radio_buttons,
     offers_approver_choice,
@@ -16,6 +17,7 @@ from services.intake.domain.approvers import (
 from services.intake.domain.device_options import device_option_groups, suggestion_response
 from services.intake.domain.form_state import RequestFormState
 from services.intake.domain.interactions import (
+    ApproverSuggestion,
     DeviceSuggestion,
     ProfileChosen,
     ProfileSuggestion,
@@ -23,7 +25,11 @@ from services.intake.domain.interactions import (
     ViewSubmitted,
 )
 from services.intake.domain.metadata import ModalMetadata
-from services.intake.domain.request_modal import profile_suggestions, request_modal
+from services.intake.domain.request_modal import (
+    approver_suggestions,
+    profile_suggestions,
+    request_modal,
+)
 from services.intake.domain.validation import (
     FieldErrors,
     Submission,
@@ -101,35 +107,84 @@ class RequestFlow:
         except Exception as exc:  # noqa: BLE001 - the form still works; only self-exclusion waits
             log.warning("intake.identity_failed", user=chosen.user_id, error=repr(exc))
             requester = None
+        try:
+            shown = await within_budget(self._approvers(profile, requester))
+        except TimeoutError:  # Slack is slow: bare emails now; the lookups fill the caches
+            shown = _bare(profile, requester)
         view = request_modal(
             self._deps.profiles,
             replace(metadata, profile_id=profile.id),
             profile=profile,
-            approvers=await self._approvers(profile, requester),
+            approvers=shown.people,
+            now=self._deps.clock(),
+            unread_groups=shown.unread_groups,
         )
         updated = await self._deps.views.update_view(chosen.view_id, chosen.view_hash, view)
         handle.trace.outcome = "modal_updated" if updated else "superseded"
         handle.trace.details["profile"] = profile.id
-        await self._warm_groups(profile)
 
-    async def _warm_groups(self, profile: Profile) -> None:
-        # The submission resolves the approver groups before its ack: look them up now.
-        if not profile.approvers.slack_groups:
+    async def _approvers(self, profile: Profile, requester: Person | None) -> _Shown:
+        """Who the form offers or names: the eligible approvers active in Slack.
+
+        With Slack user groups the groups are resolved here (cached: the submission,
+        which resolves them again before its ack, then rarely waits on Slack).
+        """
+        if profile.break_glass:
+            return _Shown([])
+        email = requester.email if requester else ""
+        if offers_approver_choice(profile):
+            eligible = profile.eligible_approvers(email)
+            if not fits_radio_buttons(len(eligible)):
+                # searched through block_suggestion: looked up only when searched
+                return _Shown([ApproverCandidate(email=e) for e in eligible])
+            return _Shown(await self._deps.people.candidates(eligible))
+        members: dict[str, list[str]] = {}
+        unread: tuple[str, ...] = ()
+        if profile.slack_groups():  # the escalation's too: the submission resolves both
+            try:
+                groups = await self._deps.groups.resolve(profile.slack_groups())
+            except Exception as exc:  # noqa: BLE001 - the submission says so; the form still opens
+                log.warning("intake.groups_warmup_failed", profile=profile.id, error=repr(exc))
+                unread = tuple(profile.slack_groups())
+            else:
+                members = {g.group_id: g.members for g in groups}
+        people = await self._looked_up(profile.eligible_approvers(email, members))
+        return _Shown(people, unread)
+
+    async def _looked_up(self, eligible: list[str]) -> list[ApproverCandidate]:
+        """The first `MAX_APPROVER_LOOKUPS` looked up (deactivated left out), the rest bare."""
+        head, rest = eligible[:MAX_APPROVER_LOOKUPS], eligible[MAX_APPROVER_LOOKUPS:]
+        found = await self._deps.people.candidates(head)
+        return [*found, *(ApproverCandidate(email=e) for e in rest)]
+
+    async def suggest_approvers(self, asked: ApproverSuggestion, handle: Handle) -> None:
+        """Answer the approver search: only people eligible now for this requester and
+        profile (never the whole workspace), at most 100, with their local time."""
+        profile: Profile | None = None
+        with contextlib.suppress(ValueError):
+            metadata = ModalMetadata.decode(asked.private_metadata)
+            handle.trace.bind(metadata.request_id)
+            profile = self._deps.profiles.get(metadata.profile_id or "")
+        if profile is None or not offers_approver_choice(profile):
+            await handle.ack({"options": []})
+            handle.trace.outcome = "no_options"
             return
-        try:
-            await self._deps.groups.resolve(profile.approvers.slack_groups)
-        except Exception as exc:  # noqa: BLE001 - only a cache warm-up; the submit retries
-            log.warning("intake.groups_warmup_failed", profile=profile.id, error=repr(exc))
+        chosen = profile
 
-    async def _approvers(
-        self, profile: Profile, requester: Person | None
-    ) -> list[ApproverCandidate]:
-        if not offers_approver_choice(profile):
-            return []
-        eligible = profile.eligible_approvers(requester.email if requester else "")
-        if not fits_radio_buttons(len(eligible)):
-            return [ApproverCandidate(email=e) for e in eligible]  # a user picker: no names needed
-        return await self._deps.people.candidates(eligible)
+        async def eligible_people() -> list[ApproverCandidate]:
+            email = await self._requester_email(asked.user_id)
+            return await self._looked_up(chosen.eligible_approvers(email))
+
+        try:
+            found = await within_budget(eligible_people())  # one budget: Slack waits 3 s
+        except TimeoutError:  # the lookups go on in the cache; the next keystroke has names
+            cached = self._deps.people.cached_person(asked.user_id)
+            eligible = profile.eligible_approvers(cached.email if cached else "")
+            found = [ApproverCandidate(email=e) for e in eligible]
+        answer = approver_suggestions(found, asked.query, self._deps.clock())
+        await handle.ack(answer)
+        handle.trace.outcome = "options"
+        handle.trace.details["approvers"] = len(answer["options"])
 
     async def suggest_devices(self, asked: DeviceSuggestion, handle: Handle) -> None:
         """Answer the device picker from the in-memory index (never from Tailscale)."""
@@ -210,11 +265,13 @@ class RequestFlow:
         await self._publish(metadata.request_id, requester, result, groups, handle)
 
     async def _groups(self, profile: Profile, handle: Handle) -> list[ApproverGroup] | None:
-        """The profile's approver groups resolved now (None: the form was answered)."""
-        if not profile.approvers.slack_groups:
+        """The profile's approver (and escalation) groups resolved now (None: the form was
+        answered)."""
+        groups = profile.slack_groups()
+        if not groups:
             return []
         try:
-            return await within_budget(self._deps.groups.resolve(profile.approvers.slack_groups))
+            return await within_budget(self._deps.groups.resolve(groups))
         except TimeoutError:
             await handle.reject({BlockId.PROFILE.value: SLACK_SLOW}, "slack_slow")
         except GroupTooLargeError as exc:
@@ -279,6 +336,24 @@ class RequestFlow:
             await handle.reject({BlockId.PROFILE.value: NOT_SUBMITTED}, "publish_failed")
             return
         await handle.ack(None)  # an empty ack closes the modal
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """Who the form shows as approvers, and the groups it could not resolve."""
+
+    people: list[ApproverCandidate]
+    unread_groups: tuple[str, ...] = ()
+
+
+def _bare(profile: Profile, requester: Person | None) -> _Shown:
+    """Who may approve by profiles.yaml alone (no Slack lookups, groups not resolved)."""
+    if profile.break_glass:
+        return _Shown([])
+    eligible = profile.eligible_approvers(requester.email if requester else "")
+    return _Shown(
+        [ApproverCandidate(email=e) for e in eligible], tuple(profile.approvers.slack_groups)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,10 @@ class TtlCache(Generic[K, V]):
         self._values.move_to_end(key)
         return hit[1]
 
+    def put(self, key: K, value: V) -> None:
+        """Store a value learnt another way (it expires like a loaded one)."""
+        self._store(key, value)
+
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         """The cached value, or `load()`'s (an exception is not cached).
 
@@ -58,11 +62,14 @@ class TtlCache(Generic[K, V]):
             value = await load()
         finally:
             self._loading.pop(key, None)
+        self._store(key, value)
+        return value
+
+    def _store(self, key: K, value: V) -> None:
         self._values[key] = (self._clock() + self._ttl, value)
         self._values.move_to_end(key)
         while len(self._values) > self._max_size:
             self._values.popitem(last=False)
-        return value
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

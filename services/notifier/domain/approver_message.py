@@ -29,6 +29,7 @@ from services.notifier.domain.message_parts import (
     section,
     status_section,
 )
+from services.notifier.domain.nudge_messages import nudge_lines
 from services.notifier.domain.request_view import ExtensionPhase, ExtensionView, Phase, RequestView
 from services.notifier.domain.slack_message import SlackMessage
 from shared.slack_ids import ActionId, BlockId
@@ -121,6 +122,9 @@ def approver_message(
         _details(view, expires if outcome is None else None, required),
         request_id_context(view.request_id),
     ]
+    nudged = nudge_lines(view) if extension is None else None
+    if outcome is None and nudged is not None:
+        blocks.insert(1, section(BlockId.NUDGE, nudged))
     if outcome is None:
         blocks.append(_buttons(view, ctx, extension.extension_id if extension else None))
     else:

@@ -17,11 +17,14 @@ from services.notifier.domain.message_parts import (
     status_section,
 )
 from services.notifier.domain.notices import refusal_explanation
+from services.notifier.domain.nudge_messages import escalation_step, reminder_step
 from services.notifier.domain.request_view import Phase, RequestView
 from services.notifier.domain.requester_message import approval_phrase, waiting_for
 from services.notifier.domain.slack_message import SlackMessage
 from shared.contracts.events import (
+    ApprovalEscalated,
     ApprovalMode,
+    ApprovalReminded,
     ApprovalRequested,
     DecisionRefused,
     ExtensionApproved,
@@ -51,7 +54,7 @@ def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per ca
         case Phase.SUBMITTED:
             return ":inbox_tray: *Submitted*"
         case Phase.PENDING:
-            who = waiting_for(view.approvers, view.approvals_required)
+            who = waiting_for(view.everyone_asked, view.approvals_required)
             return f":hourglass_flowing_sand: *Pending*: waiting for {who}"
         case Phase.APPROVED:
             how = approval_phrase(view.approval_mode, view.approved_by, requester="the requester")
@@ -130,6 +133,10 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
                 f"); asked {who}.",
                 *_auto_held(event),
             )
+        case ApprovalReminded():
+            return (reminder_step(event),)
+        case ApprovalEscalated():
+            return (escalation_step(event),)
         case RequestApproved():
             how = approval_phrase(event.mode, event.approvers, requester="the requester")
             return (f":white_check_mark: Approved{how}.",)

@@ -26,12 +26,15 @@ from services.notifier.domain.notices import (
     channel_problem_message,
     refusal_message,
 )
+from services.notifier.domain.nudge_messages import escalation_reply, reminder_reply
 from services.notifier.domain.record import MessageRef, NotifierRecord
 from services.notifier.domain.request_view import ExtensionPhase, Phase, RequestView
 from services.notifier.domain.requester_message import requester_message
 from services.notifier.domain.slack_message import MessageFormationError, SlackMessage
 from shared.contracts.events import (
+    ApprovalEscalated,
     ApprovalMode,
+    ApprovalReminded,
     DecisionRefused,
     Message,
     Person,
@@ -66,6 +69,16 @@ def alert_slot(channel: str) -> str:
 def refusal_slot(event_id: str) -> str:
     """The DM explaining one refused click."""
     return f"refusal:{event_id}"
+
+
+def reminder_slot(approver: Person, event_id: str) -> str:
+    """The thread reply reminding one approver (under their copy)."""
+    return f"reminder:{approver.email}:{event_id}"
+
+
+def escalation_slot(event_id: str) -> str:
+    """The thread reply telling the requester their request escalated (under their DM)."""
+    return f"escalation:{event_id}"
 
 
 def notice_slot(target: str) -> str:
@@ -142,9 +155,9 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
     # Every approver's copy (and every channel's status message) shows the same thing:
     # build it once, so its blocks are serialised and validated once.
     request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
-    if view.approvers:
+    if view.everyone_asked:
         message = approver_message(view, ctx)
-        for approver in view.approvers:
+        for approver in view.everyone_asked:
             slot = approver_slot(approver)
             wanted.append(_Status(slot, ToPerson(approver), message, request_open))
     for ext_id, ext in sorted(view.extensions.items()):
@@ -177,6 +190,16 @@ def _one_off_messages(
         and event.mode is ApprovalMode.BREAK_GLASS
     ):
         posts += [Post(alert_slot(c), ToChannel(c), alert) for c in ctx.channels]
+    if isinstance(event, ApprovalReminded) and view.phase is Phase.PENDING:
+        reply = reminder_reply(event, view, ctx)
+        posts += [
+            Post(reminder_slot(a, event_id), ToPerson(a), reply, thread_slot=approver_slot(a))
+            for a in event.approvers
+        ]
+    if isinstance(event, ApprovalEscalated) and view.phase is Phase.PENDING and view.requester:
+        reply = escalation_reply(event, view, ctx)
+        requester = ToPerson(view.requester)
+        posts.append(Post(escalation_slot(event_id), requester, reply, thread_slot=REQUESTER_SLOT))
     if isinstance(event, DecisionRefused | RevokeRefused):
         message = refusal_message(event, view, ctx)
         posts.append(Post(refusal_slot(event_id), ToPerson(event.actor), message))

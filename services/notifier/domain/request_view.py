@@ -16,7 +16,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.events import (
+    ApprovalEscalated,
     ApprovalMode,
+    ApprovalReminded,
     ApprovalRequested,
     DeviceSnapshot,
     ExtensionApproved,
@@ -138,6 +140,23 @@ class RequestView(_Frozen):
     continues_under: str | None = None  # another grant keeps the attribute on the device
     continues_until: datetime | None = None
     extensions: dict[str, ExtensionView] = Field(default_factory=dict)
+    reminders: int = Field(default=0, description="The latest reminder sent (0: none).")
+    max_reminders: int | None = None
+    escalated_to: list[Person] = Field(
+        default_factory=list, description="Fallback approvers escalation added and asked."
+    )
+    escalation_groups: list[str] = Field(
+        default_factory=list, description="Slack user groups the fallback was asked through."
+    )
+    escalated_after_seconds: int | None = Field(
+        default=None, description="How long the request waited before it escalated."
+    )
+
+    @property
+    def everyone_asked(self) -> list[Person]:
+        """The approvers asked first, then those escalation added (each once)."""
+        known = {p.email for p in self.approvers}
+        return [*self.approvers, *(p for p in self.escalated_to if p.email not in known)]
 
     @property
     def latest_extension(self) -> ExtensionView | None:
@@ -242,11 +261,38 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
     return view
 
 
-def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911 - one case per event type
+def _fold_nudge(view: RequestView, event: ApprovalReminded | ApprovalEscalated) -> RequestView:
+    """A reminder (the latest number wins) or the escalation (who was added)."""
+    if isinstance(event, ApprovalReminded):
+        return view.model_copy(
+            update={
+                "reminders": max(view.reminders, event.reminder),
+                "max_reminders": event.max_reminders,
+            }
+        )
+    return _advance(
+        view,
+        Phase.PENDING,
+        profile_description=event.profile_description,
+        device=event.device,
+        device_id=event.device.node_id,
+        duration_seconds=event.duration_seconds,
+        reason=event.reason,
+        approvals_required=event.approvals_required,
+        request_expires_at=event.expires_at,
+        escalated_to=event.approvers,
+        escalation_groups=event.approver_groups,
+        escalated_after_seconds=event.waiting_seconds,
+    )
+
+
+def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911, PLR0912 - one case per event type
     """The view after `event`; folding the same event again changes nothing."""
     view = _learn(view, event)
     if is_about_extension(event):
         return _fold_extension_event(view, event)
+    if isinstance(event, ApprovalReminded | ApprovalEscalated):
+        return _fold_nudge(view, event)
     match event:
         case SubmitRequest():
             return _advance(

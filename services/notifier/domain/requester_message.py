@@ -22,6 +22,7 @@ from services.notifier.domain.message_parts import (
     status_section,
     summary_fields,
 )
+from services.notifier.domain.nudge_messages import escalation_text
 from services.notifier.domain.request_view import (
     ExtensionPhase,
     ExtensionView,
@@ -60,13 +61,14 @@ def approval_phrase(
 
 
 def _pending(view: RequestView) -> str:
-    line = (
+    text = (
         ":hourglass_flowing_sand: *Waiting for approval* from "
-        f"{waiting_for(view.approvers, view.approvals_required)}."
+        f"{waiting_for(view.everyone_asked, view.approvals_required)}."
     )
     if view.request_expires_at is not None:
-        line += f" If nobody decides, the request expires {slack_date(view.request_expires_at)}."
-    return line
+        text += f" If nobody decides, the request expires {slack_date(view.request_expires_at)}."
+    escalated = escalation_text(view)
+    return text if escalated is None else line(text, "\n", escalated)
 
 
 def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:

@@ -1,0 +1,103 @@
+"""Reminders and escalation as people see them (issue 15, item 2).
+
+- A reminder updates every approver's copy (a line saying which reminder) and adds a
+  thread reply under the copy of each approver who has not decided.
+- An escalation asks the fallback approvers with a copy like the first ask (built by
+  `approver_message`, which shows the escalation line), updates the requester's DM
+  (who can decide now) with a thread reply under it, and the audit thread records both.
+"""
+
+from __future__ import annotations
+
+from services.notifier.domain.context import NotifyContext
+from services.notifier.domain.formatting import duration, people, person, slack_date
+from services.notifier.domain.message_parts import line, profile_label, status_section
+from services.notifier.domain.request_view import Phase, RequestView
+from services.notifier.domain.slack_message import SlackMessage
+from shared.contracts.events import ApprovalEscalated, ApprovalReminded
+
+
+def _groups(group_ids: list[str]) -> str:
+    return ", ".join(f"<!subteam^{g}>" for g in group_ids)
+
+
+def escalation_text(view: RequestView) -> str | None:
+    """The escalation, in the third person; None before (or without) one."""
+    if view.escalated_after_seconds is None:
+        return None
+    waited = duration(view.escalated_after_seconds)
+    if not view.escalated_to:
+        return f":arrow_double_up: *Escalated* after {waited}, but nobody else may decide."
+    via = f" (from {_groups(view.escalation_groups)})" if view.escalation_groups else ""
+    return (
+        f":arrow_double_up: *Escalated* after {waited} without a decision: "
+        f"{people(view.escalated_to)}{via} can decide too."
+    )
+
+
+def reminder_text(view: RequestView) -> str | None:
+    """Which reminder went out last; None before the first."""
+    if view.reminders == 0:
+        return None
+    of = f" of {view.max_reminders}" if view.max_reminders else ""
+    return f":bell: *Reminder {view.reminders}{of}*: still waiting for a decision."
+
+
+def nudge_lines(view: RequestView) -> str | None:
+    """What a pending request's messages add about reminders and escalation, if anything."""
+    if view.phase not in (Phase.SUBMITTED, Phase.PENDING):
+        return None
+    lines = [t for t in (escalation_text(view), reminder_text(view)) if t is not None]
+    return line("\n".join(lines)) if lines else None
+
+
+def reminder_reply(event: ApprovalReminded, view: RequestView, ctx: NotifyContext) -> SlackMessage:
+    """The thread reply under an undecided approver's copy."""
+    who = person(view.requester) if view.requester else "Someone"
+    text = line(
+        f":bell: *Reminder {event.reminder} of {event.max_reminders}*: {who} has been waiting "
+        f"{duration(event.waiting_seconds)} for a decision on *{profile_label(view, ctx)}* "
+        f"access. The request expires {slack_date(event.expires_at)} if nobody decides."
+    )
+    return SlackMessage(text=text, blocks=(status_section(text),))
+
+
+def escalation_reply(
+    event: ApprovalEscalated, view: RequestView, ctx: NotifyContext
+) -> SlackMessage:
+    """The thread reply under the requester's DM."""
+    waited = duration(event.waiting_seconds)
+    if event.approvers:
+        via = f" (from {_groups(event.approver_groups)})" if event.approver_groups else ""
+        news = (
+            f":arrow_double_up: Nobody decided within {waited}, so your request was "
+            f"escalated: {people(event.approvers)}{via} can approve it too."
+        )
+    else:
+        news = (
+            f":arrow_double_up: Nobody decided within {waited}; the profile's fallback "
+            "approvers cannot decide on your request, so it still waits for the approvers."
+        )
+    text = line(
+        news,
+        f" Your *{profile_label(view, ctx)}* request expires "
+        f"{slack_date(event.expires_at)} if nobody decides.",
+    )
+    return SlackMessage(text=text, blocks=(status_section(text),))
+
+
+def reminder_step(event: ApprovalReminded) -> str:
+    """The audit thread's line for a reminder."""
+    return (
+        f":bell: Reminder {event.reminder} of {event.max_reminders} sent to "
+        f"{people(event.approvers)} after {duration(event.waiting_seconds)}."
+    )
+
+
+def escalation_step(event: ApprovalEscalated) -> str:
+    """The audit thread's line for an escalation."""
+    waited = duration(event.waiting_seconds)
+    if not event.approvers:
+        return f":arrow_double_up: Escalated after {waited}; nobody else may decide."
+    via = f" (from {_groups(event.approver_groups)})" if event.approver_groups else ""
+    return f":arrow_double_up: Escalated after {waited}: asked {people(event.approvers)}{via}."
