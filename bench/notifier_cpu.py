@@ -5,8 +5,9 @@ load (a process descheduled more often does less per wakeup), so changes to the
 notifier are measured here instead: this process runs `Notifier.handle` for the four
 events of a flow (request.submitted, approval.requested, request.approved,
 grant.applied; a `bench`-like profile: two approvers, one audit channel) one flow after
-another, with the slack_sdk client the service builds (`bootstrap.slack_client`, its
-retry handlers, one pooled session) against the Slack emulator in a child process
+another, with the Slack gateway and slack_sdk client the service builds
+(`bootstrap.slack_client`, its retry handlers, one pooled session; posts and updates
+through `shared.slack_web.JsonCalls`) against the Slack emulator in a child process
 (rate limits off), the `slack_messages` bucket on a real nats-server, and logging
 configured as the service does (JSON, to /dev/null). Its own CPU time
 (`time.process_time`) over the measured flows, divided by their number, is the figure;

@@ -1,11 +1,17 @@
 """Handling one event: fold it into the record, plan the Slack work, do it, remember it.
 
 Order of writes makes redelivery safe:
-1. the folded view is stored first (folding again is harmless);
-2. each message's ref is stored right after Slack accepted it, so a crash in the
-   middle of a fan-out does not post the parts already done twice;
-3. the event id is marked applied last, so a redelivery of an event whose work
-   was cut short completes it, and a redelivery of a finished one does nothing.
+1. each posted message's ref is stored before the next Slack call (or with the last
+   write), so a crash in the middle of a fan-out does not post the parts already done
+   twice; the write that stores it carries whatever else changed since the last one;
+2. the event id is marked applied last, in the handler's last write (with the ref of
+   its last post, when it ended with one), so a redelivery of an event whose work was
+   cut short completes it, and a redelivery of a finished one does nothing.
+The folded view, the digests of updated messages and refused targets are not written on
+their own: each rides along with the next write. Lost in a crash, they are worked out
+again by the redelivery (folding twice is harmless; an update shows the same again);
+when the handler fails (a Slack error that may pass), they are written before the error
+propagates, so the redelivery redoes only what is missing.
 
 A channel or person Slack refuses for good (archived, not a member, unknown) is
 remembered, reported to the requester once, and skipped; it never blocks the rest
@@ -47,6 +53,59 @@ from shared.profiles import ProfilesConfig
 log = structlog.get_logger("accessbot.notifier")
 
 
+Change = Callable[[NotifierRecord], NotifierRecord]
+
+
+class _Draft:
+    """The record as one handler run has changed it, and the changes not stored yet.
+
+    `note` changes it in memory; `save` stores every change noted since the last write
+    in one compare-and-set (re-applied to a newer record on a lost race, like every
+    change here). A posted message must be stored before the next Slack call: `posted`
+    notes its ref and `settle` then writes it.
+    """
+
+    def __init__(self, store: Records, read: ReadRecord) -> None:
+        self._store = store
+        self._stored = read
+        self.record = read.record
+        self._pending: list[Change] = []
+        self._posted = False
+
+    def note(self, change: Change) -> None:
+        """Change the record in memory; stored with the next write."""
+        self.record = change(self.record)
+        self._pending.append(change)
+
+    def posted(self, change: Change) -> None:
+        """Note a posted message's ref: stored before the next Slack call."""
+        self.note(change)
+        self._posted = True
+
+    async def settle(self) -> None:
+        """Store a posted message's ref (and what rides along) before Slack is called again."""
+        if self._posted:
+            await self.save()
+
+    async def save(self) -> None:
+        """Store every change noted since the last write, in one write."""
+        if not self._pending:
+            return
+        changes, base, result = tuple(self._pending), self._stored.record, self.record
+
+        def apply(record: NotifierRecord) -> NotifierRecord:
+            if record is base:  # no race: the changes are applied already
+                return result
+            for change in changes:
+                record = change(record)
+            return record
+
+        self._stored = await self._store.change(self._stored, apply)
+        self.record = self._stored.record
+        self._pending.clear()
+        self._posted = False
+
+
 class Notifier:
     """Turns ACCESS events into Slack messages; one instance per process."""
 
@@ -83,21 +142,29 @@ class Notifier:
             if current.record.has_applied(event_id):
                 log.info("notifier.duplicate_event", event_type=type(event).__name__)
                 return
-            current = await self._store.change(current, lambda r: r.with_view(fold(r.view, event)))
-            ctx = self.context(current.record.view)
-            for op in plan(current.record, event, event_id, ctx):
-                current = await self._run(current, op)
-            await self._store.change(current, lambda r: r.with_applied(event_id))
+            draft = _Draft(self._store, current)
+            draft.note(lambda r: r.with_view(fold(r.view, event)))
+            ctx = self.context(draft.record.view)
+            try:
+                for op in plan(draft.record, event, event_id, ctx):
+                    await self._run(draft, op)
+            except Exception:
+                await _save_before_failing(draft)
+                raise
+            draft.note(lambda r: r.with_applied(event_id))
+            await draft.save()
 
-    async def _run(self, current: ReadRecord, op: Operation) -> ReadRecord:
-        if op.to.target in current.record.unreachable:
-            return current  # refused earlier in this fan-out; already reported
+    async def _run(self, draft: _Draft, op: Operation) -> None:
+        await draft.settle()
+        if op.to.target in draft.record.unreachable:
+            return  # refused earlier in this fan-out; already reported
         try:
             if isinstance(op, Update):
-                return await self._update(current, op)
-            return await self._post(current, op)
+                await self._update(draft, op)
+            else:
+                await self._post(draft, op)
         except DeliveryError as exc:
-            return await self._failed(current, op, exc)
+            await self._failed(draft, op, exc)
         except MessageFormationError as exc:
             log.error(
                 "slack.message_rejected",
@@ -106,52 +173,62 @@ class Notifier:
                 detail=str(exc),
                 **_where(op.to),
             )
-            return current
 
-    async def _post(self, current: ReadRecord, op: Post) -> ReadRecord:
+    async def _post(self, draft: _Draft, op: Post) -> None:
         thread_ts = None
         if op.thread_slot is not None:
-            parent = current.record.messages.get(op.thread_slot)
+            parent = draft.record.messages.get(op.thread_slot)
             if parent is None:
                 log.warning("slack.thread_parent_missing", slot=op.slot, parent=op.thread_slot)
-                return current
+                return
             thread_ts = parent.ts
         channel, ts = await self._slack.post(await self._channel(op.to), op.message, thread_ts)
         ref = MessageRef(channel=channel, ts=ts, digest=op.message.digest())
         log.info("slack.posted", slot=op.slot, channel=channel, ts=ts)
-        return await self._store.change(current, lambda r: r.with_ref(op.slot, ref))
+        draft.posted(_with_ref(op.slot, ref))
 
-    async def _update(self, current: ReadRecord, op: Update) -> ReadRecord:
+    async def _update(self, draft: _Draft, op: Update) -> None:
         try:
             await self._slack.update(op.ref.channel, op.ref.ts, op.message)
         except DeliveryError as exc:
             if exc.failure is not Failure.MESSAGE_GONE:
                 raise
             log.warning("slack.message_gone", slot=op.slot, channel=op.ref.channel, ts=op.ref.ts)
-            current = await self._store.change(current, lambda r: r.without_ref(op.slot))
-            return await self._post(current, Post(op.slot, op.to, op.message))
+            slot = op.slot
+            draft.note(lambda r: r.without_ref(slot))
+            await self._post(draft, Post(op.slot, op.to, op.message))
+            return
         ref = op.ref.model_copy(update={"digest": op.message.digest()})
         log.info("slack.updated", slot=op.slot, channel=op.ref.channel, ts=op.ref.ts)
-        return await self._store.change(current, lambda r: r.with_ref(op.slot, ref))
+        draft.note(_with_ref(op.slot, ref))
 
-    async def _failed(self, current: ReadRecord, op: Operation, exc: DeliveryError) -> ReadRecord:
+    async def _failed(self, draft: _Draft, op: Operation, exc: DeliveryError) -> None:
         fields = {"slot": op.slot, "method": exc.method, "error": exc.error, **_where(op.to)}
         if exc.failure is Failure.UNREACHABLE:
             log.warning("slack.unreachable", meaning=meaning(exc.error), **fields)
             target, error = op.to.target, exc.error
-            current = await self._store.change(current, lambda r: r.with_unreachable(target, error))
-            for notice in plan_problem_notice(current.record, op.to, exc.error):
-                current = await self._run(current, notice)
-            return current
+            draft.note(lambda r: r.with_unreachable(target, error))
+            for notice in plan_problem_notice(draft.record, op.to, exc.error):
+                await self._run(draft, notice)
+            return
         if exc.failure is Failure.REJECTED:
             log.error("slack.message_rejected", **fields)
-            return current
+            return
         raise exc  # transient: the subscriber naks and the event comes back later
 
     async def _channel(self, to: Destination) -> str:
         if isinstance(to, ToChannel):
             return to.channel_id
         return await self._slack.dm_channel(to.person)
+
+
+async def _save_before_failing(draft: _Draft) -> None:
+    """What was done before a failure stays done (the redelivery redoes only the rest);
+    the failure itself is what the caller reports, so a failed write here is only logged."""
+    try:
+        await draft.save()
+    except Exception as exc:  # noqa: BLE001 - the handler's own error propagates instead
+        log.warning("notifier.save_before_failing_failed", error=repr(exc))
 
 
 def _where(to: Destination) -> dict[str, str]:
@@ -164,7 +241,7 @@ def _where(to: Destination) -> dict[str, str]:
 # (the slot of each post is remembered in the record, so a redelivery posts nothing twice).
 
 
-def _with_ref(slot: str, ref: MessageRef) -> Callable[[NotifierRecord], NotifierRecord]:
+def _with_ref(slot: str, ref: MessageRef) -> Change:
     return lambda record: record.with_ref(slot, ref)
 
 

@@ -38,6 +38,11 @@ FEATURE_SCOPES = {
 _CALL = re.compile(
     r"\.(auth|views|chat|usergroups|users|conversations|reactions|apps|team)_(\w+)\("
 )
+# Methods called by name with a ready JSON body (shared.slack_web.JsonCalls).
+_JSON_CALL = re.compile(
+    r'\.call\(\s*"((?:auth|views|chat|usergroups|users|conversations|reactions|apps|team)'
+    r'\.[A-Za-z.]+)"'
+)
 
 
 def manifest() -> dict[str, Any]:
@@ -50,8 +55,10 @@ def methods_called() -> set[str]:
     found: set[str] = set()
     for folder in CALLERS:
         for path in Path(folder).rglob("*.py"):
-            for family, name in _CALL.findall(path.read_text(encoding="utf-8")):
+            source = path.read_text(encoding="utf-8")
+            for family, name in _CALL.findall(source):
                 found.add(f"{family}.{name.replace('_', '.')}")  # usergroups.users.list
+            found.update(_JSON_CALL.findall(source))
     return found
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,3 +34,30 @@ async def test_update_uses_the_channel_id_chat_post_message_answered() -> None:
         assert refused.value.error == "channel_not_found"
     [dm] = emu.dms(DAVE_ID)
     assert dm.text == "Access granted"
+
+
+def test_the_digest_is_still_the_sorted_json_of_text_and_blocks() -> None:
+    """Digests stored before the blocks' JSON was shared with the call stay valid (no
+    message is updated again after an upgrade); the call sends the same blocks."""
+    built = SlackMessage(
+        text="Dave <asks> & \u00e9 \U0001f512",
+        blocks=(SectionBlock(text="*Dave* asks \u00e9", block_id="b1"), SectionBlock(text="x")),
+    )
+    raw = json.dumps(built.as_json(), sort_keys=True, separators=(",", ":"))
+    assert built.digest() == hashlib.sha256(raw.encode()).hexdigest()[:16]
+    assert json.loads(built.blocks_text()) == built.blocks_json()
+
+
+async def test_a_post_sends_the_blocks_text_and_thread_as_given() -> None:
+    async with SlackEmulator(workspace=workspace(), bot_token=BOT_TOKEN) as emu:
+        gateway = SlackGateway(AsyncWebClient(token=BOT_TOKEN, base_url=emu.api_url))
+        parent = message('Parent "quoted" \u00e9')
+        channel, ts = await gateway.post(DAVE_ID, parent, None)
+        await gateway.post(channel, message("reply"), ts)
+    [call, reply] = emu.calls("chat.postMessage")
+    assert call.params["blocks"] == parent.blocks_json()
+    assert call.params["text"] == 'Parent "quoted" \u00e9'
+    assert (call.params["unfurl_links"], call.params["unfurl_media"]) == (False, False)
+    assert "thread_ts" not in call.params
+    assert reply.params["thread_ts"] == ts
+    assert [m.thread_ts for m in emu.dms(DAVE_ID)] == [None, ts]

@@ -1,12 +1,15 @@
 """The notifier's only contact with Slack: open DMs, post and update messages.
 
-Rate limits (HTTP 429) are retried inside slack_sdk by AsyncRateLimitErrorRetryHandler,
-which sleeps for Retry-After (see bootstrap); what still fails surfaces here as a
-`DeliveryError` classified by `slack_errors.classify`.
+Rate limits (HTTP 429) are retried by slack_sdk's AsyncRateLimitErrorRetryHandler, which
+sleeps for Retry-After (see bootstrap); what still fails surfaces here as a
+`DeliveryError` classified by `slack_errors.classify`. Posts and updates go through
+`shared.slack_web.JsonCalls` (the client's session, retry handlers and error types, with
+the blocks' JSON built once per message), everything else through the client itself.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable
 from typing import Any
 
@@ -18,6 +21,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from services.notifier.domain.slack_message import SlackMessage
 from services.notifier.ports import DeliveryError
 from shared.contracts.events import Person
+from shared.slack_web import JsonCalls
 
 log = structlog.get_logger("accessbot.notifier.slack")
 
@@ -36,6 +40,9 @@ class SlackGateway:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        # Posts and updates: their JSON bodies built from each message's blocks,
+        # serialised once (shared.slack_web.JsonCalls; same retries and errors).
+        self._json = JsonCalls(client)
         # email -> DM channel id; a person's DM with the bot never changes.
         self._dm_channels: dict[str, str] = {}
         self._authenticated = False
@@ -85,15 +92,14 @@ class SlackGateway:
         Returns the conversation id and ts Slack answered: chat.update needs that id
         (a DM's D...), which is not always what was posted to (a user id, say).
         """
+        thread = "" if thread_ts is None else f',"thread_ts":{json.dumps(thread_ts)}'
         response = await self._call(
             "chat.postMessage",
-            self._client.chat_postMessage(
-                channel=channel,
-                text=message.text,
-                blocks=message.blocks_json(),
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
+            self._json.call(
+                "chat.postMessage",
+                f'{{"channel":{json.dumps(channel)},"text":{json.dumps(message.text)},'
+                f'"blocks":{message.blocks_text()}{thread},'
+                '"unfurl_links":false,"unfurl_media":false}',
             ),
         )
         return str(response.get("channel") or channel), str(response["ts"])
@@ -102,8 +108,10 @@ class SlackGateway:
         """Replace what a posted message shows."""
         await self._call(
             "chat.update",
-            self._client.chat_update(
-                channel=channel, ts=ts, text=message.text, blocks=message.blocks_json()
+            self._json.call(
+                "chat.update",
+                f'{{"channel":{json.dumps(channel)},"ts":{json.dumps(ts)},'
+                f'"text":{json.dumps(message.text)},"blocks":{message.blocks_text()}}}',
             ),
         )
 

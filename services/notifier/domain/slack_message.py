@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from shared.block_dicts import as_dict
 from shared.slack_limits import MESSAGE_BLOCKS, MESSAGE_TEXT, clip_mrkdwn
 
 
@@ -23,8 +24,9 @@ class MessageFormationError(Exception):
 class SlackMessage:
     """`text` is what notifications and screen readers show; `blocks` what people see.
 
-    The blocks are serialised (and validated) once per message, on first use; the
-    digest and the Slack call reuse that serialisation. Blocks must not be mutated
+    The blocks are turned into dicts (and validated) once per message, on first use,
+    and those into JSON once: the digest and every Slack call with this message (an
+    approver's copies share one) reuse that text. Blocks must not be mutated
     after the message is built.
     """
 
@@ -40,13 +42,19 @@ class SlackMessage:
         if len(self.blocks) > MESSAGE_BLOCKS:
             raise MessageFormationError(f"{len(self.blocks)} blocks; at most {MESSAGE_BLOCKS}")
         try:
-            return tuple(block.to_dict() for block in self.blocks)
+            return tuple(as_dict(block) for block in self.blocks)
         except SlackObjectFormationError as exc:
             raise MessageFormationError(str(exc)) from exc
 
     @cached_property
+    def _blocks_text(self) -> str:
+        return json.dumps(self._blocks_dicts, sort_keys=True, separators=(",", ":"))
+
+    @cached_property
     def _digest(self) -> str:
-        raw = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+        # The sorted, compact JSON of `as_json()` ("blocks" sorts before "text"), built
+        # from the blocks' JSON the Slack call sends too.
+        raw = f'{{"blocks":{self._blocks_text},"text":{json.dumps(self.text)}}}'
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     def blocks_json(self) -> list[dict[str, Any]]:
@@ -55,6 +63,13 @@ class SlackMessage:
         Raises MessageFormationError when they break Block Kit's rules.
         """
         return list(self._blocks_dicts)
+
+    def blocks_text(self) -> str:
+        """The blocks as one JSON array (keys sorted, compact), serialised once per message.
+
+        Raises MessageFormationError when they break Block Kit's rules.
+        """
+        return self._blocks_text
 
     def as_json(self) -> dict[str, Any]:
         """Text and blocks, as golden files pin them."""
