@@ -25,6 +25,7 @@ class Names:
     people: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
     devices: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)  # user group id -> handle
 
     def device(self, node_id: str) -> str:
         """The device's name, or its node id when unknown."""
@@ -103,7 +104,9 @@ def _token(body: str, names: Names, tz: tzinfo | None, now: datetime) -> str:
     if target.startswith("!date^"):
         return _date(body, tz, now)
     if target.startswith("!subteam^"):
-        return label or target
+        group = target.removeprefix("!subteam^")
+        handle = names.groups.get(group)
+        return f"@{handle}" if handle else label or f"@{group}"
     if target.startswith("!"):
         return "@" + target[1:]
     return label or target
