@@ -33,6 +33,11 @@ def test_user_groups_by_their_handle_never_the_raw_token() -> None:
     assert render("<!subteam^S0UNKNOWN>") == "@S0UNKNOWN"
 
 
+def test_emoji_shortcodes_become_emoji_as_slack_draws_them() -> None:
+    assert render(":white_check_mark: *Access granted*") == "\u2705 *Access granted*"
+    assert render(":made_up: at 07:39:34") == ":made_up: at 07:39:34"
+
+
 def test_dates_become_local_times_in_the_tokens_format() -> None:
     stamp = int((NOW + timedelta(hours=2)).timestamp())
     text = f"until <!date^{stamp}^{{date_short_pretty}} {{time}}|2026-03-01 11:00 UTC>."
