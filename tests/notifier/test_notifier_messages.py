@@ -285,6 +285,8 @@ def test_audit_says_why_auto_approval_did_not_apply_golden() -> None:
         assert step is not None
         rendered[name] = step
     assert "outside its hours (Mon-Fri 08:00-18:00 Europe/Berlin)" in rendered["outside_hours"].text
-    assert "already had 3 auto-approval(s)" in rendered["over_daily_budget"].text
+    assert "already had 3 auto-approvals of this profile on 2026-11-30 (the daily limit)" in (
+        rendered["over_daily_budget"].text
+    )
     assert "auto-approved" not in rendered["not_covered"].text
     f.assert_golden("audit_auto_approval", _all(rendered))
