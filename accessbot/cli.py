@@ -78,10 +78,11 @@ def _profiles_check(args: argparse.Namespace) -> int:
     approvers = {e for p in config.profiles for e in p.approvers.emails}
     groups = {g for p in config.profiles for g in p.slack_groups()}
     channels = {c for p in config.profiles for c in p.notify_channels}
-    with_groups = f", {len(groups)} approver groups" if groups else ""
+    with_groups = f", {counted(len(groups), 'approver group')}" if groups else ""
     print(
-        f"{path}: OK: {len(config.profiles)} profiles, {len(approvers)} approvers{with_groups}, "
-        f"{len(channels)} audit channels, {len(config.admins)} admins"
+        f"{path}: OK: {counted(len(config.profiles), 'profile')}, "
+        f"{counted(len(approvers), 'approver')}{with_groups}, "
+        f"{counted(len(channels), 'audit channel')}, {counted(len(config.admins), 'admin')}"
     )
     if len(config.profiles) > SELECT_OPTIONS:
         print(
@@ -89,6 +90,11 @@ def _profiles_check(args: argparse.Namespace) -> int:
             "so the request form asks people to search for one instead of listing them all"
         )
     return EXIT_OK
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 admin`, `2 admins`, `0 approvers`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _health(args: argparse.Namespace) -> int:

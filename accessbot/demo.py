@@ -104,7 +104,8 @@ def demo_names(harness: Harness) -> Names:
     workspace = harness.slack.workspace
     people = {u.id: u.real_name or u.name for u in workspace.users.values()}
     channels = {c.id: c.name for c in workspace.channels.values()}
-    return Names(people=people, channels=channels, devices=device_names(harness))
+    groups = {g.id: g.handle for g in workspace.usergroups.values()}
+    return Names(people=people, channels=channels, devices=device_names(harness), groups=groups)
 
 
 def print_events(

@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from emulators.slack.mrkdwn_html import EMOJI
+
 _TOKEN_RE = re.compile(r"<([^<>]*)>")
+_EMOJI_RE = re.compile(r":([a-z0-9_+-]{1,64}):")
 _DATE_FORMAT_RE = re.compile(r"\{(\w+)\}")
 
 
@@ -25,6 +28,7 @@ class Names:
     people: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
     devices: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)  # user group id -> handle
 
     def device(self, node_id: str) -> str:
         """The device's name, or its node id when unknown."""
@@ -103,7 +107,9 @@ def _token(body: str, names: Names, tz: tzinfo | None, now: datetime) -> str:
     if target.startswith("!date^"):
         return _date(body, tz, now)
     if target.startswith("!subteam^"):
-        return label or target
+        group = target.removeprefix("!subteam^")
+        handle = names.groups.get(group)
+        return f"@{handle}" if handle else label or f"@{group}"
     if target.startswith("!"):
         return "@" + target[1:]
     return label or target
@@ -112,6 +118,8 @@ def _token(body: str, names: Names, tz: tzinfo | None, now: datetime) -> str:
 def render_mrkdwn(text: str, names: Names, *, now: datetime, tz: tzinfo | None = None) -> str:
     """`text` as Slack shows it to a person in time zone `tz` (None: this machine's)."""
     rendered = _TOKEN_RE.sub(lambda m: _token(m.group(1), names, tz, now), text)
+    # Slack draws `:shortcode:` as the emoji (the console's table); unknown names stay text.
+    rendered = _EMOJI_RE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), rendered)
     # Before the notifier has read a device it can only name it by its node id.
     for node_id, name in names.devices.items():
         if node_id in rendered:

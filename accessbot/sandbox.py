@@ -17,8 +17,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accessbot.natsserver import env_without_secrets, port_is_free
 from shared.profiles import ProfilesConfig
@@ -31,6 +33,18 @@ DEFAULT_CONSOLE_PORT = 4282
 TAILNET_STATE_FILE = "tailscale-state.json"
 _URL_RE = re.compile(r"http://[0-9.]+:\d+/?")
 SANDBOX_REQUESTER = "dana@example.com"
+# The sandbox's people live in different places, so the form's local times differ: the
+# requester in London, everyone else in turn from this list (zone, Slack's `tz_label`
+# in standard time and in daylight saving time).
+SANDBOX_REQUESTER_ZONE = ("Europe/London", "Greenwich Mean Time", "British Summer Time")
+SANDBOX_ZONES = (
+    ("Europe/Berlin", "Central European Time", "Central European Summer Time"),
+    ("America/New_York", "Eastern Standard Time", "Eastern Daylight Time"),
+    ("Asia/Kolkata", "India Standard Time", "India Standard Time"),
+    ("America/Los_Angeles", "Pacific Standard Time", "Pacific Daylight Time"),
+    ("Asia/Tokyo", "Japan Standard Time", "Japan Standard Time"),
+    ("Australia/Sydney", "Australian Eastern Standard Time", "Australian Eastern Daylight Time"),
+)
 
 
 class SandboxError(RuntimeError):
@@ -70,17 +84,38 @@ def slack_user_id(email: str) -> str:
     return "U_" + "".join(c for c in handle.upper() if c.isalnum())[:20]
 
 
-def sandbox_workspace(profiles: ProfilesConfig) -> dict[str, Any]:
-    """The Slack emulator's workspace file content."""
+def slack_zone(zone: tuple[str, str, str], now: datetime) -> dict[str, Any]:
+    """`users.info`'s `tz`, `tz_label` and `tz_offset` for a person in `zone` at `now`: the
+    offset (seconds east of UTC) and label are those on that clock now, DST applied."""
+    name, standard, daylight = zone
+    local = now.astimezone(ZoneInfo(name))
+    offset = local.utcoffset()
+    in_dst = bool(local.dst())
+    return {
+        "tz": name,
+        "tz_label": daylight if in_dst else standard,
+        "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+    }
+
+
+def sandbox_workspace(profiles: ProfilesConfig, now: datetime | None = None) -> dict[str, Any]:
+    """The Slack emulator's workspace file content (time zones as at `now`, default now)."""
+    moment = now or datetime.now(UTC)
     users: list[dict[str, Any]] = []
-    for email in sandbox_people(profiles):
+    for index, email in enumerate(sandbox_people(profiles)):
         handle = email.split("@", 1)[0]
+        zone = (
+            SANDBOX_REQUESTER_ZONE
+            if email == SANDBOX_REQUESTER
+            else SANDBOX_ZONES[(index - 1) % len(SANDBOX_ZONES)]
+        )
         users.append(
             {
                 "id": slack_user_id(email),
                 "name": handle,
                 "real_name": handle.replace(".", " ").title(),
                 "email": email,
+                **slack_zone(zone, moment),
             }
         )
     channels = sorted({c for p in profiles.profiles for c in p.notify_channels})

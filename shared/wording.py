@@ -145,7 +145,9 @@ def auto_approval_text(facts: AutoApprovalFacts) -> str:
         case AutoApprovalHeld.OUTSIDE_HOURS:
             return f"Not auto-approved: outside its hours ({facts.hours or '?'})."
         case AutoApprovalHeld.OVER_DAILY_BUDGET:
+            count = facts.limit_count
+            approvals = "auto-approval" if count == 1 else "auto-approvals"
             return (
-                f"Not auto-approved: the requester already had {facts.limit_count or '?'} "
-                f"auto-approval(s) of this profile on {facts.day or 'this day'}."
+                f"Not auto-approved: the requester already had {count or '?'} {approvals} "
+                f"of this profile on {facts.day or 'this day'} (the daily limit)."
             )

@@ -20,20 +20,36 @@ class Person:
     role: str  # "admin", "approver" or "requester"
 
 
-def role_of(email: str, profiles: ProfilesConfig) -> str:
-    """admin beats approver beats requester (the strongest thing a person may do).
+def role_of(email: str, profiles: ProfilesConfig, *, in_a_group: bool = False) -> str:
+    """admin beats approver beats requester (the strongest thing a person may do). An
+    approver is listed under a profile's `approvers` or `escalate_to`, or (`in_a_group`)
+    is a member of a Slack user group one of them names.
 
     profiles.yaml's addresses are normalised when loaded (`Email`); Slack's is raw text."""
     email = normalise_email(email)
     if email in profiles.admins:
         return "admin"
-    if any(email in p.approvers.emails for p in profiles.profiles):
-        return "approver"
-    return "requester"
+    for profile in profiles.profiles:
+        fallback = profile.escalate_to.emails if profile.escalate_to is not None else []
+        if email in profile.approvers.emails or email in fallback:
+            return "approver"
+    return "approver" if in_a_group else "requester"
 
 
-def people(users: Iterable[Mapping[str, Any]], profiles: ProfilesConfig) -> list[Person]:
+def group_members(usergroups: Iterable[Mapping[str, Any]], profiles: ProfilesConfig) -> set[str]:
+    """User ids of the members of the user groups the profiles name (the emulator's
+    `usergroups` shape: id, users)."""
+    named = {g for p in profiles.profiles for g in p.slack_groups()}
+    return {str(u) for g in usergroups if g.get("id") in named for u in g.get("users") or ()}
+
+
+def people(
+    users: Iterable[Mapping[str, Any]],
+    profiles: ProfilesConfig,
+    usergroups: Iterable[Mapping[str, Any]] = (),
+) -> list[Person]:
     """Workspace users (the emulator's `users.info` shape) that have an email, in order."""
+    in_groups = group_members(usergroups, profiles)
     found = []
     for user in users:
         profile = user.get("profile") or {}
@@ -41,5 +57,6 @@ def people(users: Iterable[Mapping[str, Any]], profiles: ProfilesConfig) -> list
         if not email or user.get("deleted") or user.get("is_bot"):
             continue
         name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or email)
-        found.append(Person(str(user["id"]), name, email, role_of(email, profiles)))
+        role = role_of(email, profiles, in_a_group=str(user["id"]) in in_groups)
+        found.append(Person(str(user["id"]), name, email, role))
     return found

@@ -90,11 +90,13 @@ class Console:
         return Directory(
             users={u["id"]: u.get("real_name") or u["name"] for u in users},
             channels={c["id"]: c["name"] for c in ws.get("channels", [])},
+            groups={g["id"]: g["handle"] for g in ws.get("usergroups", [])},
             tz=zone if isinstance(zone, str) and zone else "UTC",
         )
 
     async def people(self) -> list[Person]:
-        return people((await self.workspace()).get("users", []), self.profiles)
+        ws = await self.workspace()
+        return people(ws.get("users", []), self.profiles, ws.get("usergroups", []))
 
 
 CONSOLE = web.AppKey("console", Console)

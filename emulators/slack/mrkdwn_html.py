@@ -63,6 +63,7 @@ class Directory:
 
     users: Mapping[str, str]
     channels: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)  # user group id -> handle
     tz: str = "UTC"
     now: datetime | None = None
 
@@ -217,5 +218,8 @@ def _render_special(command: str, label: str, directory: Directory) -> str:
     if name in {"here", "channel", "everyone"}:
         return f'<span class="bk-mention">@{esc(name)}</span>'
     if name == "subteam":
-        return f'<span class="bk-mention">{esc(label or "@" + argument)}</span>'
+        # Slack shows a group mention as @handle (the label is only a fallback).
+        handle = directory.groups.get(argument)
+        shown = f"@{handle}" if handle else label or "@" + argument
+        return f'<span class="bk-mention">{esc(shown)}</span>'
     return esc(label or f"<!{command}>")

@@ -16,6 +16,7 @@ from services.approvals.domain.record import RequestRecord, RequestStatus
 from shared.contracts.events import (
     ApprovalEscalated,
     ApprovalReminded,
+    ApprovalRequested,
     ApproverGroup,
     RefusalReason,
     RequestApproved,
@@ -54,6 +55,14 @@ def test_the_rules_keep_the_schedule_and_the_fallback_people() -> None:
     assert record.rules.fallback == ["erin@example.com", "frank@example.com"]
     assert record.rules.fallback_groups == ["S0FALLBAK1"]
     assert record.next_timer() == NOW + minutes(15)
+
+
+def test_the_first_ask_names_only_the_approvers_groups_not_the_escalation_s() -> None:
+    sub = submitted(profile_id="nudged", approver_groups=GROUPS, duration_seconds=1800)
+    [asked] = machine.open_request(sub, profiles(), device(), NOW).events
+    assert isinstance(asked, ApprovalRequested)
+    assert asked.approver_groups == ["S0APPROVE1"]
+    assert "frank@example.com" not in [p.email for p in asked.approvers]
 
 
 def test_the_first_reminder_names_who_has_not_decided() -> None:

@@ -54,7 +54,7 @@ def test_demo_runs_a_request_to_expiry_and_prints_what_happened(tmp_path: Path) 
     # Readable by a person: names, local times, JSON spellings, the device by its name.
     assert "@Dana asks for *Demo production*" in slack
     assert "Approved* by @Bob" in slack
-    for raw in ("<@", "<!date", "{time}", "True", "False"):
+    for raw in ("<@", "<!date", "{time}", "True", "False", ":white_check_mark:", ":lock:"):
         assert raw not in out, raw
     assert "custom:demoAccess=true on dana-framework" in out
     assert re.search(r"until (yesterday|today|tomorrow) \d\d:\d\d", slack), slack

@@ -25,8 +25,12 @@ READY_LINE = "all four services are ready"
 
 
 def emulator_ports() -> list[str]:
-    """Free emulator ports: the fixed defaults would clash with a dev run elsewhere."""
-    return ["--slack-port", str(free_port()), "--tailscale-port", str(free_port())]
+    """Free emulator and console ports: the fixed defaults would clash with a dev run
+    elsewhere on the machine."""
+    return [
+        *("--slack-port", str(free_port()), "--tailscale-port", str(free_port())),
+        *("--console-port", str(free_port())),
+    ]
 
 
 def _dev_env(marker: str) -> dict[str, str]:
@@ -144,6 +148,7 @@ def test_dev_refuses_a_taken_port_with_a_clear_message(tmp_path: Path) -> None:
             [
                 sys.executable, "-m", "accessbot", "dev",
                 "--nats-port", str(port),
+                *emulator_ports(),
                 "--data-dir", str(tmp_path / "data"),
                 "--profiles", str(PROFILES_PATH),
                 "--devices", "5",

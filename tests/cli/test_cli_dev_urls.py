@@ -44,6 +44,7 @@ class DevProcess:
                 "--nats-port", str(ports["nats"]),
                 "--slack-port", str(ports["slack"]),
                 "--tailscale-port", str(ports["tailscale"]),
+                "--console-port", str(ports["console"]),
                 "--data-dir", str(data_dir),
                 "--profiles", str(PROFILES_PATH),
                 "--devices", "10",
@@ -130,6 +131,7 @@ def _set_attribute(base: str) -> str:
 @pytest.mark.slow
 def test_dev_prints_working_urls_and_the_tailnet_survives_a_restart(tmp_path: Path) -> None:
     ports = {"nats": free_port(), "slack": free_port(), "tailscale": free_port()}
+    ports["console"] = free_port()  # the default 4282 may serve another dev run
     data = tmp_path / "data"
     dev = DevProcess(data, ports)
     try:
@@ -174,6 +176,7 @@ def test_dev_refuses_a_taken_emulator_port_with_a_clear_message(tmp_path: Path) 
                 "--nats-port", str(free_port()),
                 "--slack-port", str(free_port()),
                 "--tailscale-port", str(port),
+                "--console-port", str(free_port()),
                 "--data-dir", str(tmp_path / "data"),
                 "--profiles", str(PROFILES_PATH),
                 "--devices", "5",

@@ -72,7 +72,7 @@ async def test_groups_slack_knows_pass(tmp_path: Path, emu: SlackEmulator) -> No
     path.write_text(profiles("S0ONCALL1"), encoding="utf-8")
     code, out, err = await check(path, emu)
     assert (code, err) == (0, "")
-    assert "OK: 1 profiles, 0 approvers, 1 approver groups" in out
+    assert "OK: 1 profile, 0 approvers, 1 approver group" in out
     assert calls(emu).count("usergroups.list") == 1
 
 

@@ -12,6 +12,7 @@ NAMES = Names(
     people={"U_DANA": "Dana", "U_BOB": "Bob"},
     channels={"C0AUDIT": "access-audit"},
     devices={"nodeDANA1CNTRL": "dana-framework"},
+    groups={"S0DBAONCALL": "dba-oncall"},
 )
 
 
@@ -25,6 +26,16 @@ def test_mentions_become_names() -> None:
     assert render("<!here> see <https://x.example/a|the admin console>") == (
         "@here see the admin console"
     )
+
+
+def test_user_groups_by_their_handle_never_the_raw_token() -> None:
+    assert render("(from <!subteam^S0DBAONCALL>)") == "(from @dba-oncall)"
+    assert render("<!subteam^S0UNKNOWN>") == "@S0UNKNOWN"
+
+
+def test_emoji_shortcodes_become_emoji_as_slack_draws_them() -> None:
+    assert render(":white_check_mark: *Access granted*") == "\u2705 *Access granted*"
+    assert render(":made_up: at 07:39:34") == ":made_up: at 07:39:34"
 
 
 def test_dates_become_local_times_in_the_tokens_format() -> None:

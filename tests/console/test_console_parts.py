@@ -50,6 +50,57 @@ def test_roles_come_from_profiles() -> None:
     assert "&lt;dana@example.com&gt; (requester)" in render_people(people(users, profiles), None)
 
 
+GROUPED_PROFILES = """
+admins: [secops@example.com]
+profiles:
+  - id: db
+    description: Databases
+    attribute: custom:db
+    approvers: {emails: [alice@example.com], slack_groups: [S0DBALEADS]}
+    notify_channels: [C0AUDIT]
+    request_ttl: 1h
+    escalate_after: 30m
+    escalate_to: {emails: [erin@example.com], slack_groups: [S0FALLBACK]}
+"""
+
+
+def test_escalation_contacts_and_members_of_approver_groups_are_approvers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(GROUPED_PROFILES, encoding="utf-8")
+    profiles = load_profiles(path)
+    users: list[dict[str, Any]] = [
+        {"id": f"U_{n.upper()}", "real_name": n, "profile": {"email": f"{n}@example.com"}}
+        for n in ("mia", "finn", "olaf", "erin")
+    ]
+    usergroups = [
+        {"id": "S0DBALEADS", "users": ["U_MIA"]},
+        {"id": "S0FALLBACK", "users": ["U_FINN"]},
+        {"id": "S0NOTNAMED", "users": ["U_OLAF"]},
+    ]
+    roles = {p.user_id: p.role for p in people(users, profiles, usergroups)}
+    assert roles == {
+        "U_MIA": "approver",
+        "U_FINN": "approver",
+        "U_OLAF": "requester",
+        "U_ERIN": "approver",
+    }
+
+
+async def test_a_user_group_mention_is_shown_by_its_handle() -> None:
+    import time
+
+    console = Console(Upstreams("http://unused", None), load_profiles(PROFILES_PATH), EventFeed())
+    console._workspace = {
+        "users": [],
+        "channels": [],
+        "usergroups": [{"id": "S0DBALEADS", "handle": "dba-oncall", "users": []}],
+    }
+    console._workspace_at = time.monotonic()  # fresh: no emulator is asked
+    assert (await console.directory("U_ALICE")).groups == {"S0DBALEADS": "dba-oncall"}
+
+
 def test_threads_edits_and_deleted_messages() -> None:
     html = render_messages(
         [

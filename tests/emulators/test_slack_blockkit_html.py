@@ -147,6 +147,15 @@ def test_channels_specials_and_labels() -> None:
     assert '<span class="bk-mention">@oncall</span>' in html
 
 
+def test_a_user_group_mention_shows_the_group_s_handle_as_slack_does() -> None:
+    groups = Directory(users={}, groups={"S0DBA": "dba-oncall"})
+    assert (
+        render_mrkdwn("<!subteam^S0DBA>", groups) == '<span class="bk-mention">@dba-oncall</span>'
+    )
+    assert render_mrkdwn("<!subteam^S0DBA|@old>", groups).endswith(">@dba-oncall</span>")
+    assert render_mrkdwn("<!subteam^S0GONE>", groups).endswith(">@S0GONE</span>")
+
+
 def test_preformatted_blocks_line_breaks_and_emoji() -> None:
     html = render_mrkdwn(
         ":white_check_mark: done\n```a *not bold*\n&lt;b&gt;```\n:made_up:", PEOPLE

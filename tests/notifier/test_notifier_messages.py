@@ -208,6 +208,17 @@ def test_audit_messages_golden() -> None:
     f.assert_golden("audit_messages", _all(rendered))
 
 
+def test_an_extension_nobody_had_to_approve_says_so_in_the_audit_thread() -> None:
+    auto = f.extension_approved().model_copy(update={"approvers": []})
+    view = view_after(*ACTIVE, f.extension_requested())
+    step = audit_step_message(auto, fold(view, auto))
+    assert step is not None
+    assert step.text == (
+        ":white_check_mark: Extension of 1h approved at once: "
+        "the profile needs no approver's decision for it."
+    )
+
+
 def test_break_glass_alert_is_loud_and_only_for_break_glass() -> None:
     alert = break_glass_alert(
         view_after(f.submitted(), f.approved(mode=ApprovalMode.BREAK_GLASS)), CTX
@@ -296,6 +307,8 @@ def test_audit_says_why_auto_approval_did_not_apply_golden() -> None:
         assert step is not None
         rendered[name] = step
     assert "outside its hours (Mon-Fri 08:00-18:00 Europe/Berlin)" in rendered["outside_hours"].text
-    assert "already had 3 auto-approval(s)" in rendered["over_daily_budget"].text
+    assert "already had 3 auto-approvals of this profile on 2026-11-30 (the daily limit)" in (
+        rendered["over_daily_budget"].text
+    )
     assert "auto-approved" not in rendered["not_covered"].text
     f.assert_golden("audit_auto_approval", _all(rendered))

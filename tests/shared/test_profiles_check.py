@@ -41,6 +41,7 @@ def test_shipped_profiles_pass_with_a_one_line_summary() -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     assert "OK: 4 profiles" in lines[0]
+    assert lines[0].endswith(", 1 admin"), lines[0]  # counted in the singular, never "1 admins"
 
 
 BROKEN = {

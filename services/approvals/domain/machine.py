@@ -174,7 +174,8 @@ def open_request(
         approvals_required=rules.approvals_required,
         expires_at=expires_at,
         auto_approval=held,
-        approver_groups=[g for g, members in groups.items() if members],
+        # The approvers' groups only: escalate_to's ask nobody until the escalation.
+        approver_groups=[g for g in profile.approvers.slack_groups if groups.get(g)],
     )
     return Step(record=pending, events=(event,))
 

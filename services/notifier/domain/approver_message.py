@@ -82,7 +82,9 @@ def _details(view: RequestView, expires: str | None, required: int | None) -> Se
     if view.approver_groups and view.approvers:
         # Who can decide, when Slack user groups made them approvers (resolved on opening).
         groups = ", ".join(f"<!subteam^{g}>" for g in view.approver_groups)
-        fields.append(field("Asked", people(view.approvers, "or"), f" (from {groups})"))
+        # "a or b" when one answer decides; with a quorum everyone listed is counted on.
+        conjunction = "or" if (required or 1) == 1 else "and"
+        fields.append(field("Asked", people(view.approvers, conjunction), f" (from {groups})"))
     return SectionBlock(block_id=BlockId.DEVICE.value, fields=fields)
 
 

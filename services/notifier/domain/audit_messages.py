@@ -164,7 +164,12 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
                 user_text(refusal_explanation(event)),
             )
         case ExtensionApproved():
-            by = f" by {people(event.approvers)}" if event.approvers else ""
+            # No approvers: auto-approval, self-approval or break-glass let it through.
+            by = (
+                f" by {people(event.approvers)}"
+                if event.approvers
+                else " at once: the profile needs no approver's decision for it"
+            )
             return (
                 f":white_check_mark: Extension of {duration(event.additional_seconds)} "
                 f"approved{by}.",
