@@ -15,7 +15,7 @@ import pytest
 
 from accessbot.natsserver import free_port
 from shared.permissions import SERVICES
-from tests.cli.test_cli_dev import READY_LINE, _dev_env
+from tests.cli.test_cli_dev import READY_LINE, _dev_env, emulator_ports
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +33,7 @@ def test_a_dev_run_logs_only_json_lines_and_no_error_while_idle(tmp_path: Path) 
             [
                 sys.executable, "-m", "accessbot", "dev",
                 "--nats-port", str(free_port()),
+                *emulator_ports(),
                 "--data-dir", str(data),
                 "--profiles", str(PROFILES_PATH),
                 "--devices", "20",
