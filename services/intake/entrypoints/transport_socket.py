@@ -23,6 +23,7 @@ log = structlog.get_logger("accessbot.intake.socket")
 
 CONNECT_WAIT_SECONDS = 10.0
 DRAIN_SECONDS = 5.0
+CLOSE_SECONDS = 5.0  # slack_sdk's close waits on the websocket's closing handshake
 
 
 class SocketTransport:
@@ -63,7 +64,14 @@ class SocketTransport:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
         if self._client is not None:
-            await self._client.close()  # type: ignore[no-untyped-call]  # slack_sdk: unannotated
+            closing = self._client.close()  # type: ignore[no-untyped-call]  # slack_sdk: unannotated
+            try:
+                await asyncio.wait_for(closing, timeout=CLOSE_SECONDS)
+            except TimeoutError:
+                # A peer that never answers the close frame must not hold the shutdown;
+                # the HTTP session slack_sdk would have closed after it is closed here.
+                log.warning("socket.close_timed_out", waited_s=CLOSE_SECONDS)
+                await self._client.aiohttp_client_session.close()
             self._client = None
 
     async def _on_request(
