@@ -11,10 +11,12 @@ from typing import Any
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.notifier.adapters.home_index import HomeIndexStore
 from services.notifier.adapters.slack_gateway import SlackGateway
 from services.notifier.adapters.store import RecordStore
 from services.notifier.entrypoints.subscribers import SERVICE, Handlers, subscribe
 from services.notifier.handlers import DeadLetterNotices, Notifier
+from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
 from shared.connection import make_broker
 from shared.logging import configure_logging
@@ -58,11 +60,20 @@ def build(
 
     async def wire(js: JetStreamContext) -> Handlers:
         store = await RecordStore.open(js)
+        notifier = Notifier(
+            store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
+        )
+        home = HomePublisher(
+            records=store,
+            indexes=await HomeIndexStore.open(js),
+            slack=slack,
+            contexts=notifier.context,
+        )
+        notifier.with_home(home)
         return Handlers(
-            notifier=Notifier(
-                store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
-            ),
+            notifier=notifier,
             deadletters=DeadLetterNotices(store=store, slack=slack, profiles=profiles),
+            home=home,
         )
 
     wiring = Wiring(wire)

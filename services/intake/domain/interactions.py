@@ -87,6 +87,16 @@ class ButtonPressed:
 
 
 @dataclass(frozen=True, slots=True)
+class HomeOpened:
+    """`app_home_opened` (Events API): the person opened the app's Home or Messages tab."""
+
+    user_id: str
+    tab: str
+    event_id: str
+    event_ts: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """Something intake does not act on (acked all the same)."""
 
@@ -102,6 +112,7 @@ Interaction = (
     | ApproverSuggestion
     | ViewSubmitted
     | ButtonPressed
+    | HomeOpened
     | Ignored
 )
 Suggestion = DeviceSuggestion | ProfileSuggestion | ApproverSuggestion
@@ -210,11 +221,25 @@ def _view_submission(payload: dict[str, Any]) -> Interaction:
     )
 
 
+def _event_callback(payload: dict[str, Any]) -> Interaction:
+    event = _dict(payload.get("event"))
+    kind = _str(event.get("type"))
+    if kind != "app_home_opened":
+        return Ignored("event_callback", f"event {kind!r} not subscribed")
+    return HomeOpened(
+        user_id=_str(event.get("user")),
+        tab=_str(event.get("tab")),
+        event_id=_str(payload.get("event_id")),
+        event_ts=_str(event.get("event_ts")),
+    )
+
+
 _PARSERS = {
     "shortcut": _shortcut,
     "block_actions": _block_actions,
     "block_suggestion": _block_suggestion,
     "view_submission": _view_submission,
+    "event_callback": _event_callback,
 }
 
 
