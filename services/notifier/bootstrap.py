@@ -86,13 +86,17 @@ def build(
     async def check_slack_token() -> None:
         await slack.authenticate()
 
+    async def stop_home_refresh() -> None:
+        if wiring.wired:
+            await wiring.handlers.home.close()
+
     return Service(
         name=SERVICE,
         settings=settings,
         broker=broker,
         on_connected=[wiring.connect, session.open],
         on_started=[check_slack_token],
-        on_stop=[session.close],
+        on_stop=[session.close, stop_home_refresh],  # run in reverse: the refresh first
         ready_checks={"kv": kv_open, "slack": slack.is_authenticated},
     )
 

@@ -76,5 +76,9 @@ class HomeIndexes(Protocol):
         ...
 
     async def add(self, email: str, request_id: str) -> bool:
-        """Add a request to the person's index; False when it was there already."""
+        """Add a request to the person's index; True when their Home was published before."""
+        ...
+
+    async def mark_published(self, email: str) -> None:
+        """Note that the person's Home was published."""
         ...

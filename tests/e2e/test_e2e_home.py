@@ -2,7 +2,8 @@
 
 The four services as OS processes, a real nats-server, both emulators: opening the Home
 tab publishes it from what the notifier knows (the requester's pending request, the
-approver's decision to make).
+approver's decision to make); a Home opened once follows the request after the approval
+and after the expiry without being opened again.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import pytest
 import pytest_asyncio
 
 from accessbot.harness import Harness
+from accessbot.scenario import press_in_dm
 from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId, BlockId
 from tests.e2e.support import (
     BOB,
     DANA,
+    TIMEOUT,
     eventually,
     one_event,
     running_harness,
@@ -74,3 +77,30 @@ async def test_opening_the_home_shows_my_requests_and_my_decisions(harness: Harn
     )
     top = bob["blocks"][0]
     assert top["accessory"]["action_id"] == ActionId.HOME_REQUEST.value
+
+
+async def test_an_open_home_follows_the_approval_and_the_expiry(harness: Harness) -> None:
+    assert await harness.slack.driver.open_home(uid(DANA)) is None
+    assert await harness.slack.driver.open_home(uid(BOB)) is None
+    request_id = await submit(harness, DANA, "short", reason="Quick look", duration_seconds=4)
+    await home_shows(
+        harness,
+        BOB,
+        BlockId.HOME_DECIDE,
+        request_id,
+        {ActionId.APPROVE.value, ActionId.DENY.value},
+    )
+    await press_in_dm(harness.slack, uid(BOB), ActionId.APPROVE, request_id, timeout=TIMEOUT)
+    await home_shows(
+        harness,
+        DANA,
+        BlockId.HOME_ACTIVE,
+        request_id,
+        {ActionId.EXTEND.value, ActionId.REVOKE.value},
+    )
+    await home_shows(harness, BOB, BlockId.HOME_DECIDE, request_id, set())  # decided
+    await one_event(harness, Subject.GRANT_EXPIRED, request_id)
+    dana = await home_shows(
+        harness, DANA, BlockId.HOME_HISTORY, request_id, {ActionId.REQUEST_AGAIN.value}
+    )
+    assert item_actions(dana, BlockId.HOME_ACTIVE, request_id) == set()

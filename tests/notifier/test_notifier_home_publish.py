@@ -77,3 +77,35 @@ async def test_a_home_tab_switched_off_is_logged_and_skipped(
             refused = [c for c in emu.api_calls if c.method == "views.publish"]
         assert [c.ok for c in refused] == [False]
         assert emu.home(USER_IDS["dave"]) is None
+
+
+async def test_a_home_opened_once_follows_the_request_without_opening_it_again(
+    nats_server: EmbeddedNats, admin_js: JetStreamContext, tmp_path: Path
+) -> None:
+    profiles = write_profiles(tmp_path)
+    async with SlackEmulator(workspace=workspace(), bot_token=BOT_TOKEN) as emu:
+        async with running(nats_server, profiles, emu):
+            outbox = Outbox(admin_js)
+            await outbox.publish(PublishHome(request_id=HOME_ID, person=f.DAVE))
+            await outbox.publish(f.submitted())
+            dave = USER_IDS["dave"]
+            await emu.wait_until(
+                lambda: (
+                    actions_in(emu.home(dave) or {}, BlockId.HOME_PENDING)
+                    == {ActionId.CANCEL.value}
+                ),
+                10.0,
+            )
+            for event in (f.approval_requested(), f.approved(), f.applied()):
+                await outbox.publish(event)
+            await emu.wait_until(
+                lambda: (
+                    actions_in(emu.home(dave) or {}, BlockId.HOME_ACTIVE)
+                    == {ActionId.EXTEND.value, ActionId.REVOKE.value}
+                ),
+                10.0,
+            )
+            published = len(emu.homes_published(dave))
+        # opened once, then one publish per burst of changes: never one per event
+        assert 2 <= published <= 5
+        assert emu.home(USER_IDS["alice"]) is None  # Alice never opened hers

@@ -33,12 +33,22 @@ class HomeIndexStore:
         return [] if found is None else list(found.record.request_ids)
 
     async def add(self, email: str, request_id: str) -> bool:
-        """Add a request to the person's index; False when it was there already."""
+        """Add a request to the person's index (written only when new); True when their
+        Home was published before, so it should be published again."""
         key = home_key(email)
 
         def decide(stored: Versioned[HomeIndex] | None) -> Decision[HomeIndex, bool]:
             index = stored.record if stored is not None else HomeIndex(key=key)
-            changed = index.with_request(request_id)
-            return Decision(changed, changed is not index)
+            return Decision(index.with_request(request_id), index.published)
 
         return (await transact(self.indexes, key, decide)).outcome
+
+    async def mark_published(self, email: str) -> None:
+        """Note that the person's Home was published (one write, the first time)."""
+        key = home_key(email)
+
+        def decide(stored: Versioned[HomeIndex] | None) -> Decision[HomeIndex, None]:
+            index = stored.record if stored is not None else HomeIndex(key=key)
+            return Decision(index.as_published(), None)
+
+        await transact(self.indexes, key, decide)

@@ -2,7 +2,8 @@
 
 The notifier adds a request to the index of everyone an event about it touches (the
 requester, the approvers asked, whoever decided, revoked or cancelled); the Home is then
-built from those requests' records, not from memory. The index holds the newest
+built from those requests' records, not from memory. Once a person's Home was published
+(they opened it), every change to one of their requests republishes it. The index holds the newest
 MAX_HOME_REQUESTS request ids (the oldest dropped), which bounds both the value and
 the reads one publish makes.
 """
@@ -36,6 +37,10 @@ class HomeIndex(BaseModel):
     request_ids: list[str] = Field(
         default_factory=list, description="Newest last; at most MAX_HOME_REQUESTS."
     )
+    published: bool = Field(
+        default=False,
+        description="The person's Home was published once: changes republish it from then on.",
+    )
 
     def with_request(self, request_id: str) -> HomeIndex:
         """The index with `request_id` (unchanged when known), the oldest dropped past the limit."""
@@ -43,6 +48,10 @@ class HomeIndex(BaseModel):
             return self
         kept = remember(self.request_ids, request_id, limit=MAX_HOME_REQUESTS)
         return self.model_copy(update={"request_ids": kept})
+
+    def as_published(self) -> HomeIndex:
+        """The index of a person whose Home was published (unchanged when it was before)."""
+        return self if self.published else self.model_copy(update={"published": True})
 
 
 def touched(view: RequestView) -> list[Person]:

@@ -1,14 +1,24 @@
 """The App Home tab: keep each person's index of requests, and publish their Home from it.
 
 `note` adds a request to the index of everyone its view touches (after the notifier
-handled an event about it); `publish` builds a person's Home from the records of the
-requests in their index and sends it with views.publish. A publish Slack refuses for
-good (the Home tab switched off, a user Slack does not know, a view it will not take)
-is logged and skipped; an error that may pass propagates, so the message is redelivered.
+handled an event about it) and queues a republish of each of those whose Home was
+published before; `publish` builds a person's Home from the records of the requests in
+their index and sends it with views.publish. A publish Slack refuses for good (the Home
+tab switched off, a user Slack does not know, a view it will not take) is logged and
+skipped; an error that may pass propagates, so an opening's message is redelivered.
+
+Republishing coalesces bursts: a person touched again while queued is not queued twice,
+and the queue is published RefreshQueue.delay seconds after its first entry, so one
+burst of events (a quorum of approvals, an approval followed by its grant) costs one
+views.publish per person. The queue holds at most `max_pending` people; past that a
+person is left out (logged): their Home is published again when they open it, or on
+the next change. A republish that fails is logged, not retried, for the same reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 import structlog
@@ -24,9 +34,13 @@ from shared.contracts.events import Person, PublishHome
 
 log = structlog.get_logger("accessbot.notifier.home")
 
+REFRESH_DELAY_SECONDS = 0.5
+MAX_PENDING_HOMES = 1_000
+
 
 class HomePublisher:
-    """Handles `access.home.requested`, and keeps the indexes the Homes are built from."""
+    """Handles `access.home.requested`, keeps the indexes the Homes are built from, and
+    republishes the Homes a change touches (coalesced)."""
 
     def __init__(
         self,
@@ -35,22 +49,76 @@ class HomePublisher:
         indexes: HomeIndexes,
         slack: Slack,
         contexts: Callable[[RequestView], NotifyContext],
+        delay: float = REFRESH_DELAY_SECONDS,
+        max_pending: int = MAX_PENDING_HOMES,
     ) -> None:
         self._records = records
         self._indexes = indexes
         self._slack = slack
         self._contexts = contexts
+        self._delay = delay
+        self._max_pending = max_pending
+        self._pending: dict[str, Person] = {}
+        self._flush: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()  # one batch at a time: a newer one never overtaken
+        self.dropped = 0
 
     async def handle(self, envelope: Envelope[PublishHome]) -> None:
         """Someone opened the Home tab: publish it as it stands now."""
         await self.publish(envelope.event.person)
 
     async def note(self, view: RequestView) -> list[Person]:
-        """Index the request for everyone it touches; those people, each once."""
-        people = touched(view)
-        for who in people:
-            await self._indexes.add(who.email, view.request_id)
-        return people
+        """Index the request for everyone it touches and queue a republish of the Homes
+        published before; the people queued."""
+        queued = []
+        for who in touched(view):
+            if await self._indexes.add(who.email, view.request_id):
+                self._queue(who)
+                queued.append(who)
+        return queued
+
+    @property
+    def pending(self) -> int:
+        """People queued for a republish now."""
+        return len(self._pending)
+
+    def _queue(self, who: Person) -> None:
+        if who.email in self._pending:
+            return  # coalesced: published once with this burst
+        if len(self._pending) >= self._max_pending:
+            self.dropped += 1
+            log.warning("home.refresh_dropped", person=who.email, pending=len(self._pending))
+            return
+        self._pending[who.email] = who
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._flush_later(), name="notifier-home-refresh")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        async with self._flushing:
+            batch, self._pending, self._flush = self._pending, {}, None
+            for who in batch.values():
+                try:
+                    await self.publish(who)
+                except Exception as exc:  # noqa: BLE001 - the next opening or change repairs it
+                    log.warning("home.refresh_failed", person=who.email, error=repr(exc))
+
+    async def idle(self) -> None:
+        """Wait until every queued republish is done (tests, shutdown)."""
+        while self._flush is not None:
+            await asyncio.shield(self._flush)
+        async with self._flushing:
+            return
+
+    async def close(self) -> None:
+        """Stop: what is queued is dropped (each Home is published again when opened)."""
+        task = self._flush
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._flush = None
 
     async def publish(self, who: Person) -> None:
         """Build the person's Home from their indexed requests' records and publish it."""
@@ -67,4 +135,5 @@ class HomePublisher:
                 raise
             log.warning("slack.home_refused", person=who.email, error=exc.error)
             return
+        await self._indexes.mark_published(who.email)
         log.info("slack.home_published", person=who.email, requests=len(views))
