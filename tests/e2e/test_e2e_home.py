@@ -3,7 +3,7 @@
 The four services as OS processes, a real nats-server, both emulators: opening the Home
 tab publishes it from what the notifier knows (the requester's pending request, the
 approver's decision to make); a Home opened once follows the request after the approval
-and after the expiry without being opened again.
+and after the expiry without being opened again; its buttons approve and open the form.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ import pytest_asyncio
 from accessbot.harness import Harness
 from accessbot.scenario import press_in_dm
 from shared.contracts.subjects import Subject
-from shared.slack_ids import ActionId, BlockId
+from shared.slack_ids import ActionId, BlockId, CallbackId
 from tests.e2e.support import (
     BOB,
     DANA,
     TIMEOUT,
     eventually,
     one_event,
+    own_devices,
     running_harness,
     submit,
     uid,
+    wait_for_modal,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -63,7 +65,7 @@ async def home_shows(
 
 
 async def test_opening_the_home_shows_my_requests_and_my_decisions(harness: Harness) -> None:
-    request_id = await submit(harness, DANA, "prod")
+    request_id = await submit(harness, DANA, "prod", device_id=own_devices(harness, DANA)[0])
     await one_event(harness, Subject.APPROVAL_REQUESTED, request_id)
     assert await harness.slack.driver.open_home(uid(DANA)) is None
     await home_shows(harness, DANA, BlockId.HOME_PENDING, request_id, {ActionId.CANCEL.value})
@@ -77,6 +79,26 @@ async def test_opening_the_home_shows_my_requests_and_my_decisions(harness: Harn
     )
     top = bob["blocks"][0]
     assert top["accessory"]["action_id"] == ActionId.HOME_REQUEST.value
+
+
+async def test_buttons_in_the_home_approve_and_open_the_form(harness: Harness) -> None:
+    # the first test keeps a prod request pending on Dana's first device
+    request_id = await submit(harness, DANA, "prod", device_id=own_devices(harness, DANA)[1])
+    assert await harness.slack.driver.open_home(uid(BOB)) is None
+    decide = {ActionId.APPROVE.value, ActionId.DENY.value}
+    await home_shows(harness, BOB, BlockId.HOME_DECIDE, request_id, decide)
+    pressed = await harness.slack.driver.press_home_button(
+        uid(BOB),
+        ActionId.APPROVE.value,
+        block_id=f"{BlockId.HOME_DECIDE.value}:{request_id}:actions",
+    )
+    assert pressed is None
+    await one_event(harness, Subject.REQUEST_APPROVED, request_id)
+    await home_shows(harness, BOB, BlockId.HOME_DECIDE, request_id, set())
+    assert (
+        await harness.slack.driver.press_home_button(uid(BOB), ActionId.HOME_REQUEST.value) is None
+    )
+    await wait_for_modal(harness, BOB, CallbackId.REQUEST_MODAL)
 
 
 async def test_an_open_home_follows_the_approval_and_the_expiry(harness: Harness) -> None:

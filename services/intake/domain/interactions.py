@@ -19,7 +19,7 @@ StateValues = dict[str, dict[str, dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class ShortcutPressed:
-    """The global `request_access` shortcut."""
+    """The global `request_access` shortcut, or the Home tab's "Request access" button."""
 
     user_id: str
     trigger_id: str
@@ -76,7 +76,8 @@ class ViewSubmitted:
 
 @dataclass(frozen=True, slots=True)
 class ButtonPressed:
-    """A button on a message the notifier posted."""
+    """A button on a message the notifier posted, or on the Home tab it published (a view:
+    no channel, `channel_id` None)."""
 
     user_id: str
     action_id: ActionId
@@ -173,6 +174,10 @@ def _block_actions(payload: dict[str, Any]) -> Interaction:
             view_hash=_str(view.get("hash")) or None,
             private_metadata=_str(view.get("private_metadata")),
             profile_id=selected,
+        )
+    if action_id == ActionId.HOME_REQUEST:  # the Home tab's "Request access": the shortcut's form
+        return ShortcutPressed(
+            user_id=_user_id(payload), trigger_id=_str(payload.get("trigger_id"))
         )
     if action_id in MESSAGE_BUTTONS:
         container = _dict(payload.get("container"))
