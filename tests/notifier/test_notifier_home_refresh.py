@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.notifier.adapters.home_index import CODEC as INDEX_CODEC
 from services.notifier.adapters.home_index import HomeIndexStore
 from services.notifier.adapters.store import CODEC as RECORD_CODEC
@@ -19,6 +21,8 @@ from services.notifier.ports import DeliveryError
 from shared.contracts.events import Message, Person
 from shared.persistence.memory import MemoryStore
 from tests.notifier import notifier_factories as f
+
+pytestmark = pytest.mark.handlers
 
 
 class RecordingSlack:
