@@ -10,6 +10,8 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats
 from emulators.slack import SlackEmulator
+from services.notifier.adapters.home_index import HomeIndexStore
+from services.notifier.adapters.store import RecordStore
 from services.notifier.domain.home_index import HomeIndex, home_key
 from shared.contracts.events import Person, PublishHome
 from shared.contracts.subjects import Bucket
@@ -62,6 +64,11 @@ async def test_opening_the_home_publishes_it_from_the_indexed_requests(
         entry = await kv.get(home_key(who.email))
         assert entry.value is not None
         assert HomeIndex.model_validate_json(entry.value).request_ids == [f.REQUEST_ID]
+    # one bucket, two kinds of value: each store lists only its own
+    records = await RecordStore.open(admin_js)
+    assert [r.key for r in await records.records.all()] == [f.REQUEST_ID]
+    indexes = await HomeIndexStore.open(admin_js)
+    assert len(await indexes.indexes.all()) == 3
 
 
 async def test_a_home_tab_switched_off_is_logged_and_skipped(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 
 from services.notifier.adapters.store import WRITE_PATIENCE_SECONDS
-from services.notifier.domain.home_index import HomeIndex, home_key
+from services.notifier.domain.home_index import HOME_KEY_PREFIX, HomeIndex, home_key
 from shared.contracts.subjects import Bucket
 from shared.persistence.kv_store import KvStore
 from shared.persistence.transact import Decision, transact
@@ -25,7 +25,14 @@ class HomeIndexStore:
     async def open(cls, js: JetStreamContext) -> HomeIndexStore:
         """The store on the `slack_messages` bucket (provisioning created it)."""
         bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
-        return cls(KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS))
+        return cls(
+            KvStore(
+                bucket,
+                CODEC,
+                include=lambda key: key.startswith(HOME_KEY_PREFIX),  # not request records
+                patience=WRITE_PATIENCE_SECONDS,
+            )
+        )
 
     async def request_ids(self, email: str) -> list[str]:
         """The requests the person's Home shows, oldest first."""

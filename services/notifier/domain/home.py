@@ -219,7 +219,7 @@ def _section_blocks(key: BlockId, items: list[_Item]) -> list[Block]:
 
 @dataclass(frozen=True)
 class HomeView:
-    """The Home tab as published: the view and a digest of what it shows."""
+    """The Home tab as views.publish takes it."""
 
     view: View
 
