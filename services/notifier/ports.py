@@ -82,3 +82,7 @@ class HomeIndexes(Protocol):
     async def mark_published(self, email: str) -> None:
         """Note that the person's Home was published."""
         ...
+
+    async def published(self, email: str) -> bool:
+        """Whether the person's Home was published before (may be cached briefly)."""
+        ...

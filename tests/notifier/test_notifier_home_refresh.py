@@ -84,13 +84,15 @@ async def test_only_homes_published_before_are_republished() -> None:
     slack = RecordingSlack()
     home, records = publisher(slack)
     view = await stored(records, [f.submitted(), f.approval_requested()])
-    assert await home.note(view) == []  # nobody opened their Home yet
+    everyone = [f.DAVE.email, f.ALICE.email, f.BOB.email]
+    assert await home.note(view) == everyone  # indexed for each of them
+    assert home.pending == 0  # nobody opened their Home yet
     await home.idle()
     assert slack.homes == []
     await home.publish(f.DAVE)  # Dave opens it
     assert slack.published_to(f.DAVE.email) == 1
     view = await stored(records, [f.approved(), f.applied()])
-    assert [p.email for p in await home.note(view)] == [f.DAVE.email]
+    assert await home.note(view, everyone) == []  # in their indexes already: no write
     await home.idle()
     assert slack.published_to(f.DAVE.email) == 2
     assert slack.published_to(f.ALICE.email) == 0
@@ -147,3 +149,18 @@ async def test_closing_drops_what_is_queued() -> None:
     await home.close()
     await asyncio.sleep(0)
     assert slack.published_to(f.DAVE.email) == 1
+
+
+async def test_people_already_indexed_cost_no_index_write() -> None:
+    slack = RecordingSlack()
+    records = RecordStore(MemoryStore(RECORD_CODEC))
+    memory = MemoryStore(INDEX_CODEC)
+    home = HomePublisher(
+        records=records, indexes=HomeIndexStore(memory), slack=slack, contexts=ctx, delay=0.01
+    )
+    view = await stored(records, [f.submitted(), f.approval_requested()])
+    indexed = await home.note(view)
+    writes = memory.writes
+    for event in (f.approved(), f.applied()):
+        assert await home.note(await stored(records, [event]), indexed) == []
+    assert memory.writes == writes

@@ -9,10 +9,17 @@ from services.notifier.adapters.store import WRITE_PATIENCE_SECONDS
 from services.notifier.domain.home_index import HOME_KEY_PREFIX, HomeIndex, home_key
 from shared.contracts.subjects import Bucket
 from shared.persistence.kv_store import KvStore
+from shared.persistence.ledger import RecentKeys
 from shared.persistence.transact import Decision, transact
 from shared.persistence.versioned import Versioned, VersionedStore, model_codec
 
 CODEC = model_codec(HomeIndex, lambda index: index.key)
+# Whether a person's Home was published, as last read or written here: an event about a
+# request already in their index then costs no read. Another replica's first publish for
+# someone is seen here once the entry expires (a change within that time is shown at the
+# next change or opening).
+PUBLISHED_CACHE_SECONDS = 10.0
+PUBLISHED_CACHE_SIZE = 10_000
 
 
 class HomeIndexStore:
@@ -20,6 +27,9 @@ class HomeIndexStore:
 
     def __init__(self, indexes: VersionedStore[HomeIndex]) -> None:
         self.indexes = indexes
+        self._published: RecentKeys[bool] = RecentKeys(
+            ttl=PUBLISHED_CACHE_SECONDS, max_size=PUBLISHED_CACHE_SIZE
+        )
 
     @classmethod
     async def open(cls, js: JetStreamContext) -> HomeIndexStore:
@@ -48,7 +58,19 @@ class HomeIndexStore:
             index = stored.record if stored is not None else HomeIndex(key=key)
             return Decision(index.with_request(request_id), index.published)
 
-        return (await transact(self.indexes, key, decide)).outcome
+        published = (await transact(self.indexes, key, decide)).outcome
+        self._published.add(email, published)
+        return published
+
+    async def published(self, email: str) -> bool:
+        """Whether the person's Home was published before (read at most every 10 s)."""
+        cached = self._published.get(email)
+        if cached is not None:
+            return cached
+        found = await self.indexes.load(home_key(email))
+        published = found is not None and found.record.published
+        self._published.add(email, published)
+        return published
 
     async def mark_published(self, email: str) -> None:
         """Note that the person's Home was published (one write, the first time)."""
@@ -58,4 +80,7 @@ class HomeIndexStore:
             index = stored.record if stored is not None else HomeIndex(key=key)
             return Decision(index.as_published(), None)
 
+        if self._published.get(email):
+            return  # written before (it never goes back)
         await transact(self.indexes, key, decide)
+        self._published.add(email, value=True)

@@ -158,7 +158,8 @@ class Notifier:
                 await _save_before_failing(draft)
                 raise
             if self._home is not None:  # before the event counts as applied: redone on failure
-                await self._home.note(draft.record.view)
+                indexed = await self._home.note(draft.record.view, draft.record.home_indexed)
+                draft.note(lambda r: r.with_home_indexed(indexed))
             draft.note(lambda r: r.with_applied(event_id))
             await draft.save()
 

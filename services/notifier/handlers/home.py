@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import structlog
 
@@ -67,15 +67,19 @@ class HomePublisher:
         """Someone opened the Home tab: publish it as it stands now."""
         await self.publish(envelope.event.person)
 
-    async def note(self, view: RequestView) -> list[Person]:
-        """Index the request for everyone it touches and queue a republish of the Homes
-        published before; the people queued."""
-        queued = []
+    async def note(self, view: RequestView, indexed: Collection[str] = ()) -> list[str]:
+        """Index the request for everyone it touches who is not in `indexed` yet, and queue
+        a republish of each Home published before; the people newly indexed (emails)."""
+        added = []
         for who in touched(view):
-            if await self._indexes.add(who.email, view.request_id):
+            if who.email in indexed:
+                published = await self._indexes.published(who.email)
+            else:
+                published = await self._indexes.add(who.email, view.request_id)
+                added.append(who.email)
+            if published:
                 self._queue(who)
-                queued.append(who)
-        return queued
+        return added
 
     @property
     def pending(self) -> int:
