@@ -60,6 +60,7 @@ async def publish_home(intake: Intake, user_id: str, request_id: str) -> None:
             (ActionId.APPROVE, "Approve", value),
             (ActionId.DENY, "Deny", value),
             (ActionId.REVOKE, "Revoke", value),
+            (ActionId.EXTEND, "Extend", ButtonValue(request_id, profile_id="prod").encode()),
             (ActionId.CANCEL, "Cancel", value),
             (ActionId.REQUEST_AGAIN, "Request again", again),
             (ActionId.HOME_REQUEST, "Request access", "home"),
@@ -90,6 +91,10 @@ async def test_buttons_pressed_in_the_home_tab_work_as_in_a_dm(intake: Intake) -
     await driver.press_home_button(BOB.id, ActionId.REVOKE.value)
     revoke = await driver.wait_for_view(BOB.id, callback_id=CallbackId.REVOKE_MODAL.value)
     assert metadata(revoke).request_id == request_id
+    await driver.close_view(BOB.id)
+    await driver.press_home_button(BOB.id, ActionId.EXTEND.value)
+    extend = await driver.wait_for_view(BOB.id, callback_id=CallbackId.EXTEND_MODAL.value)
+    assert (metadata(extend).request_id, metadata(extend).profile_id) == (request_id, "prod")
 
 
 @pytest.mark.parametrize("action", [ActionId.HOME_REQUEST, ActionId.REQUEST_AGAIN])
