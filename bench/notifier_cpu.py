@@ -37,10 +37,12 @@ from pydantic import SecretStr
 
 from accessbot.natsserver import EmbeddedNats, free_port
 from bench.report import Report, RunFigures, Target, parse_args
+from services.notifier.adapters.home_index import HomeIndexStore
 from services.notifier.adapters.slack_gateway import SlackGateway
 from services.notifier.adapters.store import RecordStore
 from services.notifier.bootstrap import slack_client
 from services.notifier.handlers import Notifier
+from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
 from shared.connection import connect
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
@@ -239,15 +241,23 @@ async def notifier(api_url: str, workdir: Path) -> AsyncIterator[tuple[Notifier,
         await session.open()
         try:
             store = await RecordStore.open(nc.jetstream())
-            yield (
-                Notifier(
-                    store=store,
-                    slack=SlackGateway(web),
-                    profiles=load_profiles(settings.profiles_path),
-                    admin_url="https://login.tailscale.com/admin/machines",
-                ),
-                nc.stats,
+            slack = SlackGateway(web)
+            notifier = Notifier(
+                store=store,
+                slack=slack,
+                profiles=load_profiles(settings.profiles_path),
+                admin_url="https://login.tailscale.com/admin/machines",
             )
+            # as bootstrap wires it: each event indexed for the App Home of whom it names
+            notifier.with_home(
+                HomePublisher(
+                    records=store,
+                    indexes=await HomeIndexStore.open(nc.jetstream()),
+                    slack=slack,
+                    contexts=notifier.context,
+                )
+            )
+            yield notifier, nc.stats
         finally:
             await session.close()
             await nc.drain()

@@ -92,6 +92,8 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         for s in _NOTIFIER_SUBJECTS
     ),
     _access("notifier", "deadlettered", Subject.DELIVERY_DEADLETTERED),
+    # notifier: someone opened the Home tab (not about a request: its own handler)
+    _access("notifier", "home_requested", Subject.HOME_REQUESTED),
 )
 
 

@@ -57,6 +57,7 @@ PUBLISHES: dict[str, tuple[Subject, ...]] = {
         Subject.REVOKE_REQUESTED,
         Subject.EXTEND_SUBMITTED,
         Subject.CANCEL_REQUESTED,
+        Subject.HOME_REQUESTED,
     ),
     "approvals": (
         Subject.APPROVAL_REQUESTED,

@@ -45,6 +45,12 @@ class BlockId(StrEnum):
     STATUS = "status"
     NUDGE = "nudge"  # a pending request's reminder or escalation line
     ACTIONS = "actions"
+    # The App Home tab (the notifier publishes it; one block id per section and item)
+    HOME_TOP = "home_top"
+    HOME_ACTIVE = "home_active"
+    HOME_PENDING = "home_pending"
+    HOME_DECIDE = "home_decide"
+    HOME_HISTORY = "home_history"
 
 
 class ActionId(StrEnum):
@@ -68,6 +74,12 @@ class ActionId(StrEnum):
     CANCEL = "cancel"
     REQUEST_AGAIN = "request_again"  # an ended request's DM: the form, filled in as before
     OPEN_DEVICE = "open_device"  # link button to the Tailscale admin console
+    HOME_REQUEST = "home_request"  # the Home tab's "Request access": the shortcut's form
+
+
+def home_item_block(section: BlockId, request_id: str, part: str) -> str:
+    """The block id of one request's text or buttons in a Home section (unique per view)."""
+    return f"{section.value}:{request_id}:{part}"
 
 
 ANY_APPROVER = "__any__"

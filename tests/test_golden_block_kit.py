@@ -27,6 +27,9 @@ GOLDEN_FILES = sorted(Path(__file__).parent.glob("*/golden/*.json"))
 def _payloads(document: Any, where: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(kind, where, payload) for every message, view and options answer in a document."""
     if isinstance(document, dict):
+        if document.get("type") == "home" and "blocks" in document:  # the App Home tab
+            yield "view", where, document
+            return
         if "callback_id" in document and "blocks" in document:
             yield "view", where, {"type": "modal", **document}
             return

@@ -33,6 +33,9 @@ class Views(Protocol):
     async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         """A note only `user` sees."""
 
+    async def post_direct(self, user: str, text: str) -> None:
+        """A note in the app's DM with `user` (where a Home tab button has no channel)."""
+
 
 class People(Protocol):
     """Identity lookups (cached)."""

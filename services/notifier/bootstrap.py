@@ -11,10 +11,12 @@ from typing import Any
 from nats.js import JetStreamContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.notifier.adapters.home_index import HomeIndexStore
 from services.notifier.adapters.slack_gateway import SlackGateway
 from services.notifier.adapters.store import RecordStore
 from services.notifier.entrypoints.subscribers import SERVICE, Handlers, subscribe
 from services.notifier.handlers import DeadLetterNotices, Notifier
+from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
 from shared.connection import make_broker
 from shared.logging import configure_logging
@@ -58,11 +60,20 @@ def build(
 
     async def wire(js: JetStreamContext) -> Handlers:
         store = await RecordStore.open(js)
+        notifier = Notifier(
+            store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
+        )
+        home = HomePublisher(
+            records=store,
+            indexes=await HomeIndexStore.open(js),
+            slack=slack,
+            contexts=notifier.context,
+        )
+        notifier.with_home(home)
         return Handlers(
-            notifier=Notifier(
-                store=store, slack=slack, profiles=profiles, admin_url=settings.tailscale_admin_url
-            ),
+            notifier=notifier,
             deadletters=DeadLetterNotices(store=store, slack=slack, profiles=profiles),
+            home=home,
         )
 
     wiring = Wiring(wire)
@@ -75,13 +86,17 @@ def build(
     async def check_slack_token() -> None:
         await slack.authenticate()
 
+    async def stop_home_refresh() -> None:
+        if wiring.wired:
+            await wiring.handlers.home.close()
+
     return Service(
         name=SERVICE,
         settings=settings,
         broker=broker,
         on_connected=[wiring.connect, session.open],
         on_started=[check_slack_token],
-        on_stop=[session.close],
+        on_stop=[session.close, stop_home_refresh],  # run in reverse: the refresh first
         ready_checks={"kv": kv_open, "slack": slack.is_authenticated},
     )
 

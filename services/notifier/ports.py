@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.notifier.domain.home import HomeView
 from services.notifier.domain.record import NotifierRecord
 from services.notifier.domain.slack_errors import classify
 from services.notifier.domain.slack_message import SlackMessage
@@ -60,4 +61,28 @@ class Slack(Protocol):
 
     async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         """Replace what a posted message shows."""
+        ...
+
+    async def publish_home(self, who: Person, home: HomeView) -> None:
+        """views.publish: replace what `who` sees in the app's Home tab."""
+        ...
+
+
+class HomeIndexes(Protocol):
+    """Each person's bounded index of requests (adapters.home_index.HomeIndexStore)."""
+
+    async def request_ids(self, email: str) -> list[str]:
+        """The requests the person's Home shows, oldest first."""
+        ...
+
+    async def add(self, email: str, request_id: str) -> bool:
+        """Add a request to the person's index; True when their Home was published before."""
+        ...
+
+    async def mark_published(self, email: str) -> None:
+        """Note that the person's Home was published."""
+        ...
+
+    async def published(self, email: str) -> bool:
+        """Whether the person's Home was published before (may be cached briefly)."""
         ...

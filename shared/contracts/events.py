@@ -391,6 +391,18 @@ class CancelRequest(Command):
     actor: Person = Field(description="Who pressed Cancel.")
 
 
+class PublishHome(Command):
+    """Someone opened the app's Home tab: the notifier (re)publishes it (views.publish).
+
+    Not about one request: `request_id` is this command's own id (a ULID intake derives
+    from Slack's event id, so a redelivered `app_home_opened` is dropped as a duplicate).
+    """
+
+    SUBJECT: ClassVar[Subject] = Subject.HOME_REQUESTED
+
+    person: Person = Field(description="Whose Home tab to publish (Slack user id and email).")
+
+
 # --- events published by approvals -------------------------------------------------
 
 
@@ -810,7 +822,14 @@ class DeliveryDeadLettered(Event):
 
 COMMAND_TYPES: dict[Subject, type[Command]] = {
     model.SUBJECT: model
-    for model in (SubmitRequest, DecideRequest, RevokeGrant, ExtendGrant, CancelRequest)
+    for model in (
+        SubmitRequest,
+        DecideRequest,
+        RevokeGrant,
+        ExtendGrant,
+        CancelRequest,
+        PublishHome,
+    )
 }
 """Subject -> command model: what intake asks of approvals and grants."""
 

@@ -28,6 +28,7 @@ from shared.contracts.events import (
     Message,
     Person,
     Problem,
+    PublishHome,
     RefusalReason,
     RequestApproved,
     RequestCancelled,
@@ -87,6 +88,7 @@ EXAMPLES: dict[Subject, Message] = {
             request_id=_R, extension_id=_X, actor=ALICE, additional_seconds=3600, reason=REASON
         ),
         CancelRequest(request_id=_R, actor=ALICE),
+        PublishHome(request_id=_R, person=ALICE),
         ApprovalRequested.model_validate(
             {
                 **_COMMON,

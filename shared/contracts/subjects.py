@@ -21,6 +21,7 @@ class Subject(StrEnum):
     REVOKE_REQUESTED = "access.revoke.requested"
     EXTEND_SUBMITTED = "access.extend.submitted"
     CANCEL_REQUESTED = "access.cancel.requested"
+    HOME_REQUESTED = "access.home.requested"
     APPROVAL_REQUESTED = "access.approval.requested"
     APPROVAL_REMINDED = "access.approval.reminded"
     APPROVAL_ESCALATED = "access.approval.escalated"

@@ -43,7 +43,7 @@ VIEWER = Directory(
 def _payloads(document: Any, where: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(kind, where, payload) for every view, options answer and message in a document."""
     if isinstance(document, dict):
-        if "callback_id" in document and "blocks" in document:
+        if ("callback_id" in document or document.get("type") == "home") and "blocks" in document:
             yield "view", where, document
         elif "options" in document or "option_groups" in document:
             yield "options", where, document
@@ -132,7 +132,8 @@ def test_every_stateful_input_of_a_view_is_a_named_form_control(path: Path) -> N
         inputs = [b["element"]["action_id"] for b in payload["blocks"] if b["type"] == "input"]
         assert set(inputs) <= names, where
         assert html.startswith(
-            f'<form class="bk-view" data-view-id="" data-callback-id="{payload["callback_id"]}"'
+            f'<form class="bk-view" data-view-id="" '
+            f'data-callback-id="{payload.get("callback_id", "")}"'
         )
 
 

@@ -29,6 +29,9 @@ class RecordingViews:
     async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         raise AssertionError("not expected")
 
+    async def post_direct(self, user: str, text: str) -> None:
+        raise AssertionError("not expected")
+
 
 class StalledSlackPeople:
     """Knows the requester at once; every approver lookup waits for ever (Slack stalled)."""

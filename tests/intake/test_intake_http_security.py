@@ -171,3 +171,26 @@ async def test_an_oversized_body_gets_400_without_being_read_whole(intake: Intak
     padding = "x" * MAX_BODY_BYTES
     status, answer = await signed_post(intake, urlencode({"payload": "{}", "pad": padding}))
     assert (status, answer) == (400, {"ok": False, "error": "invalid_payload"})
+
+
+async def test_the_events_api_handshake_is_answered_and_a_forged_home_opening_refused(
+    intake: Intake,
+) -> None:
+    """Slack checks the Request URL with `url_verification` (signed, JSON) before it sends
+    events such as `app_home_opened`; a forged opening publishes nothing."""
+    assert intake.http_url is not None
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gm", "type": "url_verification"}
+    )
+    headers = {"Content-Type": "application/json", **intake.emu.signing.headers(body)}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(intake.http_url, data=body, headers=headers) as response,
+    ):
+        assert response.status == 200
+        assert await response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gm"}
+    intake.emu.driver.forge_next_http("bad_signature")
+    with pytest.raises(DeliveryError) as refused:
+        await intake.emu.driver.open_home(BOB.id)
+    assert refused.value.record.http_status == 401
+    assert await published(intake.js, Subject.HOME_REQUESTED.value) == []

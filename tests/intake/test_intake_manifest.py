@@ -21,6 +21,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.open": set(),
     "views.update": set(),
     "views.push": set(),
+    "views.publish": set(),
     "chat.postMessage": {"chat:write"},
     "chat.update": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
@@ -90,3 +91,11 @@ def test_every_method_called_is_covered_and_no_scope_is_spare() -> None:
     assert needed <= scopes, f"manifest lacks {sorted(needed - scopes)}"
     spare = scopes - needed - set(FEATURE_SCOPES)
     assert not spare, f"manifest asks for scopes nothing uses: {sorted(spare)}"
+
+
+def test_home_tab_enabled_and_app_home_opened_subscribed() -> None:
+    data = manifest()
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert data["features"]["app_home"]["messages_tab_enabled"] is True  # the DMs
+    assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert "views.publish" in methods_called()  # services/notifier publishes the Home

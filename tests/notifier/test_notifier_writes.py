@@ -20,6 +20,7 @@ from emulators.slack import SlackEmulator
 from services.notifier.adapters.slack_gateway import SlackGateway
 from services.notifier.adapters.store import RecordStore
 from services.notifier.bootstrap import slack_client
+from services.notifier.domain.home import HomeView
 from services.notifier.domain.request_view import Phase
 from services.notifier.domain.slack_message import SlackMessage
 from services.notifier.handlers import Notifier
@@ -69,6 +70,9 @@ class CrashingSlack:
     async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         self._count()
         await self._inner.update(channel, ts, message)
+
+    async def publish_home(self, who: Person, home: HomeView) -> None:
+        await self._inner.publish_home(who, home)
 
 
 def flow(request_id: str) -> list[Envelope[Message]]:

@@ -22,6 +22,7 @@ WIRE: dict[str, str] = {
     "access.revoke.requested": "RevokeGrant",
     "access.extend.submitted": "ExtendGrant",
     "access.cancel.requested": "CancelRequest",
+    "access.home.requested": "PublishHome",  # added with the App Home (issue 15)
     "access.approval.requested": "ApprovalRequested",
     "access.approval.reminded": "ApprovalReminded",  # added with reminders (issue 15)
     "access.approval.escalated": "ApprovalEscalated",  # added with escalation (issue 15)
@@ -43,7 +44,7 @@ WIRE: dict[str, str] = {
 }
 """Subject on the wire -> the model that carries it."""
 
-IMPERATIVE_VERBS = ("Submit", "Decide", "Revoke", "Extend", "Cancel")
+IMPERATIVE_VERBS = ("Submit", "Decide", "Revoke", "Extend", "Cancel", "Publish")
 PAST_TENSE = re.compile(r"^(?:[A-Z][a-z]+)+(?:ed|Lettered)$")
 
 

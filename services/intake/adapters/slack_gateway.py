@@ -74,6 +74,10 @@ class SlackGateway:
         """chat.postEphemeral: a note only `user` sees."""
         await self._client.chat_postEphemeral(channel=channel, user=user, text=text)
 
+    async def post_direct(self, user: str, text: str) -> None:
+        """chat.postMessage to the user's id: Slack posts it in the app's DM with them."""
+        await self._client.chat_postMessage(channel=user, text=text)
+
     async def user_info(self, user_id: str) -> SlackUser | None:
         """users.info (email needs users:read.email)."""
         try:

@@ -19,7 +19,7 @@ StateValues = dict[str, dict[str, dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class ShortcutPressed:
-    """The global `request_access` shortcut."""
+    """The global `request_access` shortcut, or the Home tab's "Request access" button."""
 
     user_id: str
     trigger_id: str
@@ -76,7 +76,8 @@ class ViewSubmitted:
 
 @dataclass(frozen=True, slots=True)
 class ButtonPressed:
-    """A button on a message the notifier posted."""
+    """A button on a message the notifier posted, or on the Home tab it published (a view:
+    no channel, `channel_id` None)."""
 
     user_id: str
     action_id: ActionId
@@ -84,6 +85,16 @@ class ButtonPressed:
     action_ts: str
     trigger_id: str
     channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeOpened:
+    """`app_home_opened` (Events API): the person opened the app's Home or Messages tab."""
+
+    user_id: str
+    tab: str
+    event_id: str
+    event_ts: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,7 @@ Interaction = (
     | ApproverSuggestion
     | ViewSubmitted
     | ButtonPressed
+    | HomeOpened
     | Ignored
 )
 Suggestion = DeviceSuggestion | ProfileSuggestion | ApproverSuggestion
@@ -163,6 +175,10 @@ def _block_actions(payload: dict[str, Any]) -> Interaction:
             private_metadata=_str(view.get("private_metadata")),
             profile_id=selected,
         )
+    if action_id == ActionId.HOME_REQUEST:  # the Home tab's "Request access": the shortcut's form
+        return ShortcutPressed(
+            user_id=_user_id(payload), trigger_id=_str(payload.get("trigger_id"))
+        )
     if action_id in MESSAGE_BUTTONS:
         container = _dict(payload.get("container"))
         channel = _str(container.get("channel_id")) or _str(_dict(payload.get("channel")).get("id"))
@@ -210,11 +226,25 @@ def _view_submission(payload: dict[str, Any]) -> Interaction:
     )
 
 
+def _event_callback(payload: dict[str, Any]) -> Interaction:
+    event = _dict(payload.get("event"))
+    kind = _str(event.get("type"))
+    if kind != "app_home_opened":
+        return Ignored("event_callback", f"event {kind!r} not subscribed")
+    return HomeOpened(
+        user_id=_str(event.get("user")),
+        tab=_str(event.get("tab")),
+        event_id=_str(payload.get("event_id")),
+        event_ts=_str(event.get("event_ts")),
+    )
+
+
 _PARSERS = {
     "shortcut": _shortcut,
     "block_actions": _block_actions,
     "block_suggestion": _block_suggestion,
     "view_submission": _view_submission,
+    "event_callback": _event_callback,
 }
 
 

@@ -1,7 +1,7 @@
 """Socket Mode: Slack pushes interactions over a websocket; no public URL needed.
 
-Only translates: each `interactive` envelope goes to the dispatcher, whose ack
-becomes the envelope's response payload.
+Only translates: each `interactive` or `events_api` envelope (`app_home_opened`) goes
+to the dispatcher, whose ack becomes the envelope's response payload.
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ class SocketTransport:
         if task is not None:
             self._inflight.add(task)
         try:
-            if request.type != "interactive":
-                # Events API / slash commands are not part of this app: ack and drop.
+            if request.type not in ("interactive", "events_api"):
+                # Slash commands are not part of this app: ack and drop.
                 await client.send_socket_mode_response(
                     SocketModeResponse(envelope_id=request.envelope_id)
                 )

@@ -110,9 +110,12 @@ class ButtonFlow:
             await self._tell(pressed, NOT_RECORDED)
 
     async def _tell(self, pressed: ButtonPressed, text: str) -> None:
-        if pressed.channel_id is None:
-            return
+        """An ephemeral note where the button was; from the Home tab (a view, no channel)
+        a DM, the one place Slack lets the app tell only them."""
         try:
+            if pressed.channel_id is None:
+                await self._deps.views.post_direct(pressed.user_id, text)
+                return
             await self._deps.views.post_ephemeral(pressed.channel_id, pressed.user_id, text)
         except Exception as exc:  # noqa: BLE001 - telling the user is best effort
             log.warning("intake.ephemeral_failed", error=repr(exc))

@@ -17,6 +17,7 @@ from services.intake.domain.interactions import (
     ApproverSuggestion,
     ButtonPressed,
     DeviceSuggestion,
+    HomeOpened,
     Ignored,
     Interaction,
     ProfileChosen,
@@ -31,6 +32,7 @@ from services.intake.domain.metadata import ModalMetadata
 from services.intake.handlers.button_flow import ButtonFlow
 from services.intake.handlers.deliveries import RecentDeliveries
 from services.intake.handlers.handling import PRE_ACK_BUDGET_SECONDS, Acker, Deps, Handle, Trace
+from services.intake.handlers.home_flow import HomeFlow
 from services.intake.handlers.request_flow import RequestFlow
 from services.intake.ports import Ack, AckBody
 from shared.slack_ids import ActionId, ButtonValue, CallbackId
@@ -44,6 +46,7 @@ _NAMES: dict[type, str] = {
     DeviceSuggestion: ActionId.DEVICE_SELECT.value,
     ProfileSuggestion: ActionId.PROFILE_SELECT.value,
     ApproverSuggestion: ActionId.APPROVER_SELECT.value,
+    HomeOpened: "app_home_opened",
 }
 
 
@@ -76,6 +79,7 @@ class Dispatcher:
         self._recent = recent or RecentDeliveries()
         self._requests = RequestFlow(deps)
         self._buttons = ButtonFlow(deps)
+        self._home = HomeFlow()
 
     async def deliver(
         self, payload: dict[str, Any], ack: Ack, *, retry_attempt: int | None = None
@@ -161,6 +165,8 @@ class Dispatcher:
                 await self._requests.again(interaction, handle)
             case ButtonPressed():
                 await self._buttons.pressed(interaction, handle)
+            case HomeOpened():
+                await self._home.opened(interaction, handle)
             case Ignored(reason=reason):
                 handle.trace.details["reason"] = reason
                 await handle.ack(None)

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from services.notifier.domain.home import HomeView
 from services.notifier.domain.slack_message import SlackMessage
 from services.notifier.ports import DeliveryError
 from shared.contracts.events import Person
@@ -63,18 +64,29 @@ class SlackGateway:
         """Ready check: the token works (asks Slack again until it once did)."""
         return self._authenticated or await self.authenticate()
 
+    async def _user_id(self, who: Person) -> str:
+        """Their Slack id, or one looked up by email."""
+        if who.slack_user_id is not None:
+            return who.slack_user_id
+        found = await self._call(
+            "users.lookupByEmail", self._client.users_lookupByEmail(email=who.email)
+        )
+        return str(found["user"]["id"])
+
+    async def publish_home(self, who: Person, home: HomeView) -> None:
+        """views.publish: the person's Home tab, replaced whole (no hash: the newest wins)."""
+        user_id = await self._user_id(who)
+        await self._call(
+            "views.publish", self._client.views_publish(user_id=user_id, view=home.as_json())
+        )
+
     async def dm_channel(self, who: Person) -> str:
         """The bot's DM with a person: their Slack id (or one looked up by email), opened."""
         key = who.email
         cached = self._dm_channels.get(key)
         if cached is not None:
             return cached
-        user_id = who.slack_user_id
-        if user_id is None:
-            found = await self._call(
-                "users.lookupByEmail", self._client.users_lookupByEmail(email=who.email)
-            )
-            user_id = str(found["user"]["id"])
+        user_id = await self._user_id(who)
         opened = await self._call(
             "conversations.open", self._client.conversations_open(users=user_id)
         )

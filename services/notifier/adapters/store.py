@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from nats.js import JetStreamContext
 
+from services.notifier.domain.home_index import HOME_KEY_PREFIX
 from services.notifier.domain.record import NotifierRecord
 from services.notifier.ports import ReadRecord
 from shared.contracts.subjects import Bucket
@@ -37,7 +38,15 @@ class RecordStore:
     async def open(cls, js: JetStreamContext) -> RecordStore:
         """The store on the `slack_messages` bucket (provisioning created it)."""
         bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
-        return cls(KvStore(bucket, CODEC, patience=WRITE_PATIENCE_SECONDS))
+        return cls(
+            KvStore(
+                bucket,
+                CODEC,
+                # the Home indexes share the bucket (adapters.home_index): not records
+                include=lambda key: not key.startswith(HOME_KEY_PREFIX),
+                patience=WRITE_PATIENCE_SECONDS,
+            )
+        )
 
     async def load(self, request_id: str) -> ReadRecord:
         """The stored record, or a new empty one (ForgedEntryError: forged)."""

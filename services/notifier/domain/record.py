@@ -36,6 +36,10 @@ class NotifierRecord(BaseModel):
     unreachable: dict[str, str] = Field(
         default_factory=dict, description="Delivery target -> the Slack error that ruled it out."
     )
+    home_indexed: list[str] = Field(
+        default_factory=list,
+        description="People (emails) whose Home index holds this request: not added again.",
+    )
 
     @classmethod
     def new(cls, request_id: str) -> NotifierRecord:
@@ -62,6 +66,13 @@ class NotifierRecord(BaseModel):
     def with_unreachable(self, target: str, error: str) -> NotifierRecord:
         """The record noting a target Slack refused for good (reported once, then skipped)."""
         return self.model_copy(update={"unreachable": {**self.unreachable, target: error}})
+
+    def with_home_indexed(self, emails: list[str]) -> NotifierRecord:
+        """The record noting people whose Home index now holds the request."""
+        new = [e for e in emails if e not in self.home_indexed]
+        if not new:
+            return self
+        return self.model_copy(update={"home_indexed": [*self.home_indexed, *new]})
 
     def with_applied(self, event_id: str) -> NotifierRecord:
         """The record noting an event as fully handled."""

@@ -44,7 +44,9 @@ _REJECTED = frozenset(
         "too_many_attachments",
         "cant_update_message",
         "edit_window_closed",
-        "thread_reply_not_found",  # the thread parent was deleted; replying again cannot help
+        "thread_reply_not_found",
+        "not_enabled",  # views.publish: the app's Home tab is switched off
+        "view_too_large",  # the thread parent was deleted; replying again cannot help
     }
 )
 

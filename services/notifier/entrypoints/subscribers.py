@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from faststream.nats import NatsBroker
 
 from services.notifier.handlers import DeadLetterNotices, Notifier
+from services.notifier.handlers.home import HomePublisher
 from shared.consumers import consumers_of
 from shared.contracts.cloudevents import Envelope
-from shared.contracts.events import MESSAGE_TYPES, DeliveryDeadLettered, Message
+from shared.contracts.events import MESSAGE_TYPES, DeliveryDeadLettered, Message, PublishHome
 from shared.contracts.subjects import Subject
 from shared.runtime import Wiring
 from shared.subscribing import subscribe_events
@@ -26,6 +27,7 @@ class Handlers:
 
     notifier: Notifier
     deadletters: DeadLetterNotices
+    home: HomePublisher
 
 
 def subscribe(broker: NatsBroker, wiring: Wiring[Handlers]) -> None:
@@ -37,9 +39,15 @@ def subscribe(broker: NatsBroker, wiring: Wiring[Handlers]) -> None:
     async def notify(envelope: Envelope[Message]) -> None:
         await wiring.handlers.notifier.handle(envelope)
 
+    async def home(envelope: Envelope[PublishHome]) -> None:
+        await wiring.handlers.home.handle(envelope)
+
     for spec in consumers_of(SERVICE):
         model = MESSAGE_TYPES[Subject(spec.filter_subject)]
         if model is DeliveryDeadLettered:
             subscribe_events(broker, spec, DeliveryDeadLettered, notice)
+            continue
+        if model is PublishHome:
+            subscribe_events(broker, spec, PublishHome, home, max_workers=WORKERS)
             continue
         subscribe_events(broker, spec, model, notify, max_workers=WORKERS)

@@ -44,6 +44,7 @@ from services.notifier.domain.record import MessageRef, NotifierRecord
 from services.notifier.domain.request_view import RequestView, fold
 from services.notifier.domain.slack_errors import Failure, meaning
 from services.notifier.domain.slack_message import MessageFormationError
+from services.notifier.handlers.home import HomePublisher
 from services.notifier.ports import DeliveryError, ReadRecord, Records, Slack
 from shared.contracts.cloudevents import Envelope
 from shared.contracts.events import DeliveryDeadLettered, Message
@@ -122,6 +123,11 @@ class Notifier:
         self._profiles = profiles
         self._admin_url = admin_url
         self._locks = KeyedLocks()
+        self._home: HomePublisher | None = None
+
+    def with_home(self, home: HomePublisher) -> None:
+        """Keep the Home indexes (and, later, the Homes) of the people each event touches."""
+        self._home = home
 
     def context(self, view: RequestView) -> NotifyContext:
         """Rendering context of a request: its profile's audit channels and description."""
@@ -151,6 +157,9 @@ class Notifier:
             except Exception:
                 await _save_before_failing(draft)
                 raise
+            if self._home is not None:  # before the event counts as applied: redone on failure
+                indexed = await self._home.note(draft.record.view, draft.record.home_indexed)
+                draft.note(lambda r: r.with_home_indexed(indexed))
             draft.note(lambda r: r.with_applied(event_id))
             await draft.save()
 

@@ -1,0 +1,86 @@
+"""Each person's Home index, in KV `slack_messages` under `home.<digest>` (the notifier's
+own bucket), read and changed by compare-and-set through the shared persistence kit."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+
+from services.notifier.adapters.store import WRITE_PATIENCE_SECONDS
+from services.notifier.domain.home_index import HOME_KEY_PREFIX, HomeIndex, home_key
+from shared.contracts.subjects import Bucket
+from shared.persistence.kv_store import KvStore
+from shared.persistence.ledger import RecentKeys
+from shared.persistence.transact import Decision, transact
+from shared.persistence.versioned import Versioned, VersionedStore, model_codec
+
+CODEC = model_codec(HomeIndex, lambda index: index.key)
+# Whether a person's Home was published, as last read or written here: an event about a
+# request already in their index then costs no read. Another replica's first publish for
+# someone is seen here once the entry expires (a change within that time is shown at the
+# next change or opening).
+PUBLISHED_CACHE_SECONDS = 10.0
+PUBLISHED_CACHE_SIZE = 10_000
+
+
+class HomeIndexStore:
+    """Reads and extends the per-person indexes."""
+
+    def __init__(self, indexes: VersionedStore[HomeIndex]) -> None:
+        self.indexes = indexes
+        self._published: RecentKeys[bool] = RecentKeys(
+            ttl=PUBLISHED_CACHE_SECONDS, max_size=PUBLISHED_CACHE_SIZE
+        )
+
+    @classmethod
+    async def open(cls, js: JetStreamContext) -> HomeIndexStore:
+        """The store on the `slack_messages` bucket (provisioning created it)."""
+        bucket = await js.key_value(Bucket.SLACK_MESSAGES.value)
+        return cls(
+            KvStore(
+                bucket,
+                CODEC,
+                include=lambda key: key.startswith(HOME_KEY_PREFIX),  # not request records
+                patience=WRITE_PATIENCE_SECONDS,
+            )
+        )
+
+    async def request_ids(self, email: str) -> list[str]:
+        """The requests the person's Home shows, oldest first."""
+        found = await self.indexes.load(home_key(email))
+        return [] if found is None else list(found.record.request_ids)
+
+    async def add(self, email: str, request_id: str) -> bool:
+        """Add a request to the person's index (written only when new); True when their
+        Home was published before, so it should be published again."""
+        key = home_key(email)
+
+        def decide(stored: Versioned[HomeIndex] | None) -> Decision[HomeIndex, bool]:
+            index = stored.record if stored is not None else HomeIndex(key=key)
+            return Decision(index.with_request(request_id), index.published)
+
+        published = (await transact(self.indexes, key, decide)).outcome
+        self._published.add(email, published)
+        return published
+
+    async def published(self, email: str) -> bool:
+        """Whether the person's Home was published before (read at most every 10 s)."""
+        cached = self._published.get(email)
+        if cached is not None:
+            return cached
+        found = await self.indexes.load(home_key(email))
+        published = found is not None and found.record.published
+        self._published.add(email, published)
+        return published
+
+    async def mark_published(self, email: str) -> None:
+        """Note that the person's Home was published (one write, the first time)."""
+        key = home_key(email)
+
+        def decide(stored: Versioned[HomeIndex] | None) -> Decision[HomeIndex, None]:
+            index = stored.record if stored is not None else HomeIndex(key=key)
+            return Decision(index.as_published(), None)
+
+        if self._published.get(email):
+            return  # written before (it never goes back)
+        await transact(self.indexes, key, decide)
+        self._published.add(email, value=True)
