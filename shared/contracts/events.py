@@ -479,6 +479,25 @@ class ApprovalEscalated(RequestEvent):
     expires_at: Timestamp = Field(description="When the request expires unanswered.")
 
 
+class ApprovalCounted(RequestEvent):
+    """An approval counted without deciding: the quorum (`approvals_required`) is not
+    reached yet. A deny always decides, so only approvals are counted this way."""
+
+    SUBJECT: ClassVar[Subject] = Subject.APPROVAL_COUNTED
+
+    approver: Person = Field(description="Whose approval was just counted.")
+    approvals: list[Person] = Field(
+        description="Every approval counted so far, in the order given (this one last); "
+        "fewer than `approvals_required`.",
+        min_length=1,
+        max_length=MAX_GROUP_MEMBERS * MAX_APPROVER_GROUPS,
+    )
+    approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[2])
+    extension_id: ExtensionId | None = Field(
+        default=None, description="Set when the approval is for an extension of an active grant."
+    )
+
+
 class RequestApproved(RequestEvent):
     """Enough valid approvals were given (or none were needed)."""
 
@@ -820,6 +839,7 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
         ApprovalRequested,
         ApprovalReminded,
         ApprovalEscalated,
+        ApprovalCounted,
         RequestApproved,
         RequestDenied,
         RequestExpired,

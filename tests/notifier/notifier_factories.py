@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
@@ -125,6 +126,22 @@ def escalated(
         approvals_required=2,
         waiting_seconds=20 * 60,
         expires_at=at(30),
+    )
+
+
+def counted(
+    approvals: list[Person] | None = None, extension_id: str | None = None
+) -> ApprovalCounted:
+    """An approval counted before the quorum (two) decided; the last of `approvals` is it."""
+    given = [ALICE] if approvals is None else approvals
+    return ApprovalCounted(
+        request_id=REQUEST_ID,
+        requester=DAVE,
+        profile_id=PROFILE,
+        approver=given[-1],
+        approvals=given,
+        approvals_required=2,
+        extension_id=extension_id,
     )
 
 

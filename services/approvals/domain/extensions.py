@@ -21,6 +21,7 @@ from services.approvals.domain.rules import (
 )
 from services.approvals.domain.step import Action, Step, refuse, unchanged
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     DecideRequest,
@@ -258,7 +259,16 @@ def _count(record: RequestRecord, ext: ExtensionRecord, cmd: DecideRequest, now:
     if decided is Decision.APPROVE:
         approvers = [v.approver for v in voted.votes if v.decision is Decision.APPROVE]
         return _approve(record, voted, approvers, ApprovalMode.QUORUM, now)
-    return Step(record=with_extension(record, voted))
+    counted = ApprovalCounted(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        approver=cmd.decider,
+        approvals=[v.approver for v in voted.votes if v.decision is Decision.APPROVE],
+        approvals_required=ext.approvals_required,
+        extension_id=ext.extension_id,
+    )
+    return Step(record=with_extension(record, voted), events=(counted,))
 
 
 def expire(record: RequestRecord, moment: datetime, now: datetime) -> Step:

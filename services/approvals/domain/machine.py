@@ -27,6 +27,7 @@ from services.approvals.domain.validation import (
     submitted_groups,
 )
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     AutoApprovalFacts,
@@ -282,7 +283,15 @@ def _count(record: RequestRecord, rules: Rules, cmd: DecideRequest, now: datetim
     if decided is Decision.APPROVE:
         approvers = [v.approver for v in votes if v.decision is Decision.APPROVE]
         return _approve(record, rules, approvers, ApprovalMode.QUORUM, now=now, votes=votes)
-    return Step(record=record.model_copy(update={"votes": votes}))
+    counted = ApprovalCounted(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        approver=cmd.decider,
+        approvals=[v.approver for v in votes if v.decision is Decision.APPROVE],
+        approvals_required=rules.approvals_required,
+    )
+    return Step(record=record.model_copy(update={"votes": votes}), events=(counted,))
 
 
 def _expire_and_refuse(record: RequestRecord, actor: Person, action: Action, now: datetime) -> Step:

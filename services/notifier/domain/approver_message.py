@@ -32,6 +32,7 @@ from services.notifier.domain.message_parts import (
 from services.notifier.domain.nudge_messages import nudge_lines
 from services.notifier.domain.request_view import ExtensionPhase, ExtensionView, Phase, RequestView
 from services.notifier.domain.slack_message import SlackMessage
+from services.notifier.domain.votes import counted_for_you, had, so_far
 from shared.slack_ids import ActionId, BlockId
 
 
@@ -43,9 +44,9 @@ def request_outcome(view: RequestView) -> str | None:
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
             why = (": ", quote(view.deny_reason)) if view.deny_reason else (".",)
-            return line(f":x: *Denied*{by}", *why)
+            return line(f":x: *Denied*{by}", *why, *_had(view))
         case Phase.EXPIRED:
-            return ":hourglass: *Expired*: nobody decided in time."
+            return _expired(view)
         case Phase.CANCELLED:
             return ":heavy_multiplication_x: *Cancelled* by the requester."
         case Phase.REJECTED:
@@ -53,6 +54,20 @@ def request_outcome(view: RequestView) -> str | None:
         case _:
             by = f" by {people(view.approved_by)}" if view.approved_by else ""
             return f":white_check_mark: *Approved*{by}."
+
+
+def _expired(view: RequestView) -> str:
+    if view.approvals:
+        given = had(view.approvals, view.approvals_required)
+        return f":hourglass: *Expired* with {given}: not enough approvals in time."
+    return ":hourglass: *Expired*: nobody decided in time."
+
+
+def _had(view: RequestView) -> tuple[str, ...]:
+    """A line naming the approvals a denied request had been given, if any."""
+    if not view.approvals:
+        return ()
+    return (f"\nIt had {had(view.approvals, view.approvals_required)}.",)
 
 
 def extension_outcome(ext: ExtensionView, view: RequestView) -> str | None:
@@ -64,7 +79,10 @@ def extension_outcome(ext: ExtensionView, view: RequestView) -> str | None:
     if ext.phase is ExtensionPhase.DENIED:
         by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
         why = (": ", quote(ext.deny_reason)) if ext.deny_reason else (".",)
-        return line(f":x: *Extension denied*{by}", *why)
+        given = (
+            (f"\nIt had {had(ext.approvals, ext.approvals_required)}.",) if ext.approvals else ()
+        )
+        return line(f":x: *Extension denied*{by}", *why, *given)
     by = f" by {people(ext.decided_by)}" if ext.decided_by else ""
     return f":white_check_mark: *Extension approved*{by}."
 
@@ -103,9 +121,16 @@ def _buttons(view: RequestView, ctx: NotifyContext, extension_id: str | None) ->
 
 
 def approver_message(
-    view: RequestView, ctx: NotifyContext, extension: ExtensionView | None = None
+    view: RequestView,
+    ctx: NotifyContext,
+    extension: ExtensionView | None = None,
+    *,
+    counted: bool = False,
 ) -> SlackMessage:
-    """An approver's copy, for the request or (with `extension`) one of its extensions."""
+    """An approver's copy, for the request or (with `extension`) one of its extensions.
+
+    `counted`: the copy of an approver whose approval counted while more are needed (it
+    says so instead of offering the buttons again)."""
     who = person(view.requester) if view.requester else "Someone"
     profile = profile_label(view, ctx)
     if extension is None:
@@ -113,11 +138,15 @@ def approver_message(
         ask = f"{who} asks for *{profile}* access for *{length}*."
         reason, expires_at = view.reason, view.request_expires_at
         required, outcome = view.approvals_required, request_outcome(view)
+        approvals = view.approvals
     else:
         more = duration(extension.additional_seconds) if extension.additional_seconds else "?"
         ask = f"{who} asks to extend *{profile}* access: extension of *{more}* more."
         reason, expires_at = extension.reason, extension.request_expires_at
         required, outcome = extension.approvals_required, extension_outcome(extension, view)
+        approvals = extension.approvals
+    if outcome is None and counted and approvals:
+        outcome = counted_for_you(approvals, required)
     expires = slack_date(expires_at) if expires_at is not None else None
     blocks: list[Block] = [
         section(BlockId.SUMMARY, ask, "\n*Reason:* ", quote(reason)),
@@ -125,8 +154,10 @@ def approver_message(
         request_id_context(view.request_id),
     ]
     nudged = nudge_lines(view) if extension is None else None
-    if outcome is None and nudged is not None:
-        blocks.insert(1, section(BlockId.NUDGE, nudged))
+    progress = so_far(approvals, required)
+    shown = "\n".join(t for t in (progress, nudged) if t is not None)
+    if outcome is None and shown:
+        blocks.insert(1, section(BlockId.NUDGE, shown))
     if outcome is None:
         blocks.append(_buttons(view, ctx, extension.extension_id if extension else None))
     else:

@@ -157,16 +157,23 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
     request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
     if view.everyone_asked:
         message = approver_message(view, ctx)
+        # An approver whose approval counted while more are needed sees that, not buttons.
+        voted = {p.email for p in view.approvals}
+        counted = approver_message(view, ctx, counted=True) if voted else message
         for approver in view.everyone_asked:
             slot = approver_slot(approver)
-            wanted.append(_Status(slot, ToPerson(approver), message, request_open))
+            mine = counted if approver.email in voted else message
+            wanted.append(_Status(slot, ToPerson(approver), mine, request_open))
     for ext_id, ext in sorted(view.extensions.items()):
         ext_open = ext.phase is ExtensionPhase.PENDING and view.phase is Phase.ACTIVE
         if ext.approvers:
             message = approver_message(view, ctx, ext)
+            voted = {p.email for p in ext.approvals}
+            counted = approver_message(view, ctx, ext, counted=True) if voted else message
             for approver in ext.approvers:
                 slot = approver_slot(approver, ext_id)
-                wanted.append(_Status(slot, ToPerson(approver), message, ext_open))
+                mine = counted if approver.email in voted else message
+                wanted.append(_Status(slot, ToPerson(approver), mine, ext_open))
     if ctx.channels:
         message = audit_status_message(view, ctx)
         wanted += [_Status(audit_slot(c), ToChannel(c), message) for c in ctx.channels]

@@ -15,7 +15,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.notifier.domain.votes import merged
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
@@ -99,6 +101,9 @@ class ExtensionView(_Frozen):
     approvers: list[Person] = Field(default_factory=list)
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
+    approvals: list[Person] = Field(
+        default_factory=list, description="Approvals counted before the quorum decided."
+    )
     decided_by: list[Person] = Field(default_factory=list)
     deny_reason: str | None = None
     failure: str | None = None
@@ -126,6 +131,10 @@ class RequestView(_Frozen):
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
     approved_by: list[Person] = Field(default_factory=list)
+    approvals: list[Person] = Field(
+        default_factory=list,
+        description="Approvals counted before the quorum decided (access.approval.counted).",
+    )
     approval_mode: ApprovalMode | None = None
     denied_by: Person | None = None
     deny_reason: str | None = None
@@ -204,7 +213,10 @@ def is_about_extension(event: Message) -> bool:
     """Events about an extension of an active grant rather than the request itself."""
     if isinstance(event, ExtensionApproved | ExtensionDenied | GrantExtended):
         return True
-    return isinstance(event, ApprovalRequested | GrantFailed) and event.extension_id is not None
+    return (
+        isinstance(event, ApprovalRequested | ApprovalCounted | GrantFailed)
+        and event.extension_id is not None
+    )
 
 
 def _learn(view: RequestView, event: Message) -> RequestView:
@@ -216,7 +228,7 @@ def _learn(view: RequestView, event: Message) -> RequestView:
     return view.model_copy(update=update) if update else view
 
 
-def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
+def _fold_extension_event(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911 - one case per event type
     if isinstance(event, ApprovalRequested) and event.extension_id:
         ext = _extension(view, event.extension_id).model_copy(
             update={
@@ -226,6 +238,13 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
                 "approvals_required": event.approvals_required,
                 "request_expires_at": event.expires_at,
             }
+        )
+        return _with_extension(view, ext)
+    if isinstance(event, ApprovalCounted) and event.extension_id:
+        ext = _extension(view, event.extension_id)
+        approvals = merged(ext.approvals, event.approvals)
+        ext = ext.model_copy(
+            update={"approvals": approvals, "approvals_required": event.approvals_required}
         )
         return _with_extension(view, ext)
     if isinstance(event, ExtensionApproved):
@@ -316,6 +335,14 @@ def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911, PL
                 approver_groups=event.approver_groups,
                 approvals_required=event.approvals_required,
                 request_expires_at=event.expires_at,
+            )
+        case ApprovalCounted():
+            # a fact, whatever the phase: a late one still names who had approved
+            return view.model_copy(
+                update={
+                    "approvals": merged(view.approvals, event.approvals),
+                    "approvals_required": view.approvals_required or event.approvals_required,
+                }
             )
         case RequestApproved():
             return _advance(
