@@ -126,11 +126,13 @@ def approver_message(
     extension: ExtensionView | None = None,
     *,
     counted: bool = False,
+    reminded: bool = True,
 ) -> SlackMessage:
     """An approver's copy, for the request or (with `extension`) one of its extensions.
 
     `counted`: the copy of an approver whose approval counted while more are needed (it
-    says so instead of offering the buttons again)."""
+    says so instead of offering the buttons again). `reminded`: False for a fallback
+    approver asked after the reminders (their first ask carries no reminder line)."""
     who = person(view.requester) if view.requester else "Someone"
     profile = profile_label(view, ctx)
     if extension is None:
@@ -153,7 +155,7 @@ def approver_message(
         _details(view, expires if outcome is None else None, required),
         request_id_context(view.request_id),
     ]
-    nudged = nudge_lines(view) if extension is None else None
+    nudged = nudge_lines(view, reminded=reminded) if extension is None else None
     progress = so_far(approvals, required)
     shown = "\n".join(t for t in (progress, nudged) if t is not None)
     if outcome is None and shown:

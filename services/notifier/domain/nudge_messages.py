@@ -43,11 +43,15 @@ def reminder_text(view: RequestView) -> str | None:
     return f":bell: *Reminder {view.reminders}{of}*: still waiting for a decision."
 
 
-def nudge_lines(view: RequestView) -> str | None:
-    """What a pending request's messages add about reminders and escalation, if anything."""
+def nudge_lines(view: RequestView, *, reminded: bool = True) -> str | None:
+    """What a pending request's messages add about reminders and escalation, if anything.
+
+    `reminded`: False for the copy of a fallback approver asked after the reminders (the
+    reminder line belongs to those who were reminded)."""
     if view.phase not in (Phase.SUBMITTED, Phase.PENDING):
         return None
-    lines = [t for t in (escalation_text(view), reminder_text(view)) if t is not None]
+    reminder = reminder_text(view) if reminded else None
+    lines = [t for t in (escalation_text(view), reminder) if t is not None]
     return line("\n".join(lines)) if lines else None
 
 

@@ -156,14 +156,17 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
     # build it once, so its blocks are serialised and validated once.
     request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
     if view.everyone_asked:
-        message = approver_message(view, ctx)
-        # An approver whose approval counted while more are needed sees that, not buttons.
+        # Each variant is built once (its blocks serialised and validated once): an
+        # approver whose approval counted while more are needed sees that, not buttons;
+        # a fallback approver asked after the reminders sees no reminder line.
         voted = {p.email for p in view.approvals}
-        counted = approver_message(view, ctx, counted=True) if voted else message
+        variants: dict[tuple[bool, bool], SlackMessage] = {}
         for approver in view.everyone_asked:
+            key = (approver.email in voted, view.was_reminded(approver))
+            if key not in variants:
+                variants[key] = approver_message(view, ctx, counted=key[0], reminded=key[1])
             slot = approver_slot(approver)
-            mine = counted if approver.email in voted else message
-            wanted.append(_Status(slot, ToPerson(approver), mine, request_open))
+            wanted.append(_Status(slot, ToPerson(approver), variants[key], request_open))
     for ext_id, ext in sorted(view.extensions.items()):
         ext_open = ext.phase is ExtensionPhase.PENDING and view.phase is Phase.ACTIVE
         if ext.approvers:

@@ -151,6 +151,11 @@ class RequestView(_Frozen):
     extensions: dict[str, ExtensionView] = Field(default_factory=dict)
     reminders: int = Field(default=0, description="The latest reminder sent (0: none).")
     max_reminders: int | None = None
+    reminded: list[str] = Field(
+        default_factory=list,
+        description="Emails of the approvers a reminder went to (fallback approvers asked "
+        "after the reminders were sent are not among them).",
+    )
     escalated_to: list[Person] = Field(
         default_factory=list, description="Fallback approvers escalation added and asked."
     )
@@ -166,6 +171,13 @@ class RequestView(_Frozen):
         """The approvers asked first, then those escalation added (each once)."""
         known = {p.email for p in self.approvers}
         return [*self.approvers, *(p for p in self.escalated_to if p.email not in known)]
+
+    def was_reminded(self, approver: Person) -> bool:
+        """Whether the reminder line belongs on `approver`'s copy: those asked first, and
+        anyone a reminder went to (not a fallback approver asked after the reminders)."""
+        return approver.email in self.reminded or any(
+            p.email == approver.email for p in self.approvers
+        )
 
     @property
     def latest_extension(self) -> ExtensionView | None:
@@ -283,10 +295,15 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:  # 
 def _fold_nudge(view: RequestView, event: ApprovalReminded | ApprovalEscalated) -> RequestView:
     """A reminder (the latest number wins) or the escalation (who was added)."""
     if isinstance(event, ApprovalReminded):
+        known = set(view.reminded)
         return view.model_copy(
             update={
                 "reminders": max(view.reminders, event.reminder),
                 "max_reminders": event.max_reminders,
+                "reminded": [
+                    *view.reminded,
+                    *(p.email for p in event.approvers if p.email not in known),
+                ],
             }
         )
     return _advance(
