@@ -432,6 +432,12 @@ class ApprovalRequested(RequestEvent):
         description="Slack user group ids some of the approvers were asked through.",
         examples=[["S0614TZR7"]],
     )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="The members of each of `approver_groups` when the request was opened, "
+        "so messages can say who was asked through which group; empty in older events.",
+    )
 
 
 class ApprovalReminded(RequestEvent):
@@ -471,6 +477,12 @@ class ApprovalEscalated(RequestEvent):
         max_length=MAX_APPROVER_GROUPS,
         description="Slack user group ids of `escalate_to` some of them were asked through.",
         examples=[["S0614TZR7"]],
+    )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="The members of each of `approver_groups` when the request was opened; "
+        "empty in older events.",
     )
     approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[1])
     waiting_seconds: DurationSeconds = Field(

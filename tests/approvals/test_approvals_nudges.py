@@ -99,6 +99,9 @@ def test_the_second_reminder_and_the_escalation_come_together_then_the_expiry() 
     assert isinstance(escalated, ApprovalEscalated)
     assert [p.email for p in escalated.approvers] == ["erin@example.com", "frank@example.com"]
     assert escalated.approver_groups == ["S0FALLBAK1"]
+    assert [(g.group_id, g.members) for g in escalated.group_members] == [
+        ("S0FALLBAK1", ["frank@example.com", "bob@example.com"])
+    ]
     assert escalated.waiting_seconds == 30 * 60
     assert step.record is not None
     assert step.record.escalated_at == NOW + minutes(30)

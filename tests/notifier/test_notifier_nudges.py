@@ -58,6 +58,9 @@ def test_reminder_and_escalation_messages_golden() -> None:
         "reply_reminder": reminder_reply(f.reminded(), reminded, CTX),
         "reply_escalation": escalation_reply(f.escalated(groups=["S0FALLBAK1"]), escalated, CTX),
         "reply_escalation_to_nobody": escalation_reply(f.escalated(approvers=[]), nobody, CTX),
+        "requester_escalated_by_source": requester_message(
+            view_after(*PENDING, f.escalated_by_source()), CTX
+        ),
     }
     for name, event in (
         ("step_reminded", f.reminded(2, [f.BOB])),

@@ -16,6 +16,7 @@ from services.approvals.domain.rules import (
     approvers_to_ask,
     auto_covers,
     budget_day,
+    group_members,
     instant_mode,
     outside_hours,
 )
@@ -162,6 +163,7 @@ def open_request(
         rules.eligible, rules.approvals_required, opened.chosen_approver, sub.requester
     )
     expires_at = now + config.request_ttl(profile)
+    asked_groups = [g for g in profile.approvers.slack_groups if groups.get(g)]
     pending = opened.model_copy(update={"asked": asked, "expires_at": expires_at})
     event = ApprovalRequested(
         request_id=sub.request_id,
@@ -176,7 +178,8 @@ def open_request(
         expires_at=expires_at,
         auto_approval=held,
         # The approvers' groups only: escalate_to's ask nobody until the escalation.
-        approver_groups=[g for g in profile.approvers.slack_groups if groups.get(g)],
+        approver_groups=asked_groups,
+        group_members=group_members(asked_groups, groups),
     )
     return Step(record=pending, events=(event,))
 

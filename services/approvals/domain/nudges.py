@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.domain.rules import group_members
 from services.approvals.domain.step import Step
 from shared.contracts.events import ApprovalEscalated, ApprovalReminded, Event, Person
 
@@ -87,6 +88,7 @@ def nudge(record: RequestRecord, moment: datetime, now: datetime) -> Step | None
                 reason=record.reason,
                 approvers=added,
                 approver_groups=rules.fallback_groups,
+                group_members=group_members(rules.fallback_groups, rules.groups),
                 approvals_required=rules.approvals_required,
                 waiting_seconds=waited,
                 expires_at=expires_at,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts.events import (
     ApprovalMode,
+    ApproverGroup,
     AutoApprovalFacts,
     AutoApprovalHeld,
     Person,
@@ -76,3 +78,9 @@ def over_budget(auto: AutoApprove, now: datetime) -> AutoApprovalFacts:
         limit_count=auto.max_per_day,
         day=budget_day(auto, now).isoformat(),
     )
+
+
+def group_members(group_ids: list[str], groups: Mapping[str, list[str]]) -> list[ApproverGroup]:
+    """Each group's members as resolved when the request was opened, for the messages that
+    say who was asked through which group."""
+    return [ApproverGroup(group_id=g, members=list(groups.get(g, []))) for g in group_ids]

@@ -15,6 +15,7 @@ from services.notifier.domain.formatting import (
     duration,
     name,
     people,
+    people_by_source,
     person,
     slack_date,
 )
@@ -98,11 +99,14 @@ def _details(view: RequestView, expires: str | None, required: int | None) -> Se
     if required is not None and required > 1:
         fields.append(field("Approvals needed", str(required)))
     if view.approver_groups and view.approvers:
-        # Who can decide, when Slack user groups made them approvers (resolved on opening).
-        groups = ", ".join(f"<!subteam^{g}>" for g in view.approver_groups)
-        # "a or b" when one answer decides; with a quorum everyone listed is counted on.
+        # Who can decide, when Slack user groups made them approvers (resolved on opening),
+        # grouped by where they came from. "a or b" when one answer decides; with a quorum
+        # everyone listed is counted on.
         conjunction = "or" if (required or 1) == 1 else "and"
-        fields.append(field("Asked", people(view.approvers, conjunction), f" (from {groups})"))
+        who = people_by_source(
+            view.approvers, view.approver_groups, view.group_members, conjunction
+        )
+        fields.append(field("Asked", who))
     return SectionBlock(block_id=BlockId.DEVICE.value, fields=fields)
 
 

@@ -22,6 +22,7 @@ from shared.contracts.events import (
     ApprovalMode,
     ApprovalReminded,
     ApprovalRequested,
+    ApproverGroup,
     DeviceSnapshot,
     ExtensionApproved,
     ExtensionDenied,
@@ -128,6 +129,9 @@ class RequestView(_Frozen):
     approver_groups: list[str] = Field(
         default_factory=list, description="Slack user groups the approvers were asked through."
     )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list, description="Members of `approver_groups` (empty: not known)."
+    )
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
     approved_by: list[Person] = Field(default_factory=list)
@@ -161,6 +165,9 @@ class RequestView(_Frozen):
     )
     escalation_groups: list[str] = Field(
         default_factory=list, description="Slack user groups the fallback was asked through."
+    )
+    escalation_group_members: list[ApproverGroup] = Field(
+        default_factory=list, description="Members of `escalation_groups` (empty: not known)."
     )
     escalated_after_seconds: int | None = Field(
         default=None, description="How long the request waited before it escalated."
@@ -318,6 +325,7 @@ def _fold_nudge(view: RequestView, event: ApprovalReminded | ApprovalEscalated) 
         request_expires_at=event.expires_at,
         escalated_to=event.approvers,
         escalation_groups=event.approver_groups,
+        escalation_group_members=event.group_members,
         escalated_after_seconds=event.waiting_seconds,
     )
 
@@ -350,6 +358,7 @@ def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911, PL
                 reason=event.reason,
                 approvers=event.approvers,
                 approver_groups=event.approver_groups,
+                group_members=event.group_members,
                 approvals_required=event.approvals_required,
                 request_expires_at=event.expires_at,
             )
