@@ -114,6 +114,9 @@ MAX_GROUP_MEMBERS = 100
 """The most members of one Slack user group that may approve (a bigger group is refused
 when a request is opened: `accessbot profiles check --online` names it first)."""
 MAX_APPROVER_GROUPS = 10
+MAX_NAMED_APPROVERS = 100
+"""The most approvers a submission names (intake's cached names and Slack ids); the
+others travel as emails and are shown as such."""
 """The most groups one profile's approvers (or escalation) may name (shared.profiles)."""
 
 
@@ -340,6 +343,13 @@ class SubmitRequest(Command):
         max_length=MAX_APPROVER_GROUPS,
         description="The profile's Slack user groups and their members, resolved by intake "
         "(which holds the Slack token) when the request was opened.",
+    )
+    approver_people: list[Person] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_APPROVERS,
+        description="Approvers (and escalation's) as intake's form showed them, with their "
+        "names and Slack ids, from its cache only (never waiting on Slack); anyone missing "
+        "is shown by email.",
     )
 
 

@@ -30,6 +30,7 @@ from tests.e2e.support import (
     eventually,
     one_event,
     running_harness,
+    shown_text,
     submit,
     uid,
     wait_for_channel,
@@ -68,7 +69,10 @@ async def test_a_counted_approval_is_visible_and_the_deny_names_it(harness: Harn
     assert not DECIDE_BUTTONS & action_ids(own)
     other = await wait_for_dm(harness, CAROL, rid, rf"1 of 2 approvals\* so far: <@{uid(ALICE)}>")
     assert action_ids(other) >= DECIDE_BUTTONS
-    await wait_for_dm(harness, DANA, rid, rf"1 of 2 approvals\* so far: <@{uid(ALICE)}>")
+    waiting = await wait_for_dm(harness, DANA, rid, rf"1 of 2 approvals\* so far: <@{uid(ALICE)}>")
+    # The approvers are named as the form named them (mentions), not by email.
+    assert f"<@{uid(BOB)}>" in shown_text(waiting)
+    assert "bob@example.com" not in shown_text(waiting)
     status = await wait_for_channel(harness, AUDIT_CHANNEL, rid, r"1 of 2 approvals")
 
     async def recorded() -> list[str] | None:

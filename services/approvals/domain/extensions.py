@@ -176,7 +176,8 @@ def _open(
         too_few = RuleFacts(wording=RuleWording.TOO_FEW_FOR_EXTENSION)
         return _deny_by_rule(record, ext, too_few, now)
     chosen = record.chosen_approver if record.chosen_approver in eligible else None
-    asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester)
+    named = record.rules.named if record.rules else []
+    asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester, named)
     expires_at = now + config.request_ttl(profile)
     pending = ext.model_copy(update={"asked": asked, "expires_at": expires_at})
     assert record.device is not None  # an active grant implies an opened request

@@ -150,6 +150,7 @@ def open_request(
         escalate_after_seconds=_seconds(profile.escalate_after),
         fallback=profile.fallback_approvers(sub.requester.email, groups),
         fallback_groups=[g for g in fallback_groups if groups.get(g)],
+        named=sub.approver_people,
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -160,7 +161,7 @@ def open_request(
         approvers = [] if mode is ApprovalMode.AUTO else [sub.requester]
         return _approve(opened, rules, approvers, mode, now=now)
     asked = approvers_to_ask(
-        rules.eligible, rules.approvals_required, opened.chosen_approver, sub.requester
+        rules.eligible, rules.approvals_required, opened.chosen_approver, sub.requester, rules.named
     )
     expires_at = now + config.request_ttl(profile)
     asked_groups = [g for g in profile.approvers.slack_groups if groups.get(g)]

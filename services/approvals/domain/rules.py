@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts.events import (
@@ -16,11 +16,21 @@ from shared.profiles import AutoApprove, Profile, SelfApproval
 
 
 def approvers_to_ask(
-    eligible: list[str], approvals_required: int, chosen: str | None, requester: Person
+    eligible: list[str],
+    approvals_required: int,
+    chosen: str | None,
+    requester: Person,
+    named: Sequence[Person] = (),
 ) -> list[Person]:
-    """The chosen approver when one suffices and one was chosen, else every eligible one."""
+    """The chosen approver when one suffices and one was chosen, else every eligible one
+    (by name and Slack id where the submission named them)."""
     emails = [chosen] if chosen and approvals_required == 1 else eligible
-    return [requester if e == requester.email else Person(email=e) for e in emails]
+    return [requester if e == requester.email else named_person(e, named) for e in emails]
+
+
+def named_person(email: str, named: Sequence[Person]) -> Person:
+    """The person as the submission named them, else by email alone."""
+    return next((p for p in named if p.email == email), None) or Person(email=email)
 
 
 def instant_mode(
