@@ -63,6 +63,7 @@ PUBLISHES: dict[str, tuple[Subject, ...]] = {
         Subject.APPROVAL_REQUESTED,
         Subject.APPROVAL_REMINDED,
         Subject.APPROVAL_ESCALATED,
+        Subject.APPROVAL_COUNTED,
         Subject.REQUEST_APPROVED,
         Subject.REQUEST_DENIED,
         Subject.REQUEST_EXPIRED,

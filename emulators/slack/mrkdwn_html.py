@@ -42,7 +42,8 @@ _STYLES = (
 )
 # The emoji the product sends plus a few common ones; any other `:name:` stays as text.
 EMOJI = {
-    "arrow_double_up": "\u23eb", "bell": "\U0001f514", "clock3": "\U0001f552",
+    "arrow_double_up": "\u23eb", "ballot_box_with_check": "\u2611\ufe0f",
+    "bell": "\U0001f514", "clock3": "\U0001f552",
     "gear": "\u2699\ufe0f",
     "heavy_multiplication_x": "\u2716\ufe0f", "hourglass": "\u231b",
     "hourglass_flowing_sand": "\u23f3", "inbox_tray": "\U0001f4e5", "lock": "\U0001f512",

@@ -46,6 +46,9 @@ class People(Protocol):
     def cached_person(self, user_id: str) -> Person | None:
         """Only from the cache."""
 
+    def cached_people(self, emails: Iterable[str]) -> list[Person]:
+        """Those of `emails` the cache knows (name and Slack id); never waits on Slack."""
+
     async def candidates(self, emails: Iterable[str]) -> list[ApproverCandidate]:
         """Approvers as shown in the form."""
 

@@ -114,6 +114,9 @@ MAX_GROUP_MEMBERS = 100
 """The most members of one Slack user group that may approve (a bigger group is refused
 when a request is opened: `accessbot profiles check --online` names it first)."""
 MAX_APPROVER_GROUPS = 10
+MAX_NAMED_APPROVERS = 100
+"""The most approvers a submission names (intake's cached names and Slack ids); the
+others travel as emails and are shown as such."""
 """The most groups one profile's approvers (or escalation) may name (shared.profiles)."""
 
 
@@ -341,6 +344,13 @@ class SubmitRequest(Command):
         description="The profile's Slack user groups and their members, resolved by intake "
         "(which holds the Slack token) when the request was opened.",
     )
+    approver_people: list[Person] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_APPROVERS,
+        description="Approvers (and escalation's) as intake's form showed them, with their "
+        "names and Slack ids, from its cache only (never waiting on Slack); anyone missing "
+        "is shown by email.",
+    )
 
 
 class Decision(StrEnum):
@@ -444,6 +454,12 @@ class ApprovalRequested(RequestEvent):
         description="Slack user group ids some of the approvers were asked through.",
         examples=[["S0614TZR7"]],
     )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="The members of each of `approver_groups` when the request was opened, "
+        "so messages can say who was asked through which group; empty in older events.",
+    )
 
 
 class ApprovalReminded(RequestEvent):
@@ -484,11 +500,36 @@ class ApprovalEscalated(RequestEvent):
         description="Slack user group ids of `escalate_to` some of them were asked through.",
         examples=[["S0614TZR7"]],
     )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVER_GROUPS,
+        description="The members of each of `approver_groups` when the request was opened; "
+        "empty in older events.",
+    )
     approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[1])
     waiting_seconds: DurationSeconds = Field(
         description="How long the request had been waiting when escalated."
     )
     expires_at: Timestamp = Field(description="When the request expires unanswered.")
+
+
+class ApprovalCounted(RequestEvent):
+    """An approval counted without deciding: the quorum (`approvals_required`) is not
+    reached yet. A deny always decides, so only approvals are counted this way."""
+
+    SUBJECT: ClassVar[Subject] = Subject.APPROVAL_COUNTED
+
+    approver: Person = Field(description="Whose approval was just counted.")
+    approvals: list[Person] = Field(
+        description="Every approval counted so far, in the order given (this one last); "
+        "fewer than `approvals_required`.",
+        min_length=1,
+        max_length=MAX_GROUP_MEMBERS * MAX_APPROVER_GROUPS,
+    )
+    approvals_required: PositiveInt = Field(description="Distinct approvals needed.", examples=[2])
+    extension_id: ExtensionId | None = Field(
+        default=None, description="Set when the approval is for an extension of an active grant."
+    )
 
 
 class RequestApproved(RequestEvent):
@@ -839,6 +880,7 @@ EVENT_TYPES: dict[Subject, type[Event]] = {
         ApprovalRequested,
         ApprovalReminded,
         ApprovalEscalated,
+        ApprovalCounted,
         RequestApproved,
         RequestDenied,
         RequestExpired,

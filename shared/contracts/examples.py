@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from shared.contracts.events import (
     EXAMPLE_EXTENSION_ID,
     EXAMPLE_REQUEST_ID,
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
@@ -123,6 +124,9 @@ EXAMPLES: dict[Subject, Message] = {
                 "waiting_seconds": 30 * 60,
                 "expires_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
             }
+        ),
+        ApprovalCounted.model_validate(
+            {**_COMMON, "approver": BOB, "approvals": [BOB], "approvals_required": 2}
         ),
         RequestApproved.model_validate(
             {

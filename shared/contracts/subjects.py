@@ -25,6 +25,7 @@ class Subject(StrEnum):
     APPROVAL_REQUESTED = "access.approval.requested"
     APPROVAL_REMINDED = "access.approval.reminded"
     APPROVAL_ESCALATED = "access.approval.escalated"
+    APPROVAL_COUNTED = "access.approval.counted"
     REQUEST_APPROVED = "access.request.approved"
     REQUEST_DENIED = "access.request.denied"
     REQUEST_EXPIRED = "access.request.expired"

@@ -16,6 +16,7 @@ from services.approvals.domain.record import (
 )
 from services.approvals.domain.step import Step
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     Decision,
@@ -453,3 +454,13 @@ def test_a_self_approved_grant_is_not_self_extended_once_a_quorum_is_required() 
     [event] = step.events
     assert isinstance(event, ApprovalRequested)
     assert event.approvals_required == 2
+    # The first of the two approvals counts without deciding, and says so.
+    ext_id = event.extension_id
+    assert ext_id is not None
+    click = decision(record.request_id, "alice@example.com", extension_id=ext_id)
+    first = machine.decide(after(step), click, stricter, later(120))
+    [counted] = first.events
+    assert isinstance(counted, ApprovalCounted)
+    assert counted.extension_id == ext_id
+    assert [p.email for p in counted.approvals] == ["alice@example.com"]
+    assert after(first).extensions[ext_id].status is ExtensionStatus.PENDING

@@ -66,6 +66,10 @@ def test_group_members_are_asked_after_the_listed_emails_and_kept_in_the_record(
     assert isinstance(event, ApprovalRequested)
     assert [p.email for p in event.approvers] == ["alice@example.com", "carol@example.com"]
     assert event.approver_groups == [ONCALL]
+    # who came through which group, so the messages can attribute them
+    assert [(g.group_id, g.members) for g in event.group_members] == [
+        (ONCALL, ["carol@example.com", "alice@example.com"])
+    ]
     assert step.record is not None
     assert step.record.rules is not None
     assert step.record.rules.groups == {ONCALL: ["carol@example.com", "alice@example.com"]}

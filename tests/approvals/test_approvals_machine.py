@@ -10,6 +10,7 @@ from services.approvals.domain import machine
 from services.approvals.domain.record import RequestRecord, RequestStatus
 from services.approvals.domain.step import Step
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     Decision,
@@ -171,7 +172,12 @@ def test_a_quorum_needs_distinct_approvers() -> None:
     first = machine.decide(
         record, decision(record.request_id, "alice@example.com"), profiles(), NOW
     )
-    assert first.events == ()
+    [counted] = first.events  # counted, not deciding: the notifier shows "1 of 2"
+    assert isinstance(counted, ApprovalCounted)
+    assert counted.approver.email == "alice@example.com"
+    assert [p.email for p in counted.approvals] == ["alice@example.com"]
+    assert counted.approvals_required == 2
+    assert counted.extension_id is None
     after_first = record_of(first)
     assert after_first.status is RequestStatus.PENDING
     again = machine.decide(

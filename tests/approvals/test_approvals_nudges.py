@@ -18,6 +18,7 @@ from shared.contracts.events import (
     ApprovalReminded,
     ApprovalRequested,
     ApproverGroup,
+    Person,
     RefusalReason,
     RequestApproved,
     RequestExpired,
@@ -99,6 +100,9 @@ def test_the_second_reminder_and_the_escalation_come_together_then_the_expiry() 
     assert isinstance(escalated, ApprovalEscalated)
     assert [p.email for p in escalated.approvers] == ["erin@example.com", "frank@example.com"]
     assert escalated.approver_groups == ["S0FALLBAK1"]
+    assert [(g.group_id, g.members) for g in escalated.group_members] == [
+        ("S0FALLBAK1", ["frank@example.com", "bob@example.com"])
+    ]
     assert escalated.waiting_seconds == 30 * 60
     assert step.record is not None
     assert step.record.escalated_at == NOW + minutes(30)
@@ -231,3 +235,25 @@ async def test_a_redelivered_or_duplicated_timer_reminds_once() -> None:
     await harness.app().on_timer(fired(sub.request_id, 60))
     assert harness.publisher.on(Subject.REQUEST_EXPIRED) == []
     assert len(harness.publisher.on(Subject.APPROVAL_REMINDED)) == 2
+
+
+def test_the_asked_and_the_fallback_are_named_as_the_submission_named_them() -> None:
+    bob = Person(email="bob@example.com", slack_user_id="U0BOB", name="Bob")
+    frank = Person(email="frank@example.com", slack_user_id="U0FRANK", name="Frank")
+    sub = submitted(
+        profile_id="nudged",
+        approver_groups=GROUPS,
+        duration_seconds=1800,
+        approver_people=[bob, frank],
+    )
+    opened = machine.open_request(sub, profiles(), device(), NOW)
+    [asked] = opened.events
+    assert isinstance(asked, ApprovalRequested)
+    by_email = {p.email: p for p in asked.approvers}
+    assert by_email["bob@example.com"] == bob
+    assert by_email["alice@example.com"] == Person(email="alice@example.com")  # not named
+    record = opened.record
+    assert record is not None
+    step = machine.on_timer(record, NOW + minutes(30), NOW + minutes(30))
+    [escalated] = [e for e in step.events if isinstance(e, ApprovalEscalated)]
+    assert escalated.approvers == [Person(email="erin@example.com"), frank]

@@ -7,6 +7,7 @@ concerns that request id, so the tests do not interfere.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -216,8 +217,13 @@ async def test_quorum_needs_two_distinct_approvers(harness: Harness) -> None:
     # Alice approves, twice (a double click): one vote counts, the other is refused.
     first = await wait_for_dm(harness, ALICE, rid, "asks for")
     driver = harness.slack.driver
-    for _ in range(2):
-        await driver.press_button(uid(ALICE), first.channel, first.ts, ActionId.APPROVE)
+    # Both clicks land before her copy loses its buttons (a counted approval removes them).
+    await asyncio.gather(
+        *(
+            driver.press_button(uid(ALICE), first.channel, first.ts, ActionId.APPROVE)
+            for _ in range(2)
+        )
+    )
 
     async def alice_refused() -> list[DecisionRefused]:
         return [

@@ -101,6 +101,7 @@ async def test_a_reminder_then_an_escalation_then_the_fallback_approves(
     assert escalated.approver_groups == [FALLBACK]
     ask = await wait_for_dm(harness, FIRST, rid, r"asks for")
     assert "Escalated" in shown_text(ask)
+    assert "Reminder" not in shown_text(ask)  # the reminder went to bob, not to them
     assert {"approve", "deny"} <= {
         str(e.get("action_id")) for b in ask.blocks for e in b.get("elements") or []
     }

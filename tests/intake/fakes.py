@@ -45,6 +45,9 @@ class StalledSlackPeople:
     def cached_person(self, user_id: str) -> Person | None:
         return self.requester
 
+    def cached_people(self, emails: Iterable[str]) -> list[Person]:
+        return []
+
     async def candidates(self, emails: Iterable[str]) -> list[ApproverCandidate]:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")

@@ -146,3 +146,15 @@ async def test_the_gateway_reads_slacks_tz_offset(slack_emulator: SlackEmulator)
     odd = await gateway.user_info("U0ODD")
     assert odd is not None
     assert odd.tz_offset is None  # no clock is ten days off UTC: shown without a time
+
+
+async def test_cached_people_names_only_those_already_looked_up_and_never_calls_slack() -> None:
+    slack = CountingSlack(_user(1), _user(2))
+    directory = Directory(slack)
+    await directory.candidates(["p1@example.com"])  # the form looked p1 up
+    calls = len(slack.email_calls)
+    named = directory.cached_people(["P1@example.com", "p2@example.com", "nobody@example.com"])
+    assert [(p.email, p.slack_user_id, p.name) for p in named] == [
+        ("p1@example.com", "U1", "Person 1")
+    ]
+    assert len(slack.email_calls) == calls  # p2 was not looked up now

@@ -108,6 +108,10 @@ async def test_a_valid_submission_publishes_one_request(intake: Intake) -> None:
         3600,
     )
     assert event.approver_email == "bob@example.com"
+    # the approvers the form showed travel named (from intake's cache: no Slack call)
+    named = {p.email: p for p in event.approver_people}
+    assert named["bob@example.com"].slack_user_id is not None
+    assert named["bob@example.com"].name
     assert event.reason == "Investigating INC-4211"
     assert envelope.meta.source == "accessbot/intake"
     assert len(await published(intake.js)) == 1

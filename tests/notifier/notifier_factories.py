@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
     ApprovalRequested,
+    ApproverGroup,
     DecisionRefused,
     DeviceSnapshot,
     ExtensionApproved,
@@ -94,6 +96,20 @@ def approval_requested(request_id: str = REQUEST_ID, profile: str = PROFILE) -> 
 
 
 CAROL = Person(email="carol@example.com", slack_user_id="U0CAROL", name="Carol Fallback")
+SECOPS = Person(email="secops@example.com")
+ONCALL = "S0ONCALL1"
+
+
+def asked_by_source() -> ApprovalRequested:
+    """secops listed by email; alice and bob asked through the on-call group."""
+    members = [ApproverGroup(group_id=ONCALL, members=[ALICE.email, BOB.email])]
+    return approval_requested().model_copy(
+        update={
+            "approvers": [SECOPS, ALICE, BOB],
+            "approver_groups": [ONCALL],
+            "group_members": members,
+        }
+    )
 
 
 def reminded(reminder: int = 1, approvers: list[Person] | None = None) -> ApprovalReminded:
@@ -125,6 +141,29 @@ def escalated(
         approvals_required=2,
         waiting_seconds=20 * 60,
         expires_at=at(30),
+    )
+
+
+def counted(
+    approvals: list[Person] | None = None, extension_id: str | None = None
+) -> ApprovalCounted:
+    """An approval counted before the quorum (two) decided; the last of `approvals` is it."""
+    given = [ALICE] if approvals is None else approvals
+    return ApprovalCounted(
+        request_id=REQUEST_ID,
+        requester=DAVE,
+        profile_id=PROFILE,
+        approver=given[-1],
+        approvals=given,
+        approvals_required=2,
+        extension_id=extension_id,
+    )
+
+
+def escalated_by_source() -> ApprovalEscalated:
+    """secops listed in escalate_to by email; carol through the fallback group."""
+    return escalated(approvers=[SECOPS, CAROL], groups=["S0FALLBAK1"]).model_copy(
+        update={"group_members": [ApproverGroup(group_id="S0FALLBAK1", members=[CAROL.email])]}
     )
 
 

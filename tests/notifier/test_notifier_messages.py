@@ -149,6 +149,9 @@ def test_approver_messages_golden() -> None:
         "pending_asked_through_groups": approver_message(
             view_after(f.submitted(), grouped_request), CTX
         ),
+        "pending_asked_by_source": approver_message(
+            view_after(f.submitted(), f.asked_by_source()), CTX
+        ),
     }
     ext_view = view_after(*extension)
     rendered["extension_pending"] = approver_message(ext_view, CTX, ext_view.latest_extension)

@@ -48,6 +48,7 @@ def test_reminder_and_escalation_messages_golden() -> None:
     rendered: dict[str, SlackMessage] = {
         "approver_reminded": approver_message(reminded, CTX),
         "approver_escalated": approver_message(escalated, CTX),
+        "approver_escalated_fallback_first_ask": approver_message(escalated, CTX, reminded=False),
         "approver_escalated_then_approved": approver_message(
             view_after(*PENDING, f.escalated(), f.approved()), CTX
         ),
@@ -57,6 +58,9 @@ def test_reminder_and_escalation_messages_golden() -> None:
         "reply_reminder": reminder_reply(f.reminded(), reminded, CTX),
         "reply_escalation": escalation_reply(f.escalated(groups=["S0FALLBAK1"]), escalated, CTX),
         "reply_escalation_to_nobody": escalation_reply(f.escalated(approvers=[]), nobody, CTX),
+        "requester_escalated_by_source": requester_message(
+            view_after(*PENDING, f.escalated_by_source()), CTX
+        ),
     }
     for name, event in (
         ("step_reminded", f.reminded(2, [f.BOB])),
@@ -166,3 +170,20 @@ def test_a_reminder_arriving_after_the_decision_posts_no_reply() -> None:
 def test_a_fallback_approver_is_not_asked_twice_when_already_an_approver() -> None:
     ops = apply(pending_record(), f.escalated(approvers=[Person(email=f.BOB.email)]), "X1")
     assert [op.slot for op in ops if isinstance(op, Post) and op.slot.startswith("approver:")] == []
+
+
+def test_a_fallback_approvers_first_ask_carries_no_earlier_reminder() -> None:
+    record = done(done(pending_record(), f.reminded(1), "R1"), f.reminded(2), "R2")
+    ops = apply(record, f.escalated(), "X1")
+    [ask] = [op for op in ops if isinstance(op, Post) and op.slot == approver_slot(f.CAROL)]
+    assert "Reminder" not in str(ask.message.as_json())
+    assert "Escalated" in str(ask.message.as_json())
+    [alice] = [op for op in ops if isinstance(op, Update) and op.slot == approver_slot(f.ALICE)]
+    assert "Reminder 2 of 2" in str(alice.message.as_json())
+
+
+def test_a_fallback_approver_reminded_after_the_escalation_sees_the_reminder() -> None:
+    record = done(done(pending_record(), f.reminded(1), "R1"), f.escalated(), "X1")
+    ops = apply(record, f.reminded(2, [f.ALICE, f.CAROL]), "R2")
+    [carol] = [op for op in ops if isinstance(op, Update) and op.slot == approver_slot(f.CAROL)]
+    assert "Reminder 2 of 2" in str(carol.message.as_json())

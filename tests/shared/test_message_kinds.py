@@ -26,6 +26,7 @@ WIRE: dict[str, str] = {
     "access.approval.requested": "ApprovalRequested",
     "access.approval.reminded": "ApprovalReminded",  # added with reminders (issue 15)
     "access.approval.escalated": "ApprovalEscalated",  # added with escalation (issue 15)
+    "access.approval.counted": "ApprovalCounted",  # added with visible quorum votes
     "access.request.approved": "RequestApproved",
     "access.request.denied": "RequestDenied",
     "access.request.expired": "RequestExpired",

@@ -187,13 +187,13 @@ async def test_the_siem_can_neither_write_nor_remove_its_copy(
     assert (await admin_js.stream_info(ACCESS_STREAM)).state.messages == len(SUBJECTS)
 
 
-async def test_reminders_and_escalations_reach_the_siem_with_their_types(
+async def test_reminders_escalations_and_counted_approvals_reach_the_siem_with_their_types(
     siem: Client, admin_js: JetStreamContext
 ) -> None:
     sub = await siem.jetstream().subscribe(
         ACCESS_SUBJECTS, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
     )
-    news = [Subject.APPROVAL_REMINDED, Subject.APPROVAL_ESCALATED]
+    news = [Subject.APPROVAL_REMINDED, Subject.APPROVAL_ESCALATED, Subject.APPROVAL_COUNTED]
     publisher = EventPublisher(admin_js, source="accessbot/approvals")
     for subject in news:
         await publisher.publish(EXAMPLES[subject])

@@ -21,6 +21,7 @@ from services.approvals.domain.rules import (
 )
 from services.approvals.domain.step import Action, Step, refuse, unchanged
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     DecideRequest,
@@ -175,7 +176,8 @@ def _open(
         too_few = RuleFacts(wording=RuleWording.TOO_FEW_FOR_EXTENSION)
         return _deny_by_rule(record, ext, too_few, now)
     chosen = record.chosen_approver if record.chosen_approver in eligible else None
-    asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester)
+    named = record.rules.named if record.rules else []
+    asked = approvers_to_ask(eligible, profile.approvals_required, chosen, record.requester, named)
     expires_at = now + config.request_ttl(profile)
     pending = ext.model_copy(update={"asked": asked, "expires_at": expires_at})
     assert record.device is not None  # an active grant implies an opened request
@@ -258,7 +260,16 @@ def _count(record: RequestRecord, ext: ExtensionRecord, cmd: DecideRequest, now:
     if decided is Decision.APPROVE:
         approvers = [v.approver for v in voted.votes if v.decision is Decision.APPROVE]
         return _approve(record, voted, approvers, ApprovalMode.QUORUM, now)
-    return Step(record=with_extension(record, voted))
+    counted = ApprovalCounted(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        approver=cmd.decider,
+        approvals=[v.approver for v in voted.votes if v.decision is Decision.APPROVE],
+        approvals_required=ext.approvals_required,
+        extension_id=ext.extension_id,
+    )
+    return Step(record=with_extension(record, voted), events=(counted,))
 
 
 def expire(record: RequestRecord, moment: datetime, now: datetime) -> Step:

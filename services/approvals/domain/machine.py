@@ -16,6 +16,7 @@ from services.approvals.domain.rules import (
     approvers_to_ask,
     auto_covers,
     budget_day,
+    group_members,
     instant_mode,
     outside_hours,
 )
@@ -27,6 +28,7 @@ from services.approvals.domain.validation import (
     submitted_groups,
 )
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalMode,
     ApprovalRequested,
     AutoApprovalFacts,
@@ -148,6 +150,7 @@ def open_request(
         escalate_after_seconds=_seconds(profile.escalate_after),
         fallback=profile.fallback_approvers(sub.requester.email, groups),
         fallback_groups=[g for g in fallback_groups if groups.get(g)],
+        named=sub.approver_people,
     )
     opened = base.model_copy(update={"device": device, "rules": rules})
     duration = timedelta(seconds=sub.duration_seconds)
@@ -158,9 +161,10 @@ def open_request(
         approvers = [] if mode is ApprovalMode.AUTO else [sub.requester]
         return _approve(opened, rules, approvers, mode, now=now)
     asked = approvers_to_ask(
-        rules.eligible, rules.approvals_required, opened.chosen_approver, sub.requester
+        rules.eligible, rules.approvals_required, opened.chosen_approver, sub.requester, rules.named
     )
     expires_at = now + config.request_ttl(profile)
+    asked_groups = [g for g in profile.approvers.slack_groups if groups.get(g)]
     pending = opened.model_copy(update={"asked": asked, "expires_at": expires_at})
     event = ApprovalRequested(
         request_id=sub.request_id,
@@ -175,7 +179,8 @@ def open_request(
         expires_at=expires_at,
         auto_approval=held,
         # The approvers' groups only: escalate_to's ask nobody until the escalation.
-        approver_groups=[g for g in profile.approvers.slack_groups if groups.get(g)],
+        approver_groups=asked_groups,
+        group_members=group_members(asked_groups, groups),
     )
     return Step(record=pending, events=(event,))
 
@@ -282,7 +287,15 @@ def _count(record: RequestRecord, rules: Rules, cmd: DecideRequest, now: datetim
     if decided is Decision.APPROVE:
         approvers = [v.approver for v in votes if v.decision is Decision.APPROVE]
         return _approve(record, rules, approvers, ApprovalMode.QUORUM, now=now, votes=votes)
-    return Step(record=record.model_copy(update={"votes": votes}))
+    counted = ApprovalCounted(
+        request_id=record.request_id,
+        requester=record.requester,
+        profile_id=record.profile_id,
+        approver=cmd.decider,
+        approvals=[v.approver for v in votes if v.decision is Decision.APPROVE],
+        approvals_required=rules.approvals_required,
+    )
+    return Step(record=record.model_copy(update={"votes": votes}), events=(counted,))
 
 
 def _expire_and_refuse(record: RequestRecord, actor: Person, action: Action, now: datetime) -> Step:

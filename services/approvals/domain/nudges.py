@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.approvals.domain.record import RequestRecord, RequestStatus
+from services.approvals.domain.rules import group_members, named_person
 from services.approvals.domain.step import Step
 from shared.contracts.events import ApprovalEscalated, ApprovalReminded, Event, Person
 
@@ -71,7 +72,7 @@ def nudge(record: RequestRecord, moment: datetime, now: datetime) -> Step | None
             )
     if escalate:
         asked = {p.email for p in record.asked}
-        added = [Person(email=e) for e in rules.fallback if e not in asked]
+        added = [named_person(e, rules.named) for e in rules.fallback if e not in asked]
         update["escalated_at"] = now
         update["asked"] = [*record.asked, *added]
         if record.device is None:
@@ -87,6 +88,7 @@ def nudge(record: RequestRecord, moment: datetime, now: datetime) -> Step | None
                 reason=record.reason,
                 approvers=added,
                 approver_groups=rules.fallback_groups,
+                group_members=group_members(rules.fallback_groups, rules.groups),
                 approvals_required=rules.approvals_required,
                 waiting_seconds=waited,
                 expires_at=expires_at,

@@ -80,6 +80,11 @@ class Rules(_Model):
     fallback_groups: list[str] = Field(
         default_factory=list, description="`escalate_to` groups with members when opened."
     )
+    named: list[Person] = Field(
+        default_factory=list,
+        description="Approvers as intake's form showed them (name, Slack id), when it knew; "
+        "who is asked is named from here, anyone else by email.",
+    )
 
 
 class Vote(_Model):

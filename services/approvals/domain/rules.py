@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts.events import (
     ApprovalMode,
+    ApproverGroup,
     AutoApprovalFacts,
     AutoApprovalHeld,
     Person,
@@ -14,11 +16,21 @@ from shared.profiles import AutoApprove, Profile, SelfApproval
 
 
 def approvers_to_ask(
-    eligible: list[str], approvals_required: int, chosen: str | None, requester: Person
+    eligible: list[str],
+    approvals_required: int,
+    chosen: str | None,
+    requester: Person,
+    named: Sequence[Person] = (),
 ) -> list[Person]:
-    """The chosen approver when one suffices and one was chosen, else every eligible one."""
+    """The chosen approver when one suffices and one was chosen, else every eligible one
+    (by name and Slack id where the submission named them)."""
     emails = [chosen] if chosen and approvals_required == 1 else eligible
-    return [requester if e == requester.email else Person(email=e) for e in emails]
+    return [requester if e == requester.email else named_person(e, named) for e in emails]
+
+
+def named_person(email: str, named: Sequence[Person]) -> Person:
+    """The person as the submission named them, else by email alone."""
+    return next((p for p in named if p.email == email), None) or Person(email=email)
 
 
 def instant_mode(
@@ -76,3 +88,9 @@ def over_budget(auto: AutoApprove, now: datetime) -> AutoApprovalFacts:
         limit_count=auto.max_per_day,
         day=budget_day(auto, now).isoformat(),
     )
+
+
+def group_members(group_ids: list[str], groups: Mapping[str, list[str]]) -> list[ApproverGroup]:
+    """Each group's members as resolved when the request was opened, for the messages that
+    say who was asked through which group."""
+    return [ApproverGroup(group_id=g, members=list(groups.get(g, []))) for g in group_ids]

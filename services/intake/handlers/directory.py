@@ -92,6 +92,12 @@ class Directory:
         """The person if already cached (never waits on Slack)."""
         return _person(self._by_id.peek(user_id))
 
+    def cached_people(self, emails: Iterable[str]) -> list[Person]:
+        """Those of `emails` the cache knows (the form looked them up moments before);
+        never waits on Slack: whoever is missing is named by email downstream."""
+        found = (_person(self._by_email.peek(normalise_email(e))) for e in emails)
+        return [p for p in found if p is not None]
+
     async def candidate(self, email: str) -> ApproverCandidate | None:
         """An approver as shown in the form, with their time zone; None when Slack has no
         active user with this email (users.lookupByEmail finds no deactivated account)."""

@@ -43,7 +43,13 @@ from services.intake.domain.validation import (
 )
 from services.intake.handlers.approver_groups import GroupTooLargeError
 from services.intake.handlers.handling import Deps, Handle, id_time, within_budget
-from shared.contracts.events import MAX_GROUP_MEMBERS, ApproverGroup, Person, SubmitRequest
+from shared.contracts.events import (
+    MAX_GROUP_MEMBERS,
+    MAX_NAMED_APPROVERS,
+    ApproverGroup,
+    Person,
+    SubmitRequest,
+)
 from shared.contracts.subjects import Subject
 from shared.device_claims import ClaimState, DeviceClaim
 from shared.ids import new_id
@@ -420,6 +426,17 @@ class RequestFlow:
             return _Refusal({BlockId.APPROVER.value: NO_APPROVER_EMAIL}, "invalid")
         return requester, picked.email
 
+    def _named(
+        self, profile: Profile, requester: Person, groups: list[ApproverGroup]
+    ) -> list[Person]:
+        """The approvers (and escalation's) the form showed by name, from the cache only."""
+        members = {g.group_id: [str(e) for e in g.members] for g in groups}
+        emails = [
+            *profile.eligible_approvers(requester.email, members),
+            *profile.fallback_approvers(requester.email, members),
+        ]
+        return self._deps.people.cached_people(emails)[:MAX_NAMED_APPROVERS]
+
     async def _publish(
         self,
         request_id: str,
@@ -438,6 +455,7 @@ class RequestFlow:
             reason=valid.reason,
             submitted_at=datetime.now(UTC),
             approver_groups=groups,
+            approver_people=self._named(valid.profile, requester, groups),
         )
         try:
             # One submission per request id, ever: a resubmitted view is the same request.

@@ -21,7 +21,9 @@ from services.notifier.domain.nudge_messages import escalation_step, reminder_st
 from services.notifier.domain.request_view import Phase, RequestView
 from services.notifier.domain.requester_message import approval_phrase, waiting_for
 from services.notifier.domain.slack_message import SlackMessage
+from services.notifier.domain.votes import had, tally
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
@@ -48,14 +50,27 @@ from shared.slack_limits import Part, user_text
 from shared.wording import auto_approval_text, rule_text
 
 
+def _pending_status(view: RequestView) -> str:
+    who = waiting_for(view.everyone_asked, view.approvals_required)
+    pending = f":hourglass_flowing_sand: *Pending*: waiting for {who}"
+    if view.approvals:
+        return f"{pending}; {had(view.approvals, view.approvals_required)} so far"
+    return pending
+
+
+def _expired_status(view: RequestView) -> str:
+    if view.approvals:
+        return f":hourglass: *Expired* with {had(view.approvals, view.approvals_required)}"
+    return ":hourglass: *Expired* unanswered"
+
+
 def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per case of a closed set reads best as a match
     """Where the request stands, in the third person."""
     match view.phase:
         case Phase.SUBMITTED:
             return ":inbox_tray: *Submitted*"
         case Phase.PENDING:
-            who = waiting_for(view.everyone_asked, view.approvals_required)
-            return f":hourglass_flowing_sand: *Pending*: waiting for {who}"
+            return _pending_status(view)
         case Phase.APPROVED:
             how = approval_phrase(view.approval_mode, view.approved_by, requester="the requester")
             return f":gear: *Approved*{how}; applying"
@@ -65,9 +80,10 @@ def audit_status(view: RequestView) -> str:  # noqa: PLR0911 - one return per ca
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
             why = (": ", quote(view.deny_reason)) if view.deny_reason else ()
-            return line(f":x: *Denied*{by}", *why)
+            given = (f"; it had {had(view.approvals, view.approvals_required)}",)
+            return line(f":x: *Denied*{by}", *why, *(given if view.approvals else ()))
         case Phase.EXPIRED:
-            return ":hourglass: *Expired* unanswered"
+            return _expired_status(view)
         case Phase.CANCELLED:
             by = f" by {person(view.ended_by)}" if view.ended_by else ""
             return f":heavy_multiplication_x: *Cancelled*{by}"
@@ -137,14 +153,29 @@ def _step_parts(event: Message, view: RequestView) -> tuple[Part, ...] | None:  
             return (reminder_step(event),)
         case ApprovalEscalated():
             return (escalation_step(event),)
+        case ApprovalCounted():
+            what = "the extension" if event.extension_id else "the request"
+            return (
+                f":ballot_box_with_check: {person(event.approver)} approved {what}: "
+                f"{tally(event.approvals, event.approvals_required)} so far.",
+            )
         case RequestApproved():
             how = approval_phrase(event.mode, event.approvers, requester="the requester")
             return (f":white_check_mark: Approved{how}.",)
         case RequestDenied():
-            why = (": ", quote(event.reason)) if event.reason else (".",)
-            return (f":x: Denied by {person(event.denied_by)}", *why)
+            by = f":x: Denied by {person(event.denied_by)}"
+            if view.approvals:
+                quoted = (": ", quote(event.reason)) if event.reason else ()
+                return (by, *quoted, f"; it had {had(view.approvals, view.approvals_required)}.")
+            return (by, *((": ", quote(event.reason)) if event.reason else (".",)))
         case RequestExpired():
-            return (f":hourglass: Expired unanswered {slack_date(event.expired_at)}.",)
+            when = slack_date(event.expired_at)
+            if view.approvals:
+                return (
+                    f":hourglass: Expired {when} with "
+                    f"{had(view.approvals, view.approvals_required)}.",
+                )
+            return (f":hourglass: Expired unanswered {when}.",)
         case RequestCancelled():
             return (f":heavy_multiplication_x: Cancelled by {person(event.cancelled_by)}.",)
         case RequestRejected():

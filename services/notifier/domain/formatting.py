@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from shared.contracts.events import DeviceSnapshot, Person
+from shared.contracts.events import ApproverGroup, DeviceSnapshot, Person
 from shared.durations import format_duration
 from shared.slack_limits import NAME_TEXT, clip_mrkdwn, escape_mrkdwn, listing
 from shared.wording import slack_date
@@ -33,6 +33,52 @@ def person(who: Person) -> str:
 def people(who: Sequence[Person], conjunction: str = "and") -> str:
     """`a`, `a and b`, `a, b and c` (or `a, b or c`); a long list ends `and 57 more`."""
     return listing([person(p) for p in who], conjunction)
+
+
+def group(group_id: str) -> str:
+    """A Slack user group, as Slack shows it (`@dba-oncall`)."""
+    return f"<!subteam^{group_id}>"
+
+
+def people_by_source(
+    who: Sequence[Person],
+    group_ids: Sequence[str],
+    members: Sequence[ApproverGroup],
+    conjunction: str = "and",
+) -> str:
+    """Who was asked, grouped by where they came from: `a and, from @g, b and c`.
+
+    Those in no group first, then each group's members (someone in two groups under the
+    first). Without the members (older events) the groups follow the list as before:
+    `a, b and c (from @g)`. Each list is clipped like `people`; the caller fits the whole."""
+    if not group_ids:
+        return people(who, conjunction)
+    by_group = {g.group_id: {str(e) for e in g.members} for g in members}
+    if not by_group:
+        groups = ", ".join(group(g) for g in group_ids)
+        return f"{people(who, conjunction)} (from {groups})"
+    placed: set[str] = set()
+    segments: list[tuple[str, list[Person]]] = []
+    for group_id in group_ids:
+        mine = [
+            p for p in who if p.email in by_group.get(group_id, set()) and p.email not in placed
+        ]
+        placed.update(p.email for p in mine)
+        if mine:
+            segments.append((group_id, mine))
+    direct = [p for p in who if p.email not in placed]
+    if not direct and len(segments) == 1:
+        group_id, mine = segments[0]
+        return f"{people(mine, conjunction)} (from {group(group_id)})"
+    texts = [people(direct, conjunction)] if direct else []
+    texts += [f"from {group(g)}, {people(mine, conjunction)}" for g, mine in segments]
+    sizes = [len(direct)] if direct else []
+    sizes += [len(mine) for _, mine in segments]
+    out = texts[0]
+    for previous, text in zip(sizes, texts[1:], strict=False):
+        # "a and b; and, from @g, c": a semicolon once a part is itself a list
+        out += f"{';' if previous > 1 else ''} {conjunction}, {text}"
+    return out
 
 
 def duration(seconds: int) -> str:

@@ -10,15 +10,17 @@
 from __future__ import annotations
 
 from services.notifier.domain.context import NotifyContext
-from services.notifier.domain.formatting import duration, people, person, slack_date
+from services.notifier.domain.formatting import (
+    duration,
+    people,
+    people_by_source,
+    person,
+    slack_date,
+)
 from services.notifier.domain.message_parts import line, profile_label, status_section
 from services.notifier.domain.request_view import Phase, RequestView
 from services.notifier.domain.slack_message import SlackMessage
 from shared.contracts.events import ApprovalEscalated, ApprovalReminded
-
-
-def _groups(group_ids: list[str]) -> str:
-    return ", ".join(f"<!subteam^{g}>" for g in group_ids)
 
 
 def escalation_text(view: RequestView) -> str | None:
@@ -28,11 +30,8 @@ def escalation_text(view: RequestView) -> str | None:
     waited = duration(view.escalated_after_seconds)
     if not view.escalated_to:
         return f":arrow_double_up: *Escalated* after {waited}, but nobody else may decide."
-    via = f" (from {_groups(view.escalation_groups)})" if view.escalation_groups else ""
-    return (
-        f":arrow_double_up: *Escalated* after {waited} without a decision: "
-        f"{people(view.escalated_to)}{via} can decide too."
-    )
+    who = people_by_source(view.escalated_to, view.escalation_groups, view.escalation_group_members)
+    return f":arrow_double_up: *Escalated* after {waited} without a decision: {who} can decide too."
 
 
 def reminder_text(view: RequestView) -> str | None:
@@ -43,11 +42,15 @@ def reminder_text(view: RequestView) -> str | None:
     return f":bell: *Reminder {view.reminders}{of}*: still waiting for a decision."
 
 
-def nudge_lines(view: RequestView) -> str | None:
-    """What a pending request's messages add about reminders and escalation, if anything."""
+def nudge_lines(view: RequestView, *, reminded: bool = True) -> str | None:
+    """What a pending request's messages add about reminders and escalation, if anything.
+
+    `reminded`: False for the copy of a fallback approver asked after the reminders (the
+    reminder line belongs to those who were reminded)."""
     if view.phase not in (Phase.SUBMITTED, Phase.PENDING):
         return None
-    lines = [t for t in (escalation_text(view), reminder_text(view)) if t is not None]
+    reminder = reminder_text(view) if reminded else None
+    lines = [t for t in (escalation_text(view), reminder) if t is not None]
     return line("\n".join(lines)) if lines else None
 
 
@@ -68,10 +71,10 @@ def escalation_reply(
     """The thread reply under the requester's DM."""
     waited = duration(event.waiting_seconds)
     if event.approvers:
-        via = f" (from {_groups(event.approver_groups)})" if event.approver_groups else ""
+        who = people_by_source(event.approvers, event.approver_groups, event.group_members)
         news = (
             f":arrow_double_up: Nobody decided within {waited}, so your request was "
-            f"escalated: {people(event.approvers)}{via} can approve it too."
+            f"escalated: {who} can approve it too."
         )
     else:
         news = (
@@ -99,5 +102,5 @@ def escalation_step(event: ApprovalEscalated) -> str:
     waited = duration(event.waiting_seconds)
     if not event.approvers:
         return f":arrow_double_up: Escalated after {waited}; nobody else may decide."
-    via = f" (from {_groups(event.approver_groups)})" if event.approver_groups else ""
-    return f":arrow_double_up: Escalated after {waited}: asked {people(event.approvers)}{via}."
+    who = people_by_source(event.approvers, event.approver_groups, event.group_members)
+    return f":arrow_double_up: Escalated after {waited}: asked {who}."

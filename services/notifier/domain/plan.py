@@ -156,17 +156,27 @@ def _status_messages(view: RequestView, ctx: NotifyContext) -> list[_Status]:
     # build it once, so its blocks are serialised and validated once.
     request_open = view.phase in (Phase.SUBMITTED, Phase.PENDING)
     if view.everyone_asked:
-        message = approver_message(view, ctx)
+        # Each variant is built once (its blocks serialised and validated once): an
+        # approver whose approval counted while more are needed sees that, not buttons;
+        # a fallback approver asked after the reminders sees no reminder line.
+        voted = {p.email for p in view.approvals}
+        variants: dict[tuple[bool, bool], SlackMessage] = {}
         for approver in view.everyone_asked:
+            key = (approver.email in voted, view.was_reminded(approver))
+            if key not in variants:
+                variants[key] = approver_message(view, ctx, counted=key[0], reminded=key[1])
             slot = approver_slot(approver)
-            wanted.append(_Status(slot, ToPerson(approver), message, request_open))
+            wanted.append(_Status(slot, ToPerson(approver), variants[key], request_open))
     for ext_id, ext in sorted(view.extensions.items()):
         ext_open = ext.phase is ExtensionPhase.PENDING and view.phase is Phase.ACTIVE
         if ext.approvers:
             message = approver_message(view, ctx, ext)
+            voted = {p.email for p in ext.approvals}
+            counted = approver_message(view, ctx, ext, counted=True) if voted else message
             for approver in ext.approvers:
                 slot = approver_slot(approver, ext_id)
-                wanted.append(_Status(slot, ToPerson(approver), message, ext_open))
+                mine = counted if approver.email in voted else message
+                wanted.append(_Status(slot, ToPerson(approver), mine, ext_open))
     if ctx.channels:
         message = audit_status_message(view, ctx)
         wanted += [_Status(audit_slot(c), ToChannel(c), message) for c in ctx.channels]

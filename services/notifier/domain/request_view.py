@@ -15,11 +15,14 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.notifier.domain.votes import merged
 from shared.contracts.events import (
+    ApprovalCounted,
     ApprovalEscalated,
     ApprovalMode,
     ApprovalReminded,
     ApprovalRequested,
+    ApproverGroup,
     DeviceSnapshot,
     ExtensionApproved,
     ExtensionDenied,
@@ -99,6 +102,9 @@ class ExtensionView(_Frozen):
     approvers: list[Person] = Field(default_factory=list)
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
+    approvals: list[Person] = Field(
+        default_factory=list, description="Approvals counted before the quorum decided."
+    )
     decided_by: list[Person] = Field(default_factory=list)
     deny_reason: str | None = None
     failure: str | None = None
@@ -123,9 +129,16 @@ class RequestView(_Frozen):
     approver_groups: list[str] = Field(
         default_factory=list, description="Slack user groups the approvers were asked through."
     )
+    group_members: list[ApproverGroup] = Field(
+        default_factory=list, description="Members of `approver_groups` (empty: not known)."
+    )
     approvals_required: int | None = None
     request_expires_at: datetime | None = None
     approved_by: list[Person] = Field(default_factory=list)
+    approvals: list[Person] = Field(
+        default_factory=list,
+        description="Approvals counted before the quorum decided (access.approval.counted).",
+    )
     approval_mode: ApprovalMode | None = None
     denied_by: Person | None = None
     deny_reason: str | None = None
@@ -142,11 +155,19 @@ class RequestView(_Frozen):
     extensions: dict[str, ExtensionView] = Field(default_factory=dict)
     reminders: int = Field(default=0, description="The latest reminder sent (0: none).")
     max_reminders: int | None = None
+    reminded: list[str] = Field(
+        default_factory=list,
+        description="Emails of the approvers a reminder went to (fallback approvers asked "
+        "after the reminders were sent are not among them).",
+    )
     escalated_to: list[Person] = Field(
         default_factory=list, description="Fallback approvers escalation added and asked."
     )
     escalation_groups: list[str] = Field(
         default_factory=list, description="Slack user groups the fallback was asked through."
+    )
+    escalation_group_members: list[ApproverGroup] = Field(
+        default_factory=list, description="Members of `escalation_groups` (empty: not known)."
     )
     escalated_after_seconds: int | None = Field(
         default=None, description="How long the request waited before it escalated."
@@ -157,6 +178,13 @@ class RequestView(_Frozen):
         """The approvers asked first, then those escalation added (each once)."""
         known = {p.email for p in self.approvers}
         return [*self.approvers, *(p for p in self.escalated_to if p.email not in known)]
+
+    def was_reminded(self, approver: Person) -> bool:
+        """Whether the reminder line belongs on `approver`'s copy: those asked first, and
+        anyone a reminder went to (not a fallback approver asked after the reminders)."""
+        return approver.email in self.reminded or any(
+            p.email == approver.email for p in self.approvers
+        )
 
     @property
     def latest_extension(self) -> ExtensionView | None:
@@ -204,7 +232,10 @@ def is_about_extension(event: Message) -> bool:
     """Events about an extension of an active grant rather than the request itself."""
     if isinstance(event, ExtensionApproved | ExtensionDenied | GrantExtended):
         return True
-    return isinstance(event, ApprovalRequested | GrantFailed) and event.extension_id is not None
+    return (
+        isinstance(event, ApprovalRequested | ApprovalCounted | GrantFailed)
+        and event.extension_id is not None
+    )
 
 
 def _learn(view: RequestView, event: Message) -> RequestView:
@@ -216,7 +247,7 @@ def _learn(view: RequestView, event: Message) -> RequestView:
     return view.model_copy(update=update) if update else view
 
 
-def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
+def _fold_extension_event(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911 - one case per event type
     if isinstance(event, ApprovalRequested) and event.extension_id:
         ext = _extension(view, event.extension_id).model_copy(
             update={
@@ -226,6 +257,13 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
                 "approvals_required": event.approvals_required,
                 "request_expires_at": event.expires_at,
             }
+        )
+        return _with_extension(view, ext)
+    if isinstance(event, ApprovalCounted) and event.extension_id:
+        ext = _extension(view, event.extension_id)
+        approvals = merged(ext.approvals, event.approvals)
+        ext = ext.model_copy(
+            update={"approvals": approvals, "approvals_required": event.approvals_required}
         )
         return _with_extension(view, ext)
     if isinstance(event, ExtensionApproved):
@@ -264,10 +302,15 @@ def _fold_extension_event(view: RequestView, event: Message) -> RequestView:
 def _fold_nudge(view: RequestView, event: ApprovalReminded | ApprovalEscalated) -> RequestView:
     """A reminder (the latest number wins) or the escalation (who was added)."""
     if isinstance(event, ApprovalReminded):
+        known = set(view.reminded)
         return view.model_copy(
             update={
                 "reminders": max(view.reminders, event.reminder),
                 "max_reminders": event.max_reminders,
+                "reminded": [
+                    *view.reminded,
+                    *(p.email for p in event.approvers if p.email not in known),
+                ],
             }
         )
     return _advance(
@@ -282,6 +325,7 @@ def _fold_nudge(view: RequestView, event: ApprovalReminded | ApprovalEscalated) 
         request_expires_at=event.expires_at,
         escalated_to=event.approvers,
         escalation_groups=event.approver_groups,
+        escalation_group_members=event.group_members,
         escalated_after_seconds=event.waiting_seconds,
     )
 
@@ -314,8 +358,17 @@ def fold(view: RequestView, event: Message) -> RequestView:  # noqa: PLR0911, PL
                 reason=event.reason,
                 approvers=event.approvers,
                 approver_groups=event.approver_groups,
+                group_members=event.group_members,
                 approvals_required=event.approvals_required,
                 request_expires_at=event.expires_at,
+            )
+        case ApprovalCounted():
+            # a fact, whatever the phase: a late one still names who had approved
+            return view.model_copy(
+                update={
+                    "approvals": merged(view.approvals, event.approvals),
+                    "approvals_required": view.approvals_required or event.approvals_required,
+                }
             )
         case RequestApproved():
             return _advance(

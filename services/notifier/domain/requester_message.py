@@ -33,6 +33,7 @@ from services.notifier.domain.request_view import (
     rank,
 )
 from services.notifier.domain.slack_message import SlackMessage
+from services.notifier.domain.votes import had, so_far
 from shared.contracts.events import ApprovalMode, Person
 from shared.slack_ids import ActionId, BlockId
 from shared.slack_limits import Part, user_text
@@ -70,8 +71,10 @@ def _pending(view: RequestView) -> str:
     )
     if view.request_expires_at is not None:
         text += f" If nobody decides, the request expires {slack_date(view.request_expires_at)}."
-    escalated = escalation_text(view)
-    return text if escalated is None else line(text, "\n", escalated)
+    more = [
+        t for t in (so_far(view.approvals, view.approvals_required), escalation_text(view)) if t
+    ]
+    return line(text, *(f"\n{t}" for t in more)) if more else text
 
 
 def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:
@@ -81,7 +84,11 @@ def _extension_line(ext: ExtensionView, view: RequestView) -> tuple[Part, ...]:
     match ext.phase:
         case ExtensionPhase.PENDING:
             who = waiting_for(ext.approvers, ext.approvals_required)
-            return (f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}.",)
+            progress = so_far(ext.approvals, ext.approvals_required)
+            return (
+                f":hourglass_flowing_sand: Extension{more}: waiting for approval from {who}.",
+                *((f"\n{progress}",) if progress else ()),
+            )
         case ExtensionPhase.APPROVED:
             return (f":gear: Extension{more} approved; applying it now.",)
         case ExtensionPhase.DENIED:
@@ -125,11 +132,18 @@ def status_line(view: RequestView) -> str:  # noqa: PLR0911 - one return per cas
         case Phase.DENIED:
             by = f" by {person(view.denied_by)}" if view.denied_by else ""
             why = (": ", quote(view.deny_reason)) if view.deny_reason else (".",)
-            return line(f":x: *Denied*{by}", *why)
+            given = view.approvals and f"\nIt had {had(view.approvals, view.approvals_required)}."
+            return line(f":x: *Denied*{by}", *why, *((given,) if given else ()))
         case Phase.EXPIRED:
+            what = (
+                f"with {had(view.approvals, view.approvals_required)}: not enough approvals "
+                "in time."
+                if view.approvals
+                else ": nobody decided in time."
+            )
+            sep = " " if view.approvals else ""
             return (
-                ":hourglass: *Expired*: nobody decided in time. "
-                "Press *Request again* if you still need access."
+                f":hourglass: *Expired*{sep}{what} Press *Request again* if you still need access."
             )
         case Phase.CANCELLED:
             return ":heavy_multiplication_x: *Cancelled.* Nothing was granted."
