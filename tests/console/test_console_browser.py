@@ -155,7 +155,11 @@ def test_the_home_tab_decide_and_see_the_access_there(page: Page) -> None:
     active = home_item(page, "home_active", "danas-macbook-pro")
     expect(active).to_contain_text("until", timeout=WAIT_MS)
 
-    home_button(active, "revoke").click()  # its modal opens as from the DM
+    home_button(active, "extend").click()  # each button's modal opens as from the DM
+    expect(page.locator("#modal .bk-view")).to_contain_text("Extend", timeout=WAIT_MS)
+    page.locator("#modal .bk-close").click()
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+    home_button(active, "revoke").click()
     page.locator("#modal").get_by_role("button", name=re.compile("Revoke")).click()
     expect(active).to_have_count(0, timeout=WAIT_MS)
     expect(home_item(page, "home_history", "danas-macbook-pro")).to_contain_text(
@@ -169,3 +173,21 @@ def test_the_home_tab_decide_and_see_the_access_there(page: Page) -> None:
 
     page.get_by_role("tab", name="Messages").click()
     expect(message_about(page, "#dms", "danas-macbook-pro")).to_contain_text("revoked")
+
+
+def test_the_home_tab_cancel_then_request_again(page: Page) -> None:
+    request_access(page, "pixel-8", "Home tab: cancel me")
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Home").click()
+    pending = home_item(page, "home_pending", "pixel-8")
+    expect(pending).to_contain_text("waiting for", timeout=WAIT_MS)
+    home_button(pending, "cancel").click()
+    expect(pending).to_have_count(0, timeout=WAIT_MS)
+    ended = home_item(page, "home_history", "pixel-8")
+    expect(ended).to_contain_text("Cancelled", timeout=WAIT_MS)
+    home_button(ended, "request_again").click()  # the form, filled in as before
+    expect(page.locator("#modal").get_by_label("Reason")).to_have_value(
+        "Home tab: cancel me", timeout=WAIT_MS
+    )
+    page.locator("#modal .bk-close").click()
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
