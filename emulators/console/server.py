@@ -27,7 +27,17 @@ from shared.profiles import ProfilesConfig
 STATIC = Path(__file__).with_name("static")
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
 DRIVER_ACTIONS = frozenset(
-    {"shortcut", "select", "type", "submit", "button", "view-button", "close"}
+    {
+        "shortcut",
+        "select",
+        "type",
+        "submit",
+        "button",
+        "view-button",
+        "close",
+        "open-home",  # the person opens the app's Home tab: Slack sends app_home_opened
+        "home-button",  # a button in the Home tab
+    }
 )
 WORKSPACE_TTL = 5.0
 TAILNET_POLL_SECONDS = 0.4
@@ -126,7 +136,8 @@ async def static(request: web.Request) -> web.StreamResponse:
 
 
 async def slack_state(request: web.Request) -> web.Response:
-    """What the person sees in Slack: the open modal, their DMs, the audit channels."""
+    """What the person sees in Slack: the open modal, their DMs, their App Home tab (as
+    last published: Slack shows that one), the audit channels."""
     console = _console(request)
     user = request.match_info["user"]
     directory = await console.directory(user)
@@ -140,6 +151,11 @@ async def slack_state(request: web.Request) -> web.Response:
         key = json.dumps([view.get("id"), view.get("hash"), errors])
         view_part = {"key": key, "html": render_view(view, directory, errors)}
     _, dms = await console.slack("GET", f"dms/{user}")
+    _, home = await console.slack("GET", f"home/{user}")
+    home_part = None
+    if isinstance(home, dict):
+        key = json.dumps([home.get("id"), home.get("hash")])
+        home_part = {"key": key, "html": render_view(home, directory)}
     ws = await console.workspace()
     channels = []
     for channel in ws.get("channels", []):
@@ -159,6 +175,7 @@ async def slack_state(request: web.Request) -> web.Response:
         {
             "view": view_part,
             "dms": render_messages(dms if isinstance(dms, list) else [], directory),
+            "home": home_part,
             "channels": channels,
         }
     )

@@ -120,3 +120,74 @@ def test_play_the_demo(page: Page) -> None:
     expect(message_about(page, "#dms", REASON_OF_DEMO)).to_contain_text(
         "Access granted", timeout=WAIT_MS
     )
+
+
+def home_item(page: Page, section: str, device: str) -> Locator:
+    """One request's line in a section of the Home tab (block ids `<section>:<id>:text`)."""
+    return page.locator(f'#home .bk-section[data-block-id^="{section}:"]', has_text=device)
+
+
+def home_button(item: Locator, action_id: str) -> Locator:
+    """The button of that request's actions block (`<section>:<id>:actions`)."""
+    text_block = str(item.get_attribute("data-block-id"))
+    actions = text_block.removesuffix(":text") + ":actions"
+    return item.page.locator(
+        f'#home .bk-actions[data-block-id="{actions}"] button[data-action-id={action_id}]'
+    )
+
+
+def test_the_home_tab_decide_and_see_the_access_there(page: Page) -> None:
+    request_access(page, "danas-macbook-pro", "Home tab: INC-4300")
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+
+    be(page, ALICE)
+    page.get_by_role("tab", name="Home").click()  # Slack sends app_home_opened
+    expect(page.locator("#dms")).to_be_hidden()
+    waiting = home_item(page, "home_decide", "danas-macbook-pro")
+    expect(waiting).to_contain_text("Home tab: INC-4300", timeout=WAIT_MS)
+    page.screenshot(path=screenshot_dir() / "console-home.png")
+    home_button(waiting, "approve").click()
+    # the notifier republishes Alice's Home; the console redraws it
+    expect(waiting).to_have_count(0, timeout=WAIT_MS)
+
+    be(page, DANA)  # the Home tab stays open: opening it for Dana too
+    expect(page.get_by_role("tab", name="Home")).to_have_attribute("aria-selected", "true")
+    active = home_item(page, "home_active", "danas-macbook-pro")
+    expect(active).to_contain_text("until", timeout=WAIT_MS)
+
+    home_button(active, "extend").click()  # each button's modal opens as from the DM
+    expect(page.locator("#modal .bk-view")).to_contain_text("Extend", timeout=WAIT_MS)
+    page.locator("#modal .bk-close").click()
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+    home_button(active, "revoke").click()
+    page.locator("#modal").get_by_role("button", name=re.compile("Revoke")).click()
+    expect(active).to_have_count(0, timeout=WAIT_MS)
+    expect(home_item(page, "home_history", "danas-macbook-pro")).to_contain_text(
+        "Revoked", timeout=WAIT_MS
+    )
+
+    page.locator("#home button[data-action-id=home_request]").click()
+    expect(page.locator("#modal").get_by_label("Access")).to_be_visible(timeout=WAIT_MS)
+    page.locator("#modal .bk-close").click()
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+
+    page.get_by_role("tab", name="Messages").click()
+    expect(message_about(page, "#dms", "danas-macbook-pro")).to_contain_text("revoked")
+
+
+def test_the_home_tab_cancel_then_request_again(page: Page) -> None:
+    request_access(page, "pixel-8", "Home tab: cancel me")
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Home").click()
+    pending = home_item(page, "home_pending", "pixel-8")
+    expect(pending).to_contain_text("waiting for", timeout=WAIT_MS)
+    home_button(pending, "cancel").click()
+    expect(pending).to_have_count(0, timeout=WAIT_MS)
+    ended = home_item(page, "home_history", "pixel-8")
+    expect(ended).to_contain_text("Cancelled", timeout=WAIT_MS)
+    home_button(ended, "request_again").click()  # the form, filled in as before
+    expect(page.locator("#modal").get_by_label("Reason")).to_have_value(
+        "Home tab: cancel me", timeout=WAIT_MS
+    )
+    page.locator("#modal .bk-close").click()
+    expect(page.locator("#modal")).to_be_hidden(timeout=WAIT_MS)

@@ -225,3 +225,78 @@ async def test_dates_show_in_the_viewer_s_own_zone_as_slack_shows_them() -> None
     assert (await console.directory("U_ALICE")).tz == "America/New_York"
     assert (await console.directory("U_BOB")).tz == "Asia/Tokyo"
     assert (await console.directory("U_NOBODY")).tz == "UTC"
+
+
+@pytest.mark.emulator
+async def test_the_home_tab_is_the_published_view_escaped_and_its_clicks_reach_the_app() -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from emulators.slack import SlackEmulator, User, Workspace
+    from emulators.slack.testing import Ack, SocketModeTestApp
+
+    workspace = Workspace.seeded(seed=7, users=1)
+    workspace.add_user(User(id="U_DANA", name="dana", email="dana@example.com"))
+    received: list[dict[str, Any]] = []
+
+    async def app_handler(payload: dict[str, Any], ack: Ack) -> None:
+        received.append(payload)
+        await ack()
+
+    home = {
+        "type": "home",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "<script>x()</script> hi"}},
+            {
+                "type": "actions",
+                "block_id": "home_decide:R1:actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "approve",
+                        "value": "R1",
+                        "text": {"type": "plain_text", "text": "Approve"},
+                    }
+                ],
+            },
+        ],
+    }
+    async with SlackEmulator(workspace=workspace) as emu:
+        app = make_app(
+            Console(Upstreams(emu.base_url, None), load_profiles(PROFILES_PATH), EventFeed())
+        )
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with (
+                SocketModeTestApp(emu, app_handler),
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+            ):
+                assert (await http.get("/api/slack/U_DANA")).json()["home"] is None
+                answer = await http.post("/api/slack/U_DANA/open-home", json={"tab": "home"})
+                assert answer.json() == {"ok": True}
+                assert received[-1]["event"]["type"] == "app_home_opened"
+
+                bot = AsyncWebClient(token=emu.bot_token, base_url=emu.api_url)
+                await bot.views_publish(user_id="U_DANA", view=home)
+                first = (await http.get("/api/slack/U_DANA")).json()["home"]
+                assert "&lt;script&gt;" in first["html"]
+                assert "<script>" not in first["html"]
+                assert 'data-block-id="home_decide:R1:actions"' in first["html"]
+                await bot.views_publish(user_id="U_DANA", view=home)
+                again = (await http.get("/api/slack/U_DANA")).json()["home"]
+                assert again["key"] != first["key"]  # republished: the browser redraws
+
+                click = {"action_id": "approve", "block_id": "home_decide:R1:actions"}
+                answer = await http.post("/api/slack/U_DANA/home-button", json=click)
+                assert answer.json() == {"ok": True}
+                assert received[-1]["type"] == "block_actions"
+                assert received[-1]["view"]["type"] == "home"
+                assert received[-1]["actions"][0]["value"] == "R1"
+
+                answer = await http.post("/api/slack/U_DANA/home-button", json={"action_id": "no"})
+                assert "no element 'no'" in answer.json()["error"]
+                assert "Traceback" not in answer.text
+        finally:
+            await runner.cleanup()

@@ -3,7 +3,7 @@
 "use strict";
 
 const POLL_MS = 1000;
-const state = { user: null, viewKey: null, dms: null, channels: null, eventsAfter: 0, tailnet: null };
+const state = { user: null, viewKey: null, dms: null, home: null, tab: "messages", channels: null, eventsAfter: 0, tailnet: null };
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -86,15 +86,42 @@ function escapeHtml(text) {
   return div.innerHTML;
 }
 
+// The App Home tab: drawn from the view Accessbot published last (views.publish), as
+// Slack shows it; re-drawn when a new one is published (a new view hash).
+function showHome(home) {
+  const key = home ? home.key : "";
+  if (key === state.home) return;
+  state.home = key;
+  $("#home").innerHTML = home ? home.html
+    : '<p class="muted">Opening the Home tab… Accessbot publishes it when it is first opened.</p>';
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  for (const name of ["messages", "home"]) {
+    $(`#tab-${name}`).setAttribute("aria-selected", String(name === tab));
+  }
+  $("#dms").hidden = tab !== "messages";
+  $("#home").hidden = tab !== "home";
+}
+
+// Opening the Home tab is what makes Slack send app_home_opened (each time it is opened).
+async function openHome() {
+  showTab("home");
+  await act("open-home", { tab: "home" });
+}
+
 async function refresh() {
   if (!state.user) return;
-  const answer = await call(`/api/slack/${encodeURIComponent(state.user)}`);
-  if (answer.error) return;
+  const user = state.user;
+  const answer = await call(`/api/slack/${encodeURIComponent(user)}`);
+  if (answer.error || user !== state.user) return;
   showView(answer.view);
   if (answer.dms !== state.dms) {
     state.dms = answer.dms;
     $("#dms").innerHTML = answer.dms;
   }
+  showHome(answer.home);
   showChannels(answer.channels);
 }
 
@@ -153,7 +180,11 @@ async function runSearch(input, mine) {
 document.addEventListener("click", async (event) => {
   const target = event.target.closest("button, li.bk-option, #request-access");
   if (!target) return;
-  if (target.id === "play-demo") {
+  if (target.id === "tab-home") {
+    await openHome();
+  } else if (target.id === "tab-messages") {
+    showTab("messages");
+  } else if (target.id === "play-demo") {
     await playDemo();
   } else if (target.id === "request-access") {
     await act("shortcut", { callback_id: document.body.dataset.shortcut });
@@ -175,6 +206,9 @@ document.addEventListener("click", async (event) => {
     await act("close", {});
   } else if (target.classList.contains("bk-button") && target.closest("#modal")) {
     if (confirmed(target)) await act("view-button", { action_id: target.dataset.actionId });
+  } else if (target.classList.contains("bk-button") && target.closest("#home")) {
+    if (!confirmed(target)) return;
+    await act("home-button", { action_id: target.dataset.actionId, block_id: target.dataset.blockId || undefined });
   } else if (target.classList.contains("bk-button") && target.closest("article.msg")) {
     const message = target.closest("article.msg");
     if (!confirmed(target)) return;
@@ -212,6 +246,7 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form.bk-view");
   if (!form) return;
   event.preventDefault();
+  if (!form.closest("#modal")) return; // the Home tab is not submitted
   $("#modal-error").hidden = true;
   await act("submit", { values: formValues(form) });
 });
@@ -317,14 +352,14 @@ async function playDemo() {
 
 function choose(userId) {
   state.user = userId;
-  state.viewKey = state.dms = state.channels = null;
+  state.viewKey = state.dms = state.home = state.channels = null;
   const url = new URL(window.location);
   url.searchParams.set("as", userId);
   window.history.replaceState(null, "", url);
   const option = $("#who").selectedOptions[0];
   const email = option ? (option.textContent.match(/<([^>]+)>/) || [])[1] : "";
   followTailnet(email);
-  refresh();
+  if (state.tab === "home") openHome(); else refresh();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
