@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -168,7 +167,10 @@ def test_search_never_shows_a_device_twice_or_anothers_device_as_yours(
     assert all(d.owner == "erin@example.com" for d in found.own)
 
 
-def test_search_at_10000_devices_is_fast() -> None:
+def test_search_at_10000_devices_stays_within_slacks_option_limit() -> None:
+    """At 10,000 devices every query answers at most MAX_RESULTS options, every one a
+    match, in the shape Slack accepts. How fast: `python -m bench.device_search`
+    (README, Performance), not a timed test."""
     rng = random.Random(7)
     index = DeviceIndex()
     for i in range(10_000):
@@ -182,14 +184,14 @@ def test_search_at_10000_devices_is_fast() -> None:
                 seen_ago=timedelta(minutes=rng.randrange(10000)),
             )
         )
-    queries = ["", "host-1", "100.64.3", "zzz-no-match", "cntrl", "n0999"]
-    timings = []
-    for round_ in range(30):
-        query = queries[round_ % len(queries)]
-        started = time.perf_counter()
+    for query in ["", "host-1", "100.64.3", "zzz-no-match", "cntrl", "n0999"]:
         found = index.search(query, requester_email="user7@example.com", include_all=True)
-        suggestion_response(device_option_groups(found))
-        timings.append(time.perf_counter() - started)
-    timings.sort()
-    p99 = timings[int(len(timings) * 0.99) - 1]
-    assert p99 < 0.020, f"p99 {p99 * 1000:.1f} ms"
+        devices = [*found.own, *found.others]
+        assert len(devices) <= MAX_RESULTS
+        body = suggestion_response(device_option_groups(found))
+        options = [o for g in body.get("option_groups", []) for o in g["options"]]
+        assert len(options) == len(devices)
+        if query == "zzz-no-match":
+            assert devices == [] and body == {"options": []}
+        elif query:
+            assert devices, query

@@ -135,9 +135,11 @@ async def test_a_json_call_waits_out_429s_with_the_clients_handler_and_counts_th
 async def test_a_json_call_logs_slack_sdks_debug_lines_without_the_token(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="slack_sdk")
     async with SlackEmulator(workspace=_workspace(), bot_token="xoxb-t") as emu:
-        await JsonCalls(client_for(emu)).call("chat.postMessage", post_body("logged"))
+        client = client_for(emu)
+        # The client's own logger: a service's logging set-up may have given it a level.
+        caplog.set_level(logging.DEBUG, logger=client.logger.name)
+        await JsonCalls(client).call("chat.postMessage", post_body("logged"))
     assert "chat.postMessage" in caplog.text
     assert "Received the following response - status: 200" in caplog.text
     assert "xoxb-t" not in caplog.text
