@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from services.notifier.adapters.home_index import CODEC as INDEX_CODEC
-from services.notifier.adapters.home_index import HomeIndexStore
+from services.notifier.adapters.home_index import INDEX_CACHE_SIZE, HomeIndexStore
 from services.notifier.adapters.store import CODEC as RECORD_CODEC
 from services.notifier.adapters.store import RecordStore
 from services.notifier.domain.context import NotifyContext
@@ -201,3 +201,16 @@ async def test_an_index_another_replica_changed_is_read_again_and_nothing_is_los
     assert await mine.add(f.DAVE.email, "r3") is True  # the lost race read it again
     assert store.reads == reads + 1
     assert await mine.request_ids(f.DAVE.email) == ["r1", "r2", "r3"]
+
+
+async def test_the_index_cache_is_bounded_and_the_oldest_is_read_again() -> None:
+    store = CountingStore()
+    indexes = HomeIndexStore(store)
+    for n in range(INDEX_CACHE_SIZE + 1):  # the first person is forgotten at the limit
+        await indexes.add(f"person{n}@example.com", "r1")
+    reads = store.reads
+    await indexes.add(f"person{INDEX_CACHE_SIZE}@example.com", "r2")  # remembered
+    assert store.reads == reads
+    await indexes.add("person0@example.com", "r2")  # forgotten: read again
+    assert store.reads == reads + 1
+    assert await indexes.request_ids("person0@example.com") == ["r1", "r2"]
