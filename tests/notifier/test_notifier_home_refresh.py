@@ -8,11 +8,12 @@ import asyncio
 import pytest
 
 from services.notifier.adapters.home_index import CODEC as INDEX_CODEC
-from services.notifier.adapters.home_index import HomeIndexStore
+from services.notifier.adapters.home_index import INDEX_CACHE_SIZE, HomeIndexStore
 from services.notifier.adapters.store import CODEC as RECORD_CODEC
 from services.notifier.adapters.store import RecordStore
 from services.notifier.domain.context import NotifyContext
 from services.notifier.domain.home import HomeView
+from services.notifier.domain.home_index import HomeIndex
 from services.notifier.domain.record import NotifierRecord
 from services.notifier.domain.request_view import RequestView, fold
 from services.notifier.domain.slack_message import SlackMessage
@@ -20,6 +21,7 @@ from services.notifier.handlers.home import HomePublisher
 from services.notifier.ports import DeliveryError
 from shared.contracts.events import Message, Person
 from shared.persistence.memory import MemoryStore
+from shared.persistence.versioned import Versioned
 from tests.notifier import notifier_factories as f
 
 pytestmark = pytest.mark.handlers
@@ -164,3 +166,51 @@ async def test_people_already_indexed_cost_no_index_write() -> None:
     for event in (f.approved(), f.applied()):
         assert await home.note(await stored(records, [event]), indexed) == []
     assert memory.writes == writes
+
+
+class CountingStore(MemoryStore[HomeIndex]):
+    """The in-memory store, counting reads."""
+
+    def __init__(self) -> None:
+        super().__init__(INDEX_CODEC)
+        self.reads = 0
+
+    async def load(self, key: str) -> Versioned[HomeIndex] | None:
+        self.reads += 1
+        return await super().load(key)
+
+
+async def test_an_index_seen_recently_is_extended_without_reading_it() -> None:
+    store = CountingStore()
+    indexes = HomeIndexStore(store)
+    await indexes.add(f.DAVE.email, "r1")
+    reads = store.reads
+    assert await indexes.add(f.DAVE.email, "r2") is False
+    assert await indexes.add(f.DAVE.email, "r3") is False
+    assert store.reads == reads
+    assert await indexes.request_ids(f.DAVE.email) == ["r1", "r2", "r3"]
+
+
+async def test_an_index_another_replica_changed_is_read_again_and_nothing_is_lost() -> None:
+    store = CountingStore()
+    mine, other = HomeIndexStore(store), HomeIndexStore(store)
+    await mine.add(f.DAVE.email, "r1")
+    await other.add(f.DAVE.email, "r2")  # mine's remembered version is stale now
+    await other.mark_published(f.DAVE.email)
+    reads = store.reads
+    assert await mine.add(f.DAVE.email, "r3") is True  # the lost race read it again
+    assert store.reads == reads + 1
+    assert await mine.request_ids(f.DAVE.email) == ["r1", "r2", "r3"]
+
+
+async def test_the_index_cache_is_bounded_and_the_oldest_is_read_again() -> None:
+    store = CountingStore()
+    indexes = HomeIndexStore(store)
+    for n in range(INDEX_CACHE_SIZE + 1):  # the first person is forgotten at the limit
+        await indexes.add(f"person{n}@example.com", "r1")
+    reads = store.reads
+    await indexes.add(f"person{INDEX_CACHE_SIZE}@example.com", "r2")  # remembered
+    assert store.reads == reads
+    await indexes.add("person0@example.com", "r2")  # forgotten: read again
+    assert store.reads == reads + 1
+    assert await indexes.request_ids("person0@example.com") == ["r1", "r2"]

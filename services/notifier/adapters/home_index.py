@@ -10,7 +10,7 @@ from services.notifier.domain.home_index import HOME_KEY_PREFIX, HomeIndex, home
 from shared.contracts.subjects import Bucket
 from shared.persistence.kv_store import KvStore
 from shared.persistence.ledger import RecentKeys
-from shared.persistence.transact import Decision, transact
+from shared.persistence.transact import UNREAD, Decision, transact
 from shared.persistence.versioned import Versioned, VersionedStore, model_codec
 
 CODEC = model_codec(HomeIndex, lambda index: index.key)
@@ -20,6 +20,12 @@ CODEC = model_codec(HomeIndex, lambda index: index.key)
 # next change or opening).
 PUBLISHED_CACHE_SECONDS = 10.0
 PUBLISHED_CACHE_SIZE = 10_000
+# Each index as last read or written here, for as long: adding a request to the index of
+# someone seen recently is then one compare-and-set on that version, no read. A version
+# another replica replaced fails the compare-and-set, which reads the index again (as any
+# lost race does), so a stale entry costs a retry, never a lost request. Smaller than the
+# published cache: an index holds up to MAX_HOME_REQUESTS ids (a few KB).
+INDEX_CACHE_SIZE = 1_000
 
 
 class HomeIndexStore:
@@ -29,6 +35,9 @@ class HomeIndexStore:
         self.indexes = indexes
         self._published: RecentKeys[bool] = RecentKeys(
             ttl=PUBLISHED_CACHE_SECONDS, max_size=PUBLISHED_CACHE_SIZE
+        )
+        self._latest: RecentKeys[Versioned[HomeIndex]] = RecentKeys(
+            ttl=PUBLISHED_CACHE_SECONDS, max_size=INDEX_CACHE_SIZE
         )
 
     @classmethod
@@ -46,7 +55,9 @@ class HomeIndexStore:
 
     async def request_ids(self, email: str) -> list[str]:
         """The requests the person's Home shows, oldest first."""
-        found = await self.indexes.load(home_key(email))
+        key = home_key(email)
+        found = await self.indexes.load(key)
+        self._remember(key, found)
         return [] if found is None else list(found.record.request_ids)
 
     async def add(self, email: str, request_id: str) -> bool:
@@ -58,9 +69,11 @@ class HomeIndexStore:
             index = stored.record if stored is not None else HomeIndex(key=key)
             return Decision(index.with_request(request_id), index.published)
 
-        published = (await transact(self.indexes, key, decide)).outcome
-        self._published.add(email, published)
-        return published
+        known = self._latest.pop(key)  # put back only once the write stands
+        done = await transact(self.indexes, key, decide, current=UNREAD if known is None else known)
+        self._remember(key, done.latest)
+        self._published.add(email, done.outcome)
+        return done.outcome
 
     async def published(self, email: str) -> bool:
         """Whether the person's Home was published before (read at most every 10 s)."""
@@ -82,5 +95,11 @@ class HomeIndexStore:
 
         if self._published.get(email):
             return  # written before (it never goes back)
-        await transact(self.indexes, key, decide)
+        self._latest.pop(key)
+        done = await transact(self.indexes, key, decide)
+        self._remember(key, done.latest)
         self._published.add(email, value=True)
+
+    def _remember(self, key: str, latest: Versioned[HomeIndex] | None) -> None:
+        if latest is not None:
+            self._latest.add(key, latest)
