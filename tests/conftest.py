@@ -30,6 +30,18 @@ tier_is_true = tiers.tier_is_true
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test gets exactly one tier (tests/tiers.py); a contradiction stops collection."""
     tiers.assign_tiers(items)
+    keep_module_scoped_tests_together(items)
+
+
+def keep_module_scoped_tests_together(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (scripts/test), a module whose tests share a module-scoped
+    fixture (one harness, one browser) runs on one worker, in order: the fixture starts
+    once, and a test may build on what the previous one left. Other tests go anywhere."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = [] if info is None else [d for ds in info.name2fixturedefs.values() for d in ds]
+        if any(d.scope in ("module", "class", "package") for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture
