@@ -14,7 +14,7 @@ from shared.connection import connect
 from shared.permissions import ADMIN_USER
 from shared.provisioning import provision
 from shared.settings import ServiceSettings
-from tests import tiers
+from tests import tiers, xdist_scheduling
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILES_PATH = REPO_ROOT / "profiles.yaml"
@@ -30,18 +30,14 @@ tier_is_true = tiers.tier_is_true
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test gets exactly one tier (tests/tiers.py); a contradiction stops collection."""
     tiers.assign_tiers(items)
-    keep_module_scoped_tests_together(items)
 
 
-def keep_module_scoped_tests_together(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (scripts/test), a module whose tests share a module-scoped
-    fixture (one harness, one browser) runs on one worker, in order: the fixture starts
-    once, and a test may build on what the previous one left. Other tests go anywhere."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        defs = [] if info is None else [d for ds in info.name2fixturedefs.values() for d in ds]
-        if any(d.scope in ("module", "class", "package") for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`-n N` (scripts/test): tests one by one, a module sharing a fixture on one worker."""
+    if config.getoption("dist") != "load":
+        return None  # an explicit --dist keeps its meaning
+    return xdist_scheduling.TestsOrSharedModules(config, log)
 
 
 @pytest.fixture
