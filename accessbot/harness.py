@@ -28,7 +28,7 @@ from nats.js.errors import NotFoundError
 from pydantic import SecretStr
 
 from accessbot.natscluster import NatsCluster
-from accessbot.natsserver import EmbeddedNats, env_without_secrets, free_port
+from accessbot.natsserver import EmbeddedNats, env_without_secrets, free_port, port_is_free
 from accessbot.sandbox import sandbox_people, sandbox_workspace
 from emulators.slack import SlackEmulator, Workspace
 from emulators.tailscale import TailscaleEmulator, generate_devices
@@ -63,6 +63,11 @@ class ServiceProcess:
 
     def start(self) -> None:
         """Spawn `python -m services.<service>` with its environment."""
+        if not port_is_free("127.0.0.1", self.health_port):
+            # A restart after a crash: whatever else runs here (another test session, on
+            # another worker) may have taken the port meanwhile; health is ours to move.
+            self.health_port = free_port()
+            self.env["HEALTH_PORT"] = str(self.health_port)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own module
                 [sys.executable, "-m", f"services.{self.service or self.name}"],
