@@ -49,8 +49,42 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 10_000  # below: ports people expect their own services on
+FREE_PORT_TRIES = 200
+_port_random = secrets.SystemRandom()  # not `random`: test seeding would repeat its picks
+
+
+def ephemeral_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
+    """The ports the OS gives outgoing connections (Linux's default when unknown)."""
+    try:
+        low, high = (int(word) for word in path.read_text(encoding="ascii").split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free now."""
+    """A port that is free now, outside the OS's ephemeral range when it can be.
+
+    The port is bound later, by another process. A port from the ephemeral range (what
+    binding port 0 gives) can meanwhile become the local end of any outgoing connection
+    on the machine (other test workers, their services); one outside it is only taken by
+    someone who asks for it, and picked at random it is very unlikely to be asked for.
+    """
+    low, high = ephemeral_range()
+    outside = [(LOWEST_PORT, low - 1), (high + 1, 65535)]
+    spans = [(a, b) for a, b in outside if b >= a]
+    total = sum(b - a + 1 for a, b in spans)
+    for _ in range(FREE_PORT_TRIES if total else 0):
+        pick = _port_random.randrange(total)
+        for a, b in spans:
+            if pick <= b - a:
+                port = a + pick
+                break
+            pick -= b - a + 1
+        if port_is_free(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
