@@ -307,8 +307,12 @@ async def file_request(
     offered = [o for g in groups for o in (g.get("options") or [])]
     if not offered:
         raise LookupError(f"no device offered to {user} for {device_query!r}")
+    # A query is a substring search ("imac" also offers "imac-2", whose grant may still be
+    # active): take the device named. A label is "short-name · 100.x.y.z · OS".
+    named = [o for o in offered if str(o["text"]["text"]).split(" · ")[0] == device_query]
+    chosen = (named or offered)[0]
     values: dict[str, Any] = {
-        ActionId.DEVICE_SELECT: str(offered[0]["value"]),
+        ActionId.DEVICE_SELECT: str(chosen["value"]),
         ActionId.DURATION_SELECT: _first_option(view, ActionId.DURATION_SELECT),
         ActionId.REASON_INPUT: reason,
     }

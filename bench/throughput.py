@@ -68,6 +68,7 @@ class Load:
 
     flows: list[Flow] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
+    first_failure: dict[str, str] = field(default_factory=dict)  # one message per kind
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ async def person_loop(
             applied = await clock.wait(Subject.GRANT_APPLIED, request_id, timeout=FLOW_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - count it, pause, go on: the load must go on
             load.failures[type(exc).__name__] += 1
+            load.first_failure.setdefault(type(exc).__name__, str(exc)[:300])
             await asyncio.sleep(0.5)
             continue
         seen = (await inbox.wait(request_id)).seen_at
@@ -215,6 +217,8 @@ async def one_run(
         )
         if load.failures:
             print(f"   failures: {dict(load.failures)}")
+            for kind, text in load.first_failure.items():
+                print(f"   first {kind}: {text}")
         system.profile_report(results_dir, NAME)
         return figures, detail
 
