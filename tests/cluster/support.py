@@ -16,6 +16,7 @@ from accessbot.natscluster import NatsCluster
 from accessbot.scenario import press_in_dm
 from shared.contracts.subjects import Subject
 from shared.slack_ids import ActionId
+from shared.subscribing import ACK_WAIT_SECONDS
 from tests.e2e.support import AUDIT_CHANNEL, TIMEOUT, about, shown_text, submit, uid
 
 REQUESTERS = ("dana@example.com", "carol@example.com", "secops@example.com")
@@ -94,9 +95,14 @@ async def file_many(harness: Harness, pool: DevicePool, count: int) -> list[str]
 
 
 async def approve_all(harness: Harness, request_ids: Iterable[str], gap: float = 0.0) -> None:
-    """Bob presses Approve on each request's DM (waiting for the button)."""
+    """Bob presses Approve on each request's DM (waiting for the button).
+
+    The wait includes one ack wait: an event handed to a replica just killed (or to a pull
+    request it left behind at the consumer's leader) is redelivered only after it.
+    """
     for rid in request_ids:
-        await press_in_dm(harness.slack, uid(APPROVER), ActionId.APPROVE, rid, timeout=TIMEOUT)
+        wait = ACK_WAIT_SECONDS + TIMEOUT
+        await press_in_dm(harness.slack, uid(APPROVER), ActionId.APPROVE, rid, timeout=wait)
         if gap:
             await asyncio.sleep(gap)
 
