@@ -73,16 +73,10 @@ def free_port(host: str = "127.0.0.1") -> int:
     someone who asks for it, and picked at random it is very unlikely to be asked for.
     """
     low, high = ephemeral_range()
-    outside = [(LOWEST_PORT, low - 1), (high + 1, 65535)]
-    spans = [(a, b) for a, b in outside if b >= a]
-    total = sum(b - a + 1 for a, b in spans)
-    for _ in range(FREE_PORT_TRIES if total else 0):
-        pick = _port_random.randrange(total)
-        for a, b in spans:
-            if pick <= b - a:
-                port = a + pick
-                break
-            pick -= b - a + 1
+    below, above = range(LOWEST_PORT, low), range(high + 1, 65536)
+    for _ in range(FREE_PORT_TRIES if below or above else 0):
+        pick = _port_random.randrange(len(below) + len(above))
+        port = below[pick] if pick < len(below) else above[pick - len(below)]
         if port_is_free(host, port):
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -20,6 +20,8 @@ from shared.subscribing import ACK_WAIT_SECONDS
 from tests.e2e.support import AUDIT_CHANNEL, TIMEOUT, about, shown_text, submit, uid
 
 REQUESTERS = ("dana@example.com", "carol@example.com", "secops@example.com")
+# Waiting for an approver's DM allows one ack wait (see `approve_all`).
+APPROVE_TIMEOUT = ACK_WAIT_SECONDS + TIMEOUT
 APPROVER = "bob@example.com"
 # `short` (tests/e2e/profiles.yaml): bob approves, at most 4 s, so every flow ends by
 # itself in grant.expired: a terminal state, reached through a TIMERS schedule.
@@ -101,8 +103,9 @@ async def approve_all(harness: Harness, request_ids: Iterable[str], gap: float =
     request it left behind at the consumer's leader) is redelivered only after it.
     """
     for rid in request_ids:
-        wait = ACK_WAIT_SECONDS + TIMEOUT
-        await press_in_dm(harness.slack, uid(APPROVER), ActionId.APPROVE, rid, timeout=wait)
+        await press_in_dm(
+            harness.slack, uid(APPROVER), ActionId.APPROVE, rid, timeout=APPROVE_TIMEOUT
+        )
         if gap:
             await asyncio.sleep(gap)
 
