@@ -70,7 +70,10 @@ async def test_full_lifecycle_posts_and_updates_exactly_what_people_should_see(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # The client's own logger (slack_sdk's BaseClient), not only its parent: a logging
+    # set-up earlier in the same process may have given it a level (as in test_slack_web).
     caplog.set_level(logging.DEBUG, logger="slack_sdk")
+    caplog.set_level(logging.DEBUG, logger="slack_sdk.web.async_base_client")
     profiles = write_profiles(tmp_path)
     async with SlackEmulator(workspace=workspace(), bot_token=BOT_TOKEN) as emu:
         async with running(nats_server, profiles, emu):
