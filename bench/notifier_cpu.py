@@ -9,7 +9,8 @@ another, with the Slack gateway and slack_sdk client the service builds
 (`bootstrap.slack_client`, its retry handlers, one pooled session; posts and updates
 through `shared.slack_web.JsonCalls`) against the Slack emulator in a child process
 (rate limits off), the `slack_messages` bucket on a real nats-server, and logging
-configured as the service does (JSON, to /dev/null). Its own CPU time
+configured as the service does (JSON, to /dev/null), on the event loop the service
+runs on (`shared.event_loop`). Its own CPU time
 (`time.process_time`) over the measured flows, divided by their number, is the figure;
 the emulator and nats-server are other processes and not in it. Not included: the
 subscriber (FastStream, decoding the CloudEvent, the ack), which every service shares.
@@ -44,6 +45,7 @@ from services.notifier.bootstrap import slack_client
 from services.notifier.handlers import Notifier
 from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
+from shared import event_loop
 from shared.connection import connect
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import (
@@ -322,7 +324,7 @@ def main() -> None:
         configure_logging("notifier", fmt="json")
         with slack_process() as api_url:
             for _ in range(args.runs):
-                figures = asyncio.run(measure(api_url, flows, warmup))
+                figures = event_loop.run(measure(api_url, flows, warmup))
                 sys.stderr = stderr
                 report.add_run(figures)
                 sys.stderr = devnull

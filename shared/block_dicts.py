@@ -42,6 +42,7 @@ def _plain(cls: type[JsonObject]) -> bool:
         cls.to_dict is JsonObject.to_dict
         and cls.validate_json is JsonObject.validate_json
         and cls.get_non_null_attributes is JsonObject.get_non_null_attributes
+        and cls.get_object_attribute is JsonObject.get_object_attribute
     )
 
 
@@ -55,7 +56,7 @@ def as_dict(obj: JsonObject) -> dict[str, Any]:
     kind = getattr(obj, "type", None)
     out: dict[str, Any] = {}
     for key in sorted(obj.attributes):
-        value = obj.get_object_attribute(key)
+        value = getattr(obj, key, None)  # `get_object_attribute`, not overridden (`_plain`)
         if value is None:
             continue
         if hasattr(value, "__len__") and len(value) == 0 and (kind, key) not in _EMPTY_ALLOWED:
@@ -64,7 +65,14 @@ def as_dict(obj: JsonObject) -> dict[str, Any]:
     return out
 
 
+# Most values are text, numbers or flags: recognised by exact type, before the
+# isinstance checks (JsonObject's goes through ABCMeta, the dearest line here).
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _value(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, list | tuple):
         return [_value(v) for v in value]
     if isinstance(value, JsonObject):

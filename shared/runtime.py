@@ -31,6 +31,7 @@ from nats.js import JetStreamContext
 
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
+from shared.event_loop import running_loop
 from shared.health import HealthPortError, HealthServer
 from shared.leaderless import LEADERLESS
 from shared.metrics.exposition import MetricsExposition, Refresh
@@ -186,7 +187,7 @@ class Service:
             await started()
         self._started = True
         await self.serve_health()
-        log.info("service.ready", nats_user=self.settings.nats_user)
+        log.info("service.ready", nats_user=self.settings.nats_user, event_loop=running_loop())
 
     async def _start_subscribers(self) -> None:
         """Start the broker; on failure, stop what started so a new attempt starts clean."""

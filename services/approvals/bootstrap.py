@@ -15,6 +15,7 @@ from services.approvals.entrypoints.subscribers import register
 from services.approvals.handlers import Approvals, Clock, utc_now
 from services.approvals.ports import Ports
 from services.approvals.settings import ApprovalsSettings
+from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
@@ -96,4 +97,4 @@ def main() -> None:
     """Run approvals with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, ApprovalsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))
+    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))

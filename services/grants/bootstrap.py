@@ -23,6 +23,7 @@ from services.grants.handlers.recovery import expire_due, resume_unfinished
 from services.grants.handlers.workflow import GrantWorkflow
 from services.grants.ports import GrantStore
 from services.grants.settings import GrantsSettings
+from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
@@ -162,4 +163,4 @@ def main() -> None:
     """Entry point of `accessbot serve grants` and `python -m services.grants`."""
     settings = settings_or_exit(SERVICE, GrantsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))
+    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))

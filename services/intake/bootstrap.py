@@ -26,6 +26,7 @@ from services.intake.handlers.directory import Directory
 from services.intake.handlers.dispatcher import Dispatcher
 from services.intake.handlers.handling import Deps
 from services.intake.settings import IntakeSettings
+from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket
 from shared.logging import configure_logging
@@ -158,4 +159,4 @@ def main() -> None:
     """Run intake with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, IntakeSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))
+    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))

@@ -5,7 +5,6 @@ Nothing happens at import time; `build` only constructs, `Service.start` connect
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -18,6 +17,7 @@ from services.notifier.entrypoints.subscribers import SERVICE, Handlers, subscri
 from services.notifier.handlers import DeadLetterNotices, Notifier
 from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
+from shared import event_loop
 from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
@@ -105,4 +105,4 @@ def main() -> None:
     """Run the notifier with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, NotifierSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    asyncio.run(run_service(build_or_exit(SERVICE, build, settings)))
+    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))

@@ -69,5 +69,7 @@ def test_a_dev_run_logs_only_json_lines_and_no_error_while_idle(tmp_path: Path) 
             assert {line["service"] for line in lines} == {service}
             events = [line["event"] for line in lines]
             assert "service.ready" in events
+            ready = next(line for line in lines if line["event"] == "service.ready")
+            assert ready["event_loop"] == "uvloop", ready  # a dependency on Linux
             assert events[-1] == "service.stopped", events[-5:]
             assert not any("callback for Task" in str(event) for event in events)
