@@ -1,153 +1,12 @@
-"""`accessbot audit tail|export`: the event stream for a SIEM, as CloudEvents JSON lines."""
+"""`accessbot audit tail|export`: the arguments (what they do: `audit_command`)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import os
-import signal
-import sys
-from collections.abc import Coroutine
 
-import structlog
-from nats.aio.client import Client
-from nats.errors import Error as NatsError
-from pydantic import ValidationError
+from accessbot.cli_args import moment, run_later
 
-from accessbot.cli_args import moment, usage_error
-from accessbot.dev_credentials import read_login
-from shared.connection import connect, reachability_for
-from shared.logging import configure_from_env
-from shared.permissions import SIEM_USER
-from shared.reachability import (
-    NatsReachability,
-    NatsRefusedError,
-    StoppedError,
-    describe_failure,
-    until_stopped,
-)
-from shared.settings import ServiceSettings
-from shared.startup import describe_settings_error, exit_invalid
-
-EXIT_REFUSED = 2
-CLOSE_SECONDS = 2.0
-log = structlog.get_logger("accessbot.audit")
-
-
-def _settings() -> ServiceSettings:
-    overrides: dict[str, object] = {}
-    if not os.environ.get("NATS_USER"):
-        overrides["nats_user"] = SIEM_USER
-    overrides.update(_dev_login())
-    try:
-        return ServiceSettings.model_validate(overrides)
-    except ValidationError as exc:
-        exit_invalid("accessbot audit", describe_settings_error(exc))
-
-
-def _dev_login() -> dict[str, object]:
-    """A running `accessbot dev`'s siem login, when nothing else names a password."""
-    if os.environ.get("NATS_PASSWORD") or os.environ.get("NATS_USER"):
-        return {}
-    login = read_login()
-    if login is None or os.environ.get("NATS_URL", login.url) != login.url:
-        return {}
-    print(f"using the dev stack's siem login from {login.path}", file=sys.stderr)
-    return {"nats_url": login.url, "nats_user": login.user, "nats_password": login.password}
-
-
-async def _export(args: argparse.Namespace) -> int:
-    from accessbot.audit import export
-
-    if args.since is not None and args.until is not None and args.since > args.until:
-        return usage_error(
-            "accessbot audit export",
-            f"--since {args.since:%Y-%m-%dT%H:%M:%SZ} is after --until "
-            f"{args.until:%Y-%m-%dT%H:%M:%SZ}: no event could match",
-        )
-    settings = _settings()
-    stopping = _on_signal()
-    reach = reachability_for(settings)
-    nc = await _connect_or_stop("audit-export", settings, reach, stopping)
-    if isinstance(nc, int):
-        return nc
-    try:
-        counts = await until_stopped(export(nc, since=args.since, until=args.until), stopping)
-    except StoppedError:
-        print("export interrupted: what was printed is incomplete", file=sys.stderr)
-        return 1
-    except NatsError as exc:
-        return _failed(exc)
-    finally:
-        await _close(nc, reach)
-    print(f"exported {counts.written} events", file=sys.stderr)
-    if counts.invalid:
-        print(f"{counts.invalid} stored messages were not valid events", file=sys.stderr)
-        return 1
-    return 0
-
-
-async def _tail(args: argparse.Namespace) -> int:
-    from accessbot.audit import tail
-
-    settings = _settings()
-    stopping = _on_signal()
-    reach = reachability_for(settings)
-    nc = await _connect_or_stop("audit-tail", settings, reach, stopping)
-    if isinstance(nc, int):
-        return nc
-    try:
-        counts = await tail(nc, since=args.since, stop=stopping.is_set)
-    except NatsError as exc:
-        return _failed(exc)
-    finally:
-        await _close(nc, reach)
-    return 1 if counts.invalid else 0
-
-
-def _failed(exc: NatsError) -> int:
-    """JetStream said no (e.g. no ACCESS stream before the services first ran)."""
-    log.error("audit.failed", reason=describe_failure(exc))
-    return 1
-
-
-async def _close(nc: Client, reach: NatsReachability) -> None:
-    """Close, but not for longer than a signal's patience (NATS may be gone by now)."""
-    reach.closing()
-    with contextlib.suppress(TimeoutError, OSError, NatsError):
-        await asyncio.wait_for(nc.close(), timeout=CLOSE_SECONDS)
-
-
-def _on_signal() -> asyncio.Event:
-    """An event SIGINT or SIGTERM sets (instead of interrupting the loop)."""
-    event = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, event.set)
-    return event
-
-
-async def _connect_or_stop(
-    name: str, settings: ServiceSettings, reach: NatsReachability, stopping: asyncio.Event
-) -> Client | int:
-    """Connect as siem, saying where at once and why not every few seconds; an exit
-    code instead when a signal came first (0) or the password was refused (2)."""
-    reach.announce()
-    try:
-        return await until_stopped(connect(settings, name=name, reachability=reach), stopping)
-    except StoppedError:
-        return 0
-    except NatsRefusedError as exc:
-        log.error("%s", exc, hint="set NATS_USER and NATS_PASSWORD (the siem user's)")
-        return EXIT_REFUSED
-
-
-def _run(command: Coroutine[None, None, int]) -> int:
-    configure_from_env("audit")
-    return asyncio.run(command)
-
-
+COMMAND = "accessbot.audit_command"
 _WHEN = "a time (2026-03-01, 2026-03-01T09:30:00Z; no zone means UTC) or a duration ago (1h, 2d)"
 
 
@@ -160,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
     tail = audit_sub.add_parser("tail", help="print new events as they happen")
     tail.add_argument("--since", type=moment, default=None, help="start from this time; " + _WHEN)
-    tail.set_defaults(func=lambda a: _run(_tail(a)))
+    tail.set_defaults(func=run_later(COMMAND, "run_tail"))
     export = audit_sub.add_parser("export", help="print stored events between two times")
     export.add_argument(
         "--since",
@@ -174,4 +33,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument(
         "--format", choices=["jsonl"], default="jsonl", help="one CloudEvent JSON object a line"
     )
-    export.set_defaults(func=lambda a: _run(_export(a)))
+    export.set_defaults(func=run_later(COMMAND, "run_export"))

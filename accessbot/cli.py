@@ -20,7 +20,7 @@ from accessbot.cli_args import (
     positive_int,
     write_output,
 )
-from accessbot.sandbox import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
+from accessbot.sandbox_ports import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from shared.permissions import SERVICES
 
 EXIT_OK = 0

@@ -7,6 +7,7 @@ on (never a parameter's internal name, never a traceback).
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +29,19 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Exit 2 with `prog: message (see 'prog --help')`."""
         self.exit(EXIT_INVALID, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def run_later(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command's handler, imported only when the command runs: `accessbot --help` and a
+    mistyped option answer without loading nats-py, FastStream or the emulators."""
+
+    def run(args: argparse.Namespace) -> int:
+        handler: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), function
+        )
+        return handler(args)
+
+    return run
 
 
 def usage_error(prog: str, message: str) -> int:

@@ -29,13 +29,8 @@ from accessbot.natsserver import (
     env_without_secrets,
     free_port,
 )
-from accessbot.sandbox import (
-    DEFAULT_CONSOLE_PORT,
-    DEFAULT_SLACK_PORT,
-    DEFAULT_TAILSCALE_PORT,
-    Sandbox,
-    SandboxError,
-)
+from accessbot.sandbox import Sandbox, SandboxError
+from accessbot.sandbox_ports import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from shared.permissions import ADMIN_USER, SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings

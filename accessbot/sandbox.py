@@ -23,13 +23,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accessbot.natsserver import env_without_secrets, port_is_free
+from accessbot.sandbox_ports import (
+    DEFAULT_CONSOLE_PORT,
+    DEFAULT_SLACK_PORT,
+    DEFAULT_TAILSCALE_PORT,
+)
 from shared.profiles import ProfilesConfig
 
 START_TIMEOUT_SECONDS = 20.0
-# Fixed defaults so the URLs `accessbot dev` prints stay the same from run to run.
-DEFAULT_SLACK_PORT = 4280
-DEFAULT_TAILSCALE_PORT = 4281
-DEFAULT_CONSOLE_PORT = 4282
 TAILNET_STATE_FILE = "tailscale-state.json"
 _URL_RE = re.compile(r"http://[0-9.]+:\d+/?")
 SANDBOX_REQUESTER = "dana@example.com"

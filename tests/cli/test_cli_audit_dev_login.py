@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accessbot.audit_cli import _settings
+from accessbot.audit_command import _settings
 from accessbot.dev_credentials import read_login, remove_login, write_login
 
 URL = "nats://127.0.0.1:4999"
