@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine
+from dataclasses import dataclass
 
 import structlog
 from nats.aio.client import Client
@@ -67,21 +68,19 @@ async def _export(args: argparse.Namespace) -> int:
             f"--since {args.since:%Y-%m-%dT%H:%M:%SZ} is after --until "
             f"{args.until:%Y-%m-%dT%H:%M:%SZ}: no event could match",
         )
-    settings = _settings()
-    stopping = _on_signal()
-    reach = reachability_for(settings)
-    nc = await _connect_or_stop("audit-export", settings, reach, stopping)
-    if isinstance(nc, int):
-        return nc
+    session = await _open("audit-export")
+    if isinstance(session, int):
+        return session
     try:
-        counts = await until_stopped(export(nc, since=args.since, until=args.until), stopping)
+        exporting = export(session.nc, since=args.since, until=args.until)
+        counts = await until_stopped(exporting, session.stopping)
     except StoppedError:
         print("export interrupted: what was printed is incomplete", file=sys.stderr)
         return 1
     except NatsError as exc:
         return _failed(exc)
     finally:
-        await _close(nc, reach)
+        await session.close()
     print(f"exported {counts.written} events", file=sys.stderr)
     if counts.invalid:
         print(f"{counts.invalid} stored messages were not valid events", file=sys.stderr)
@@ -92,18 +91,15 @@ async def _export(args: argparse.Namespace) -> int:
 async def _tail(args: argparse.Namespace) -> int:
     from accessbot.audit import tail
 
-    settings = _settings()
-    stopping = _on_signal()
-    reach = reachability_for(settings)
-    nc = await _connect_or_stop("audit-tail", settings, reach, stopping)
-    if isinstance(nc, int):
-        return nc
+    session = await _open("audit-tail")
+    if isinstance(session, int):
+        return session
     try:
-        counts = await tail(nc, since=args.since, stop=stopping.is_set)
+        counts = await tail(session.nc, since=args.since, stop=session.stopping.is_set)
     except NatsError as exc:
         return _failed(exc)
     finally:
-        await _close(nc, reach)
+        await session.close()
     return 1 if counts.invalid else 0
 
 
@@ -113,11 +109,31 @@ def _failed(exc: NatsError) -> int:
     return 1
 
 
-async def _close(nc: Client, reach: NatsReachability) -> None:
-    """Close, but not for longer than a signal's patience (NATS may be gone by now)."""
-    reach.closing()
-    with contextlib.suppress(TimeoutError, OSError, NatsError):
-        await asyncio.wait_for(nc.close(), timeout=CLOSE_SECONDS)
+@dataclass(frozen=True)
+class _Session:
+    """A siem connection, how it is reported, and the signal that ends the command."""
+
+    nc: Client
+    reach: NatsReachability
+    stopping: asyncio.Event
+
+    async def close(self) -> None:
+        """Close, but not for longer than a signal's patience (NATS may be gone by now)."""
+        self.reach.closing()
+        with contextlib.suppress(TimeoutError, OSError, NatsError):
+            await asyncio.wait_for(self.nc.close(), timeout=CLOSE_SECONDS)
+
+
+async def _open(name: str) -> _Session | int:
+    """Settings, signals and the connection every audit command starts with; an exit
+    code instead when there is nothing to read from (see `_connect_or_stop`)."""
+    settings = _settings()
+    stopping = _on_signal()
+    reach = reachability_for(settings)
+    nc = await _connect_or_stop(name, settings, reach, stopping)
+    if isinstance(nc, int):
+        return nc
+    return _Session(nc, reach, stopping)
 
 
 def _on_signal() -> asyncio.Event:
