@@ -1,4 +1,4 @@
-"""The event loop every Accessbot process runs on: uvloop's where it is installed.
+"""The event loop the Accessbot services run on: uvloop's where it is installed.
 
 The services spend most of their CPU in the event loop's own machinery (scheduling
 callbacks, socket reads and writes for NATS and Slack, aiohttp's transports), which

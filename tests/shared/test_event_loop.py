@@ -1,4 +1,4 @@
-"""Every process runs on uvloop where it is installed, and on asyncio's loop without it."""
+"""The services run on uvloop where it is installed, and on asyncio's loop without it."""
 
 from __future__ import annotations
 
