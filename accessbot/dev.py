@@ -31,6 +31,7 @@ from accessbot.natsserver import (
 )
 from accessbot.sandbox import Sandbox, SandboxError
 from accessbot.sandbox_ports import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
+from accessbot.service_logs import last_error
 from shared.permissions import ADMIN_USER, SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
@@ -179,13 +180,21 @@ def _start_services(run: DevRun, profiles: Path, logs: Path) -> None:
         run.children.append(Child(service, process, port))
 
 
+def _exited(child: Child, logs: Path) -> str:
+    """`<name> exited with code N: <its last error line>; see <its log>`."""
+    log = logs / f"{child.name}.log"
+    why = last_error(log, child.name)
+    said = f": {why}" if why else ""
+    return f"{child.name} exited with code {child.process.returncode}{said}; see {log}"
+
+
 def _wait_ready(run: DevRun, logs: Path) -> bool:
     pending = {c.name: c for c in run.children}
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while pending and time.monotonic() < deadline and not run.stopping:
         for name, child in list(pending.items()):
             if child.process.poll() is not None:
-                say(f"{name} exited with code {child.process.returncode}; see {logs / name}.log")
+                say(_exited(child, logs))
                 return False
             try:
                 response = httpx.get(f"http://127.0.0.1:{child.health_port}/readyz", timeout=1.0)
@@ -324,7 +333,7 @@ def run_dev(options: DevOptions) -> int:
         while not run.stopping:
             for child in run.children:
                 if child.process.poll() is not None:
-                    say(f"{child.name} exited with code {child.process.returncode}; stopping")
+                    say(_exited(child, logs) + "; stopping")
                     return 1
             time.sleep(0.3)
         return 0

@@ -7,6 +7,8 @@ silently changed: an operator decides).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,7 @@ from nats.js.api import (
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamInfo,
 )
 from nats.js.errors import BadRequestError, NotFoundError
 
@@ -180,6 +183,34 @@ def compare(wanted: StreamConfig, actual: StreamConfig) -> list[Drift]:
 STREAM_NAME_IN_USE = 10058
 
 
+# In a cluster a stream is answered by the servers its assignment has reached: right after
+# a create returns, a request served elsewhere can still say "stream not found"
+# (nats-server#4600). Provisioning returns only once what it made (or saw made) answers,
+# so a service's next step, `js.key_value(...)`, never meets a bucket that "is missing".
+READABLE_WAIT_SECONDS = 10.0
+READABLE_POLL_SECONDS = 0.1
+
+
+class NotReadableYetError(Exception):
+    """A stream was created but is still not found READABLE_WAIT_SECONDS later."""
+
+
+async def readable_stream_info(
+    js: JetStreamContext, name: str, *, wait: float = READABLE_WAIT_SECONDS
+) -> StreamInfo:
+    """The info of a stream just created, asked again (bounded) while it is not found."""
+    give_up = time.monotonic() + wait
+    while True:
+        try:
+            return await js.stream_info(name)
+        except NotFoundError:
+            if time.monotonic() + READABLE_POLL_SECONDS >= give_up:
+                raise NotReadableYetError(
+                    f"stream {name} was created but is still not found after {wait:.0f}s"
+                ) from None
+            await asyncio.sleep(READABLE_POLL_SECONDS)
+
+
 async def _created(create: Awaitable[object]) -> bool:
     """Run a create; False when another replica created the stream first."""
     try:
@@ -198,10 +229,11 @@ async def _ensure_stream(
     try:
         info = await js.stream_info(name)
     except NotFoundError:
-        if await _created(js.add_stream(wanted)):
+        created = await _created(js.add_stream(wanted))
+        info = await readable_stream_info(js, name)  # else another replica created it just now
+        if created:
             report.created.append(name)
             return
-        info = await js.stream_info(name)  # another replica created it just now
     drift = compare(wanted, info.config)
     if drift:
         report.drift.extend(drift)
@@ -216,10 +248,11 @@ async def _ensure_bucket(
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
-        if await _created(js.create_key_value(wanted)):
+        created = await _created(js.create_key_value(wanted))
+        info = await readable_stream_info(js, stream)  # else another replica created it just now
+        if created:
             report.created.append(stream)
             return
-        info = await js.stream_info(stream)  # another replica created it just now
     actual = info.config
     checks = (
         ("num_replicas", wanted.replicas, actual.num_replicas),

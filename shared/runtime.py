@@ -36,7 +36,7 @@ from shared.health import HealthPortError, HealthServer
 from shared.leaderless import LEADERLESS
 from shared.metrics.exposition import MetricsExposition, Refresh
 from shared.otel import configure_tracing, shutdown_tracing
-from shared.provisioning import bound_deliveries, provision
+from shared.provisioning import NotReadableYetError, bound_deliveries, provision
 from shared.reachability import (
     NatsReachability,
     NatsRefusedError,
@@ -51,13 +51,15 @@ T = TypeVar("T")
 H = TypeVar("H")
 # JetStream answers "busy" while a cluster elects a leader or is loaded (a service and
 # its peers creating R3 consumers on two cores): a request times out, or the server
-# says 503. Starting is tried again this many times, BUSY_WAIT_SECONDS apart, then fails.
+# says 503, or a stream just created is not found yet. Starting is tried again this many
+# times, BUSY_WAIT_SECONDS apart, then fails.
 BUSY_ATTEMPTS = 10
 BUSY_WAIT_SECONDS = 2.0
-BUSY_ERRORS = LEADERLESS
+BUSY_ERRORS = (*LEADERLESS, NotReadableYetError)
 STOP_SECONDS = 5.0  # docker compose's default grace is 10 s
 CLOSE_SECONDS = 1.0
 EXIT_REFUSED = 2
+EXIT_FAILED = 1
 log = structlog.get_logger("accessbot.runtime")
 
 
@@ -248,7 +250,9 @@ class Service:
 async def run_service(service: Service) -> None:
     """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`.
 
-    A refused NATS password ends the process with exit code 2 and one line.
+    A refused NATS password ends the process with exit code 2 and one line; any other
+    failure to start, with exit code 1 and one `service.start_failed` line (JSON, the
+    traceback inside it), never a bare traceback beside the log.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -270,6 +274,10 @@ async def run_service(service: Service) -> None:
         log.error("%s", exc, hint="set HEALTH_PORT to a free port")
         await _stop_within(service, STOP_SECONDS)
         raise SystemExit(EXIT_REFUSED) from None
+    except Exception as exc:
+        log.exception("service.start_failed", reason=describe_failure(exc))
+        await _stop_within(service, STOP_SECONDS)
+        raise SystemExit(EXIT_FAILED) from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from accessbot.natsserver import free_port
-from tests.cli.test_cli_dev import READY_LINE, _dev_env
+from tests.cli.test_cli_dev import READY_LINE, _dev_env, _processes_with, emulator_ports
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -203,3 +203,36 @@ def test_dev_help_shows_stable_emulator_port_defaults() -> None:
     )  # fmt: skip
     assert "--slack-port" in result.stdout
     assert "--tailscale-port" in result.stdout
+
+
+def test_a_service_that_cannot_start_is_named_with_its_reason(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    env = _dev_env(marker) | {"ACCESS_MAX_AGE_DAYS": "a year"}  # every service reads it
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [
+            sys.executable, "-m", "accessbot", "dev",
+            "--nats-port", str(free_port()),
+            *emulator_ports(),
+            "--data-dir", str(tmp_path / "data"),
+            "--profiles", str(PROFILES_PATH),
+            "--devices", "5",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    exited = re.search(r"accessbot dev: (\w+) exited with code 2: (.*); see (\S+)\n", result.stdout)
+    assert exited, result.stdout
+    service, reason, log = exited.groups()
+    assert reason == (
+        "invalid settings: ACCESS_MAX_AGE_DAYS: "
+        "Input should be a valid integer, unable to parse string as an integer"
+    )
+    assert log == str(tmp_path / "data" / "logs" / f"{service}.log")
+    assert "a year" not in result.stdout  # settings errors never echo values
+    assert "Traceback" not in result.stdout + result.stderr
+    assert _processes_with(marker) == []

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import pytest
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
+from nats.js.api import StreamConfig, StreamInfo
+from nats.js.errors import NotFoundError
 
 from shared.contracts.subjects import Bucket
-from shared.provisioning import access_stream_config, provision
+from shared.provisioning import (
+    NotReadableYetError,
+    access_stream_config,
+    provision,
+    readable_stream_info,
+)
+from shared.runtime import BUSY_ERRORS
 
 
 async def test_provisioning_twice_is_a_no_op(admin_js: JetStreamContext) -> None:
@@ -62,3 +72,43 @@ async def test_bucket_drift_is_reported(admin_js: JetStreamContext) -> None:
         f"stream KV_{b}: max_age is {400 * 86400.0!r}, wanted {30 * 86400.0!r}"
         for b in sorted(("device_claims", "grants", "requests", "slack_messages"))
     ]
+
+
+class _LateStreams:
+    """JetStream as a cluster answers right after a create: "not found" a few times."""
+
+    def __init__(self, misses: int) -> None:
+        self.misses = misses
+        self.asked = 0
+
+    async def stream_info(self, name: str) -> StreamInfo:
+        self.asked += 1
+        if self.asked <= self.misses:
+            raise NotFoundError(code=404, err_code=10059, description="stream not found")
+        return StreamInfo.from_response(
+            {
+                "config": {"name": name},
+                "state": {
+                    "messages": 0,
+                    "bytes": 0,
+                    "first_seq": 0,
+                    "last_seq": 0,
+                    "consumer_count": 0,
+                },
+            }
+        )
+
+
+async def test_a_stream_just_created_is_asked_for_again_until_it_answers() -> None:
+    js = _LateStreams(misses=3)
+    info = await readable_stream_info(cast(JetStreamContext, js), "KV_device_claims")
+    assert info.config.name == "KV_device_claims"
+    assert js.asked == 4
+
+
+async def test_a_stream_never_found_after_its_create_is_a_busy_start_not_a_crash() -> None:
+    js = _LateStreams(misses=10**6)
+    with pytest.raises(NotReadableYetError, match="KV_device_claims was created but is still"):
+        await readable_stream_info(cast(JetStreamContext, js), "KV_device_claims", wait=0.5)
+    assert 2 <= js.asked <= 6  # polled READABLE_POLL_SECONDS apart, and then it stops
+    assert NotReadableYetError in BUSY_ERRORS  # so starting is tried again (bounded)
