@@ -19,7 +19,7 @@ from typing import TextIO
 
 from accessbot.demo_console import Watch, check_console_port, maybe_console
 from accessbot.demo_render import Names, clip, json_value, render_mrkdwn
-from accessbot.harness import Harness, start_harness
+from accessbot.harness import SERVICE_STOP_SECONDS, Harness, start_harness
 from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request, press_in_dm
 from shared.contracts.cloudevents import Envelope
@@ -189,7 +189,8 @@ async def run_demo(
                 print(f"\n{stays}; press Ctrl-C to stop.", file=out, flush=True)
                 await watch.linger()
     finally:
-        await harness.stop()
+        for name in await harness.stop():
+            print(f"{name} did not stop within {SERVICE_STOP_SECONDS:.0f}s; killed", file=out)
     print(f"\nLogs and data: {base}", file=out)
     return 0
 

@@ -9,11 +9,15 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 
+from accessbot.demo_console import STOP_TIMEOUT_SECONDS as CONSOLE_STOP_SECONDS
 from accessbot.demo_console import Watch
+from accessbot.harness import HARNESS_STOP_SECONDS
 from shared.logging import configure_from_env
 from shared.reachability import StoppedError, until_stopped
 
-STOP_SECONDS = 8.0  # services stop within 5 s, then the emulators and NATS
+# The console, then everything else, each bounded (SIGKILL at the limit), and a second
+# for this process to exit: Ctrl-C ends the demo within this, however loaded the machine.
+STOP_SECONDS = CONSOLE_STOP_SECONDS + HARNESS_STOP_SECONDS + 1.0
 EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
 
 

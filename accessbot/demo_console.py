@@ -21,7 +21,7 @@ from emulators.console.__main__ import ADMIN_PASSWORD_ENV
 from shared.permissions import ADMIN_USER, SIEM_USER
 
 START_TIMEOUT_SECONDS = 20.0
-STOP_TIMEOUT_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 2.0  # its server waits 1 s for open requests, then it exits
 _URL_RE = re.compile(r"http://[0-9.]+:\d+/")
 
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS
 from shared.permissions import ADMIN_USER, SERVICES
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.provisioning import provision
+from shared.runtime import STOP_SECONDS
 from shared.settings import ServiceSettings
 
 TAILSCALE_CLIENT_ID = "k-harness"
@@ -47,6 +49,13 @@ READY_TIMEOUT = 60.0
 INTAKE_DEVICE_POLL_SECONDS = 0.5  # twice intake's poll of KV `devices`
 DEVICES_WAIT_SECONDS = 10.0
 EVENTS_RETRY_SECONDS = 15.0
+# Stopping is bounded: a service drains within its STOP_SECONDS and exits, or is
+# SIGKILLed; then NATS shuts JetStream down (under a second here) or is SIGKILLed
+# (JetStream recovers from that as from a crash); the emulators close beside it.
+SERVICE_STOP_SECONDS = STOP_SECONDS + 1.0
+ADMIN_CLOSE_SECONDS = 0.5
+NATS_STOP_SECONDS = 2.5
+HARNESS_STOP_SECONDS = SERVICE_STOP_SECONDS + ADMIN_CLOSE_SECONDS + NATS_STOP_SECONDS
 
 
 @dataclass
@@ -92,21 +101,26 @@ class ServiceProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready in {timeout}s:\n{self.log_tail()}")
 
-    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> None:
-        """Signal the process and wait for it (SIGKILL if it does not stop).
+    async def stop(
+        self, sig: signal.Signals = signal.SIGTERM, timeout: float = SERVICE_STOP_SECONDS
+    ) -> bool:
+        """Signal the process and wait for it; SIGKILL it after `timeout` seconds (then
+        True: it had to be killed).
 
         The wait runs in a thread: the emulators live in this event loop, and intake's
         Socket Mode close handshake needs them to answer while it stops.
         """
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:
-            return
+            return False
         proc.send_signal(sig)
         try:
             await asyncio.to_thread(proc.wait, timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             await asyncio.to_thread(proc.wait)
+            return True
+        return False
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the service's log."""
@@ -198,14 +212,21 @@ class Harness:
         logs = "\n".join(f"--- {n}\n{s.log_tail(1500)}" for n, s in self.services.items())
         raise TimeoutError(f"{count}x {subject} not seen in {timeout}s (saw {len(found)})\n{logs}")
 
-    async def stop(self) -> None:
-        """Stop services (all at once), then the emulators and NATS."""
-        await asyncio.gather(*(service.stop() for service in self.services.values()))
+    async def stop(self) -> list[str]:
+        """Stop services (all at once), then the emulators and NATS beside each other;
+        within `HARNESS_STOP_SECONDS` by construction. Returns the services that had to
+        be killed."""
+        names = list(self.services)
+        killed = await asyncio.gather(*(self.services[name].stop() for name in names))
         if self.admin is not None:
-            await self.admin.close()
-        await self.slack.stop()
-        await self.tailscale.stop()
-        self.nats.stop()
+            with suppress(NatsError, TimeoutError):
+                await asyncio.wait_for(self.admin.close(), timeout=ADMIN_CLOSE_SECONDS)
+        await asyncio.gather(
+            self.slack.stop(),
+            self.tailscale.stop(),
+            asyncio.to_thread(self.nats.stop, timeout=NATS_STOP_SECONDS),
+        )
+        return [name for name, was_killed in zip(names, killed, strict=True) if was_killed]
 
 
 def _service_env(

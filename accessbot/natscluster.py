@@ -296,10 +296,10 @@ class NatsCluster:
             else:
                 return
 
-    def stop(self) -> None:
-        """Stop every node that runs."""
+    def stop(self, *, timeout: float = 10.0) -> None:
+        """Stop every node that runs (each SIGKILLed after `timeout` seconds)."""
         for node in self.nodes:
-            node.process.stop()
+            node.process.stop(timeout=timeout)
 
     def stop_node(self, name: str) -> None:
         """Stop one node cleanly (SIGTERM: it leaves as a rolling restart would)."""

@@ -45,7 +45,7 @@ from services.notifier.bootstrap import slack_client
 from services.notifier.handlers import Notifier
 from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
-from shared import event_loop
+from shared import event_loop, gc_policy
 from shared.connection import connect
 from shared.contracts.cloudevents import CloudEventMeta, Envelope, ce_type
 from shared.contracts.events import (
@@ -279,11 +279,12 @@ async def measure(api_url: str, flows: int, warmup: int) -> RunFigures:
         (workdir / "profiles.yaml").write_text(PROFILES_YAML, encoding="utf-8")
         async with notifier(api_url, workdir) as (handler, stats):
             await run_flows(handler, 0, warmup)
-            gc.collect()
+            gc_policy.freeze_started()  # as the service does once started
             sent = stats["out_msgs"]
             cpu, wall = time.process_time(), time.perf_counter()
             await run_flows(handler, warmup, flows)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            gc.unfreeze()
             sent = stats["out_msgs"] - sent
     return {
         "cpu_per_flow_ms": 1000.0 * cpu / flows,
@@ -322,6 +323,7 @@ def main() -> None:
     stderr, sys.stderr = sys.stderr, devnull
     try:
         configure_logging("notifier", fmt="json")
+        gc_policy.tune()  # the collector as in the service process (shared.runtime)
         with slack_process() as api_url:
             for _ in range(args.runs):
                 figures = event_loop.run(measure(api_url, flows, warmup))

@@ -1,7 +1,7 @@
 """Running one service: connect, provision, start subscribers, serve health, stop on signal.
 
 Each service's `bootstrap.py` builds a `Service` (settings, clients, broker, hooks);
-`run_service` runs it until SIGINT/SIGTERM. Tests build the same `Service` with
+`run_process` (its `main`) runs it until SIGINT/SIGTERM. Tests build the same `Service` with
 emulator URLs and drive `start`/`stop` themselves.
 
 Connect first, then wire: a service's handlers need NATS (stores, publisher), so they are
@@ -29,6 +29,7 @@ from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
+from shared import event_loop, gc_policy
 from shared.connection import broker_reachability
 from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.event_loop import running_loop
@@ -247,8 +248,22 @@ class Service:
             await asyncio.wait_for(self.broker.connection.close(), timeout=CLOSE_SECONDS)
 
 
-async def run_service(service: Service) -> None:
-    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`.
+def run_process(service: Service) -> None:
+    """A service process's whole run (each service's `main`): the collector tuned
+    (shared.gc_policy), `run_service` on the services' event loop (shared.event_loop),
+    and what starting built frozen once the service is ready."""
+    gc_policy.tune()
+    event_loop.run(run_service(service, after_start=_freeze_started))
+
+
+def _freeze_started() -> None:
+    frozen = gc_policy.freeze_started()
+    log.info("service.gc_frozen", objects=frozen, gen0_threshold=gc_policy.GEN0_THRESHOLD)
+
+
+async def run_service(service: Service, *, after_start: Callable[[], None] | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`; `after_start` runs
+    once the service is ready.
 
     A refused NATS password ends the process with exit code 2 and one line; any other
     failure to start, with exit code 1 and one `service.start_failed` line (JSON, the
@@ -262,6 +277,8 @@ async def run_service(service: Service) -> None:
     try:
         await service.serve_health()
         await until_stopped(service.start(), stop)
+        if after_start is not None:
+            after_start()
         await stop.wait()
         log.info("service.stopping", state="running")
     except StoppedError:

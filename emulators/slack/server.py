@@ -85,7 +85,8 @@ class SlackEmulator:
         app.add_routes(self._web_api.routes())
         app.add_routes(self._socket.routes())
         app.add_routes(self._control.routes())
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # A handler still running at stop (a client gone mid-call) is not waited for long.
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

@@ -15,13 +15,12 @@ from services.approvals.entrypoints.subscribers import register
 from services.approvals.handlers import Approvals, Clock, utc_now
 from services.approvals.ports import Ports
 from services.approvals.settings import ApprovalsSettings
-from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, Wiring, run_service
+from shared.runtime import Service, Wiring, run_process
 from shared.startup import build_or_exit, settings_or_exit
 from shared.timers import schedule
 
@@ -97,4 +96,4 @@ def main() -> None:
     """Run approvals with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, ApprovalsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))
+    run_process(build_or_exit(SERVICE, build, settings))

@@ -23,13 +23,12 @@ from services.grants.handlers.recovery import expire_due, resume_unfinished
 from services.grants.handlers.workflow import GrantWorkflow
 from services.grants.ports import GrantStore
 from services.grants.settings import GrantsSettings
-from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket, TimerPurpose
 from shared.logging import configure_logging
 from shared.profiles import load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, Wiring, run_service
+from shared.runtime import Service, Wiring, run_process
 from shared.startup import build_or_exit, settings_or_exit
 from shared.timers import schedule
 
@@ -163,4 +162,4 @@ def main() -> None:
     """Entry point of `accessbot serve grants` and `python -m services.grants`."""
     settings = settings_or_exit(SERVICE, GrantsSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))
+    run_process(build_or_exit(SERVICE, build, settings))

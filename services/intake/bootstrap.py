@@ -26,13 +26,12 @@ from services.intake.handlers.directory import Directory
 from services.intake.handlers.dispatcher import Dispatcher
 from services.intake.handlers.handling import Deps
 from services.intake.settings import IntakeSettings
-from shared import event_loop
 from shared.connection import make_broker
 from shared.contracts.subjects import Bucket
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.publishing import EventPublisher
-from shared.runtime import Service, Wiring, run_service
+from shared.runtime import Service, Wiring, run_process
 from shared.slack_web import PooledSlackSession, web_client
 from shared.startup import build_or_exit, settings_or_exit
 
@@ -159,4 +158,4 @@ def main() -> None:
     """Run intake with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, IntakeSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))
+    run_process(build_or_exit(SERVICE, build, settings))

@@ -17,11 +17,10 @@ from services.notifier.entrypoints.subscribers import SERVICE, Handlers, subscri
 from services.notifier.handlers import DeadLetterNotices, Notifier
 from services.notifier.handlers.home import HomePublisher
 from services.notifier.settings import NotifierSettings
-from shared import event_loop
 from shared.connection import make_broker
 from shared.logging import configure_logging
 from shared.profiles import ProfilesConfig, load_profiles
-from shared.runtime import Service, Wiring, run_service
+from shared.runtime import Service, Wiring, run_process
 from shared.slack_web import PooledSlackSession, web_client
 from shared.startup import build_or_exit, settings_or_exit
 
@@ -105,4 +104,4 @@ def main() -> None:
     """Run the notifier with settings from the environment until SIGINT/SIGTERM."""
     settings = settings_or_exit(SERVICE, NotifierSettings)
     configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
-    event_loop.run(run_service(build_or_exit(SERVICE, build, settings)))
+    run_process(build_or_exit(SERVICE, build, settings))

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from accessbot.demo_command import STOP_SECONDS as DEMO_STOP_SECONDS
+from accessbot.harness import ServiceProcess
 from tests.cli.test_cli_dev import _dev_env, _processes_with
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
-PROMPTLY_SECONDS = 8.0
+# The demo's own bound (each part SIGKILLed at its limit), and a second to be reaped.
+PROMPTLY_SECONDS = DEMO_STOP_SECONDS + 1.0
 
 
 def _wait_for_text(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
@@ -69,4 +72,35 @@ def test_a_signal_mid_demo_stops_the_demo_and_its_processes(
     assert took < PROMPTLY_SECONDS, (took, said)
     assert all_gone < PROMPTLY_SECONDS, _processes_with(marker)
     assert "stopped, and so is everything it started" in said
+    assert "killed" not in said  # each service stopped within its own bound
     assert "Traceback" not in said
+
+
+_IGNORES_SIGTERM = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def _ignoring_sigterm() -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(  # noqa: S603 - a fixed script
+        [sys.executable, "-c", _IGNORES_SIGTERM], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"  # SIGTERM is ignored from here
+    proc.stdout.close()
+    return proc
+
+
+async def test_a_service_that_ignores_sigterm_is_killed_at_the_limit(tmp_path: Path) -> None:
+    stubborn = ServiceProcess("grants", {}, tmp_path / "grants.log", health_port=0)
+    proc = stubborn.process = _ignoring_sigterm()
+    started = time.monotonic()
+    killed = await stubborn.stop(timeout=0.5)
+    took = time.monotonic() - started
+    assert killed
+    assert proc.returncode == -signal.SIGKILL
+    assert 0.5 <= took < 3.0
+    assert await stubborn.stop() is False  # nothing left to stop

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from accessbot.natsserver import free_port
+from shared.gc_policy import GEN0_THRESHOLD
 from shared.permissions import SERVICES
 from tests.cli.test_cli_dev import READY_LINE, _dev_env, emulator_ports
 from tests.conftest import PROFILES_PATH, REPO_ROOT
@@ -71,5 +72,10 @@ def test_a_dev_run_logs_only_json_lines_and_no_error_while_idle(tmp_path: Path) 
             assert "service.ready" in events
             ready = next(line for line in lines if line["event"] == "service.ready")
             assert ready["event_loop"] == "uvloop", ready  # a dependency on Linux
+            # shared.gc_policy: once started, what starting built is left out of collections
+            frozen = next(line for line in lines if line["event"] == "service.gc_frozen")
+            assert frozen["objects"] > 10_000, frozen
+            assert frozen["gen0_threshold"] == GEN0_THRESHOLD, frozen
+            assert events.index("service.gc_frozen") > events.index("service.ready")
             assert events[-1] == "service.stopped", events[-5:]
             assert not any("callback for Task" in str(event) for event in events)
