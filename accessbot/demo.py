@@ -22,6 +22,7 @@ from accessbot.demo_render import Names, clip, json_value, render_mrkdwn
 from accessbot.harness import SERVICE_STOP_SECONDS, Harness, start_harness
 from accessbot.sandbox import slack_user_id
 from accessbot.scenario import file_request, press_in_dm
+from shared.cancellation import to_the_end
 from shared.contracts.cloudevents import Envelope
 from shared.contracts.events import (
     ApprovalEscalated,
@@ -189,7 +190,7 @@ async def run_demo(
                 print(f"\n{stays}; press Ctrl-C to stop.", file=out, flush=True)
                 await watch.linger()
     finally:
-        for name in await harness.stop():
+        for name in await to_the_end(harness.stop()):
             print(f"{name} did not stop within {SERVICE_STOP_SECONDS:.0f}s; killed", file=out)
     print(f"\nLogs and data: {base}", file=out)
     return 0

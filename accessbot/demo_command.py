@@ -54,7 +54,7 @@ async def _stoppable(demo: Callable[[], Coroutine[None, None, int]], watch: Watc
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, watch.interrupt)
     try:
-        return await until_stopped(demo(), watch.stopping, grace=STOP_SECONDS)
+        return await until_stopped(demo(), watch.stopping, grace=STOP_SECONDS, recancel=True)
     except StoppedError:
         print("accessbot demo: stopped, and so is everything it started", file=sys.stderr)
         return EXIT_STOPPED

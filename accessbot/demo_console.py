@@ -18,6 +18,7 @@ from pathlib import Path
 from accessbot.harness import Harness
 from accessbot.natsserver import env_without_secrets, port_is_free
 from emulators.console.__main__ import ADMIN_PASSWORD_ENV
+from shared.cancellation import to_the_end
 from shared.permissions import ADMIN_USER, SIEM_USER
 
 START_TIMEOUT_SECONDS = 20.0
@@ -117,4 +118,4 @@ async def maybe_console(
         yield console
     finally:
         if console is not None:
-            await console.stop()
+            await to_the_end(console.stop())

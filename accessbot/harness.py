@@ -33,6 +33,7 @@ from accessbot.natsserver import EmbeddedNats, env_without_secrets, free_port, p
 from accessbot.sandbox import sandbox_people, sandbox_workspace
 from emulators.slack import SlackEmulator, Workspace
 from emulators.tailscale import TailscaleEmulator, generate_devices
+from shared.cancellation import honour_lost_cancellation, to_the_end
 from shared.connection import connect
 from shared.contracts.cloudevents import Envelope, InvalidEventError, decode
 from shared.contracts.events import Message
@@ -182,6 +183,7 @@ class Harness:
             return []
         result: list[Envelope[Message]] = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            honour_lost_cancellation()
             try:
                 raw = await self.js.get_msg(ACCESS_STREAM, seq)
             except NotFoundError:
@@ -201,6 +203,7 @@ class Harness:
         deadline = time.monotonic() + timeout
         found: list[Envelope[Message]] = []
         while time.monotonic() < deadline:
+            honour_lost_cancellation()
             found = [
                 e
                 for e in await self.events(subject)
@@ -300,7 +303,6 @@ async def start_harness(
     slack = SlackEmulator(
         workspace=workspace, signing_secret=signing_secret, **dict(slack_options or {})
     )
-    await slack.start()
     tailscale = TailscaleEmulator(
         "example.com",
         generate_devices(devices, seed=1, owners=sandbox_people(profiles)),
@@ -312,7 +314,6 @@ async def start_harness(
         scopes=["devices:core:read", "devices:posture_attributes"],
         tags=["tag:accessbot"],
     )
-    await tailscale.start()
     harness = Harness(
         data_dir,
         profiles_path.resolve(),  # noqa: ASYNC240 - once, at start
@@ -322,33 +323,60 @@ async def start_harness(
         tailscale,
         signing_secret,
     )
+    try:
+        await _start_parts(
+            harness,
+            slack_mode=slack_mode,
+            extra_env=extra_env or {},
+            devices=devices,
+            replicas=replicas,
+            stream_replicas=3 if cluster else 1,
+        )
+    except BaseException:  # Ctrl-C while starting too: nothing started is left running
+        await to_the_end(harness.stop())
+        raise
+    return harness
+
+
+async def _start_parts(
+    harness: Harness,
+    *,
+    slack_mode: str,
+    extra_env: Mapping[str, Mapping[str, str]],
+    devices: int,
+    replicas: int,
+    stream_replicas: int,
+) -> None:
+    """The emulators, the admin connection and the streams, then the services."""
+    await harness.slack.start()
+    await harness.tailscale.start()
+    nats = harness.nats
     admin_settings = ServiceSettings(
         nats_url=nats.url,
         nats_user=ADMIN_USER,
         nats_password=SecretStr(nats.passwords[ADMIN_USER]),
     )
     harness.admin = await connect(admin_settings, name="harness")
-    await provision(harness.admin.jetstream(), replicas=3 if cluster else 1)
+    await provision(harness.admin.jetstream(), replicas=stream_replicas)
     intake_http_port = free_port()
     if slack_mode == "http":
-        slack.set_http_app_url(f"http://127.0.0.1:{intake_http_port}/slack/events")
+        harness.slack.set_http_app_url(f"http://127.0.0.1:{intake_http_port}/slack/events")
     for name in SERVICES:
         for replica in range(1, replicas + 1):
             key = replica_key(name, replica)
             env = _service_env(harness, name, free_port(), slack_mode, intake_http_port)
-            env.update((extra_env or {}).get(name, {}))
+            env.update(extra_env.get(name, {}))
             harness.services[key] = ServiceProcess(
-                key, env, data_dir / "logs" / f"{key}.log", int(env["HEALTH_PORT"]), service=name
+                key,
+                env,
+                harness.data_dir / "logs" / f"{key}.log",
+                int(env["HEALTH_PORT"]),
+                service=name,
             )
-    try:
-        for service in harness.services.values():
-            service.start()
-        await asyncio.gather(*(s.wait_ready() for s in harness.services.values()))
-        await _devices_searchable(harness, devices)
-    except BaseException:
-        await harness.stop()
-        raise
-    return harness
+    for service in harness.services.values():
+        service.start()
+    await asyncio.gather(*(s.wait_ready() for s in harness.services.values()))
+    await _devices_searchable(harness, devices)
 
 
 def replica_key(service: str, replica: int) -> str:
@@ -365,6 +393,7 @@ async def _devices_searchable(harness: Harness, devices: int) -> None:
     """
     deadline = time.monotonic() + DEVICES_WAIT_SECONDS
     while (await harness.js.stream_info("KV_devices")).state.messages < devices:
+        honour_lost_cancellation()
         if time.monotonic() > deadline:
             return
         await asyncio.sleep(0.05)

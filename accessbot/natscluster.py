@@ -312,6 +312,11 @@ class NatsCluster:
     def start_node(self, name: str, *, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Start a stopped or killed node again on its data; wait until it is current."""
         node = self.node(name)
+        if node.server.http_port is not None and not port_is_free(self.host, node.server.http_port):
+            # Taken while the node was down (six test workers pick ports): only this
+            # harness reads the monitoring port, so it moves; client and route ports,
+            # which peers and services know, stay.
+            node.server.http_port = free_port(self.host)
         node.process.start()
         self.wait_ready(timeout=timeout, nodes=[node])
 

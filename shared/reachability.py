@@ -20,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import structlog
 from nats import errors as nats_errors
 
+from shared.cancellation import cancel_until_done
+
 T = TypeVar("T")
 LOG_EVERY_SECONDS = 3.0
 CONNECT_TIMEOUT_SECONDS = 2  # nats-py's TCP + handshake limit per attempt
@@ -158,9 +160,14 @@ class NatsReachability:
             log.warning("%s", self.reason, url=self.url, user=self.user)
 
 
-async def until_stopped(work: Awaitable[T], stop: asyncio.Event, *, grace: float = 1.0) -> T:
+async def until_stopped(
+    work: Awaitable[T], stop: asyncio.Event, *, grace: float = 1.0, recancel: bool = False
+) -> T:
     """Await `work` unless `stop` is set first; then cancel it, give its cleanup up to
-    `grace` seconds, and raise `StoppedError`."""
+    `grace` seconds, and raise `StoppedError`.
+
+    `recancel`: cancel it again until it ends (shared.cancellation: on Python 3.11 one
+    cancellation can be lost), for work whose cleanup runs through `to_the_end`."""
     task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
     try:
@@ -169,8 +176,11 @@ async def until_stopped(work: Awaitable[T], stop: asyncio.Event, *, grace: float
         stopped.cancel()
     if task.done():
         return task.result()
-    task.cancel()
-    await asyncio.wait({task}, timeout=grace)
+    if recancel:
+        await cancel_until_done(task, within=grace)
+    else:
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)
     raise StoppedError
 
 
