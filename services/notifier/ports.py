@@ -79,8 +79,9 @@ class HomeIndexes(Protocol):
         """Add a request to the person's index; True when their Home was published before."""
         ...
 
-    async def mark_published(self, email: str) -> None:
-        """Note that the person's Home was published."""
+    async def mark_published(self, email: str) -> list[str] | None:
+        """Note that the person's Home was published; the requests the index holds once
+        noted (None when it was noted before)."""
         ...
 
     async def published(self, email: str) -> bool:

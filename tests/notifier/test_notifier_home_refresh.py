@@ -214,3 +214,38 @@ async def test_the_index_cache_is_bounded_and_the_oldest_is_read_again() -> None
     await indexes.add("person0@example.com", "r2")  # forgotten: read again
     assert store.reads == reads + 1
     assert await indexes.request_ids("person0@example.com") == ["r1", "r2"]
+
+
+class GatedSlack(RecordingSlack):
+    """Holds the first views.publish until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def publish_home(self, who: Person, home: HomeView) -> None:
+        if not self.homes and not self.release.is_set():
+            self.holding.set()
+            await self.release.wait()
+        await super().publish_home(who, home)
+
+
+async def test_a_change_during_the_first_publish_is_published_after_it() -> None:
+    # Seen in CI: Bob opened his Home while the notifier indexed a request for him; the
+    # opening read his index before the request was added, and the request was added
+    # before his Home was marked published, so neither side published it.
+    slack = GatedSlack()
+    home, records = publisher(slack)
+    opening = asyncio.create_task(home.publish(f.BOB))  # reads an empty index
+    await slack.holding.wait()
+    view = await stored(records, [f.submitted(), f.approval_requested()])
+    await home.note(view)  # Bob's Home not published yet: nothing queued
+    assert home.pending == 0
+    slack.release.set()
+    await opening
+    await home.idle()
+    assert slack.published_to(f.BOB.email) == 2
+    first, last = (str(h.as_json()) for who, h in slack.homes if who == f.BOB.email)
+    assert f.REQUEST_ID not in first
+    assert f.REQUEST_ID in last  # the republish shows the request to decide

@@ -85,8 +85,9 @@ class HomeIndexStore:
         self._published.add(email, published)
         return published
 
-    async def mark_published(self, email: str) -> None:
-        """Note that the person's Home was published (one write, the first time)."""
+    async def mark_published(self, email: str) -> list[str] | None:
+        """Note that the person's Home was published (one write, the first time); the
+        requests the index holds once noted, or None when it was noted before."""
         key = home_key(email)
 
         def decide(stored: Versioned[HomeIndex] | None) -> Decision[HomeIndex, None]:
@@ -94,11 +95,12 @@ class HomeIndexStore:
             return Decision(index.as_published(), None)
 
         if self._published.get(email):
-            return  # written before (it never goes back)
+            return None  # written before (it never goes back)
         self._latest.pop(key)
         done = await transact(self.indexes, key, decide)
         self._remember(key, done.latest)
         self._published.add(email, value=True)
+        return [] if done.latest is None else list(done.latest.record.request_ids)
 
     def _remember(self, key: str, latest: Versioned[HomeIndex] | None) -> None:
         if latest is not None:

@@ -127,7 +127,8 @@ class HomePublisher:
     async def publish(self, who: Person) -> None:
         """Build the person's Home from their indexed requests' records and publish it."""
         views = []
-        for request_id in await self._indexes.request_ids(who.email):
+        shown = await self._indexes.request_ids(who.email)
+        for request_id in shown:
             read = await self._records.load(request_id)
             if read.revision is not None:
                 views.append(read.record.view)
@@ -139,5 +140,9 @@ class HomePublisher:
                 raise
             log.warning("slack.home_refused", person=who.email, error=exc.error)
             return
-        await self._indexes.mark_published(who.email)
+        now = await self._indexes.mark_published(who.email)
         log.info("slack.home_published", person=who.email, requests=len(views))
+        if now is not None and now != shown:
+            # The first publish raced a change: `note` added a request after the index was
+            # read here but before it was marked published, so it queued no republish.
+            self._queue(who)
