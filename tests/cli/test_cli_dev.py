@@ -24,6 +24,16 @@ from tests.conftest import PROFILES_PATH, REPO_ROOT
 READY_LINE = "all four services are ready"
 
 
+def dev_argv(data_dir: Path, devices: int) -> list[str]:
+    """`accessbot dev` on free ports, with the test profiles, `devices` in the tailnet."""
+    return [
+        *(sys.executable, "-m", "accessbot", "dev", "--nats-port", str(free_port())),
+        *emulator_ports(),
+        *("--data-dir", str(data_dir), "--profiles", str(PROFILES_PATH)),
+        *("--devices", str(devices)),
+    ]
+
+
 def emulator_ports() -> list[str]:
     """Free emulator and console ports: the fixed defaults would clash with a dev run
     elsewhere on the machine."""
@@ -95,14 +105,7 @@ def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[
 def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev",
-            "--nats-port", str(free_port()),
-            *emulator_ports(),
-            "--data-dir", str(tmp_path / "data"),
-            "--profiles", str(PROFILES_PATH),
-            "--devices", "50",
-        ],
+        dev_argv(tmp_path / "data", devices=50),
         cwd=REPO_ROOT,
         env=_dev_env(marker),
         stdout=subprocess.PIPE,

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from accessbot.natsserver import free_port
-from tests.cli.test_cli_dev import READY_LINE, _dev_env, _processes_with, emulator_ports
+from tests.cli.test_cli_dev import READY_LINE, _dev_env, _processes_with, dev_argv
 from tests.conftest import PROFILES_PATH, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -209,14 +209,7 @@ def test_a_service_that_cannot_start_is_named_with_its_reason(tmp_path: Path) ->
     marker = uuid.uuid4().hex
     env = _dev_env(marker) | {"ACCESS_MAX_AGE_DAYS": "a year"}  # every service reads it
     result = subprocess.run(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev",
-            "--nats-port", str(free_port()),
-            *emulator_ports(),
-            "--data-dir", str(tmp_path / "data"),
-            "--profiles", str(PROFILES_PATH),
-            "--devices", "5",
-        ],
+        dev_argv(tmp_path / "data", devices=5),
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from accessbot.natsserver import free_port
 from shared.gc_policy import GEN0_THRESHOLD
 from shared.permissions import SERVICES
-from tests.cli.test_cli_dev import READY_LINE, _dev_env, emulator_ports
-from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.cli.test_cli_dev import READY_LINE, _dev_env, dev_argv
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -31,14 +29,7 @@ def test_a_dev_run_logs_only_json_lines_and_no_error_while_idle(tmp_path: Path) 
     data = tmp_path / "data"
     with output.open("wb") as sink:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
-            [
-                sys.executable, "-m", "accessbot", "dev",
-                "--nats-port", str(free_port()),
-                *emulator_ports(),
-                "--data-dir", str(data),
-                "--profiles", str(PROFILES_PATH),
-                "--devices", "20",
-            ],
+            dev_argv(data, devices=20),
             cwd=REPO_ROOT,
             env=_dev_env(uuid.uuid4().hex),
             stdout=sink,
