@@ -183,7 +183,6 @@ class Harness:
             return []
         result: list[Envelope[Message]] = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            honour_lost_cancellation()
             try:
                 raw = await self.js.get_msg(ACCESS_STREAM, seq)
             except NotFoundError:

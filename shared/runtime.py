@@ -251,19 +251,19 @@ class Service:
 def run_process(service: Service) -> None:
     """A service process's whole run (each service's `main`): the collector tuned
     (shared.gc_policy), `run_service` on the services' event loop (shared.event_loop),
-    and what starting built frozen once the service is ready."""
+    and what starting built frozen by the last `on_started` hook."""
     gc_policy.tune()
-    event_loop.run(run_service(service, after_start=_freeze_started))
+    service.on_started.append(_freeze_started)
+    event_loop.run(run_service(service))
 
 
-def _freeze_started() -> None:
+async def _freeze_started() -> None:
     frozen = gc_policy.freeze_started()
     log.info("service.gc_frozen", objects=frozen, gen0_threshold=gc_policy.GEN0_THRESHOLD)
 
 
-async def run_service(service: Service, *, after_start: Callable[[], None] | None = None) -> None:
-    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`; `after_start` runs
-    once the service is ready.
+async def run_service(service: Service) -> None:
+    """Run until SIGINT or SIGTERM, then stop within `STOP_SECONDS`.
 
     A refused NATS password ends the process with exit code 2 and one line; any other
     failure to start, with exit code 1 and one `service.start_failed` line (JSON, the
@@ -277,8 +277,6 @@ async def run_service(service: Service, *, after_start: Callable[[], None] | Non
     try:
         await service.serve_health()
         await until_stopped(service.start(), stop)
-        if after_start is not None:
-            after_start()
         await stop.wait()
         log.info("service.stopping", state="running")
     except StoppedError:
