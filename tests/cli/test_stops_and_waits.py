@@ -56,22 +56,31 @@ class Running:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
+            bufsize=0,
         )
         self.lines: list[Line] = []
         self.raw: list[str] = []
+        # Read from the pipe here, not through a buffered readline: two lines written
+        # together would leave the second in Python's buffer, where select cannot see it.
+        self._unread = b""
 
     def _read_one(self, timeout: float) -> bool:
         assert self.proc.stderr is not None
-        ready, _, _ = select.select([self.proc.stderr], [], [], timeout)
-        if not ready:
-            return False
-        text = self.proc.stderr.readline()
-        if not text:
-            return False
+        while b"\n" not in self._unread:
+            ready, _, _ = select.select([self.proc.stderr], [], [], timeout)
+            if not ready:
+                return False
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+            if not chunk:
+                return False
+            self._unread += chunk
+        line, self._unread = self._unread.split(b"\n", 1)
+        self._add(line.decode() + "\n")
+        return True
+
+    def _add(self, text: str) -> None:
         self.raw.append(text)
         self.lines.append(json.loads(text))  # every line is one JSON object
-        return True
 
     def wait_for(self, predicate: Callable[[Line], bool], timeout: float) -> Line:
         deadline = time.monotonic() + timeout
@@ -99,9 +108,10 @@ class Running:
             self.kill()
         took = time.monotonic() - started
         assert self.proc.stderr is not None
-        for text in self.proc.stderr.read().splitlines(keepends=True):
-            self.raw.append(text)
-            self.lines.append(json.loads(text))
+        rest = (self._unread + self.proc.stderr.read()).decode()
+        self._unread = b""
+        for text in rest.splitlines(keepends=True):
+            self._add(text)
         return code, took
 
     def kill(self) -> None:
