@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from accessbot.natsserver import EmbeddedNats, free_port
 from shared.permissions import SERVICES, password_env_var
 from shared.settings import ServiceSettings
 from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.pipe_lines import lines_of
 
 READY_LINE = "all four services are ready"
 
@@ -70,32 +70,19 @@ def _processes_with(marker: str) -> list[int]:
 
 
 def _read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
-    """Lines up to the one containing `text`.
-
-    Reads the pipe's descriptor directly: select() on a buffered reader misses lines
-    that an earlier readline() already pulled into its buffer (dev prints bursts).
-    """
+    """Lines up to the one containing `text` (`tests.pipe_lines`: what a burst brought
+    beyond it is kept for the next call)."""
     assert proc.stdout is not None
-    fd = proc.stdout.fileno()
+    output = lines_of(proc.stdout)
     lines: list[str] = []
-    pending = b""
     deadline = time.monotonic() + timeout
-    while True:
-        while b"\n" in pending:
-            raw, pending = pending.split(b"\n", 1)
-            lines.append(raw.decode(errors="replace"))
-            if text in lines[-1]:
+    while (left := deadline - time.monotonic()) > 0:
+        line = output.next_line(min(left, 0.5))
+        if line is not None:
+            lines.append(line)
+            if text in line:
                 return lines
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            pending += chunk
-        elif proc.poll() is not None:
+        elif output.eof or proc.poll() is not None:
             break
     pytest.fail(f"{text!r} not seen within {timeout}s; output so far:\n" + "\n".join(lines))
 
@@ -131,7 +118,7 @@ def test_dev_starts_everything_and_sigint_leaves_no_process(tmp_path: Path) -> N
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
         assert proc.stdout is not None
-        tail = proc.stdout.read()
+        tail = lines_of(proc.stdout).rest()
         proc.stdout.close()
     assert code == 0, tail
     assert "accessbot dev: stopped" in tail

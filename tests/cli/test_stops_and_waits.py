@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats, free_port
 from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.pipe_lines import lines_of
 
 pytestmark = pytest.mark.e2e
 
@@ -60,22 +60,14 @@ class Running:
         )
         self.lines: list[Line] = []
         self.raw: list[str] = []
-        # Read from the pipe here, not through a buffered readline: two lines written
-        # together would leave the second in Python's buffer, where select cannot see it.
-        self._unread = b""
+        assert self.proc.stderr is not None
+        self._stderr = lines_of(self.proc.stderr)
 
     def _read_one(self, timeout: float) -> bool:
-        assert self.proc.stderr is not None
-        while b"\n" not in self._unread:
-            ready, _, _ = select.select([self.proc.stderr], [], [], timeout)
-            if not ready:
-                return False
-            chunk = os.read(self.proc.stderr.fileno(), 65536)
-            if not chunk:
-                return False
-            self._unread += chunk
-        line, self._unread = self._unread.split(b"\n", 1)
-        self._add(line.decode() + "\n")
+        line = self._stderr.next_line(timeout)
+        if line is None:
+            return False
+        self._add(line + "\n")
         return True
 
     def _add(self, text: str) -> None:
@@ -107,10 +99,7 @@ class Running:
         finally:
             self.kill()
         took = time.monotonic() - started
-        assert self.proc.stderr is not None
-        rest = (self._unread + self.proc.stderr.read()).decode()
-        self._unread = b""
-        for text in rest.splitlines(keepends=True):
+        for text in self._stderr.rest().splitlines(keepends=True):
             self._add(text)
         return code, took
 

@@ -23,6 +23,7 @@ from tests.cli.test_cli_dev import (
     emulator_ports,
 )
 from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.pipe_lines import lines_of
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.slow]
 
@@ -81,7 +82,7 @@ def test_dev_cluster_prints_three_nodes_and_runs_everything_at_r3(tmp_path: Path
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
         assert proc.stdout is not None
-        tail = proc.stdout.read()
+        tail = lines_of(proc.stdout).rest()
         proc.stdout.close()
     assert code == 0, tail
     deadline = time.monotonic() + 10
