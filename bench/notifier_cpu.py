@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import signal
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from accessbot.natsserver import EmbeddedNats, free_port
+from bench.in_process import run_as_service
 from bench.report import Report, RunFigures, Target, parse_args
 from services.notifier.adapters.home_index import HomeIndexStore
 from services.notifier.adapters.slack_gateway import SlackGateway
@@ -59,7 +59,6 @@ from shared.contracts.events import (
     SubmitRequest,
 )
 from shared.ids import new_id
-from shared.logging import configure_logging
 from shared.permissions import ADMIN_USER
 from shared.profiles import load_profiles
 from shared.provisioning import provision
@@ -318,21 +317,10 @@ def main() -> None:
         "(KV reads and writes)"
     )
     report.header()
-    # The service logs JSON lines to stderr; here they go nowhere, at the same cost.
-    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
-    stderr, sys.stderr = sys.stderr, devnull
-    try:
-        configure_logging("notifier", fmt="json")
-        gc_policy.tune()  # the collector as in the service process (shared.runtime)
-        with slack_process() as api_url:
-            for _ in range(args.runs):
-                figures = event_loop.run(measure(api_url, flows, warmup))
-                sys.stderr = stderr
-                report.add_run(figures)
-                sys.stderr = devnull
-    finally:
-        sys.stderr = stderr
-        devnull.close()
+    with slack_process() as api_url:
+        run_as_service(
+            report, args.runs, "notifier", lambda: event_loop.run(measure(api_url, flows, warmup))
+        )
     report.finish(args.results_dir)
 
 

@@ -33,22 +33,22 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from accessbot.natsserver import EmbeddedNats, free_port
+from bench.in_process import run_as_service
 from bench.report import Report, RunFigures, parse_args
-from shared import event_loop, gc_policy
+from shared import event_loop
 from shared.connection import connect, make_broker
 from shared.consumers import consumer
 from shared.contracts.cloudevents import Envelope, decode_as
-from shared.contracts.events import GrantExpired, Person
+from shared.contracts.events import GrantExpired, Message
+from shared.contracts.examples import EXAMPLES
 from shared.contracts.subjects import ACCESS_STREAM, Subject
 from shared.ids import new_id
-from shared.logging import configure_logging
 from shared.permissions import ADMIN_USER
 from shared.provisioning import provision
 from shared.publishing import EventPublisher
@@ -63,15 +63,9 @@ PASSWORD_ENV = "ACCESSBOT_BENCH_NATS_PASSWORD"  # noqa: S105 - a variable's name
 HANDLED_TIMEOUT = 120.0
 
 
-def _event() -> GrantExpired:
-    return GrantExpired(
-        request_id=new_id(),
-        requester=Person(email="alice@example.com"),
-        profile_id="prod",
-        device_id="n292kg92CNTRL",
-        attribute="custom:prodAccess",
-        expired_at=datetime(2026, 12, 6, 10, 0, tzinfo=UTC),
-    )
+def _event() -> Message:
+    """The example `access.grant.expired`, about a request of its own."""
+    return EXAMPLES[Subject.GRANT_EXPIRED].model_copy(update={"request_id": new_id()})
 
 
 def _settings(url: str, user: str, password: str) -> ServiceSettings:
@@ -105,7 +99,7 @@ def _publisher(server: EmbeddedNats, events: int, rate: float) -> subprocess.Pop
 # -- the subscriber, in this process ----------------------------------------------------
 
 
-class Counter:
+class Handled:
     """Counts handled events; CPU time from the first to the last of `expected`."""
 
     def __init__(self, expected: int) -> None:
@@ -146,7 +140,7 @@ async def _through_subscriber(events: int, rate: float, *, backlog: bool) -> flo
     async with nats_server() as server:
         if backlog:
             await asyncio.to_thread(_publisher(server, events, 0).wait)
-        counter = Counter(events)
+        counter = Handled(events)
 
         async def handler(_envelope: Envelope[GrantExpired]) -> None:
             counter.handled()
@@ -170,7 +164,7 @@ async def _through_nats_py(events: int, rate: float, *, push: bool) -> float:
             _settings(server.url, ADMIN_USER, server.passwords[ADMIN_USER]), name="bench-bare"
         )
         js, subject = nc.jetstream(), Subject.GRANT_EXPIRED.value
-        counter = Counter(events)
+        counter = Handled(events)
 
         async def handle(msg: Msg) -> None:
             decode_as(GrantExpired, msg.subject, msg.headers, msg.data)
@@ -253,20 +247,9 @@ def main() -> None:
         "the middleware, from a pull subscription's fetch or a push consumer's callback"
     )
     report.header()
-    # The service logs JSON lines to stderr; here they go nowhere, at the same cost.
-    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
-    stderr, sys.stderr = sys.stderr, devnull
-    try:
-        configure_logging("notifier", fmt="json")
-        gc_policy.tune()  # the collector as in the service process (shared.runtime)
-        for _ in range(args.runs):
-            figures = event_loop.run(measure(events, args.rate))
-            sys.stderr = stderr
-            report.add_run(figures)
-            sys.stderr = devnull
-    finally:
-        sys.stderr = stderr
-        devnull.close()
+    run_as_service(
+        report, args.runs, "notifier", lambda: event_loop.run(measure(events, args.rate))
+    )
     report.finish(args.results_dir)
 
 
