@@ -5,8 +5,8 @@ pull loop (`shared.pull_timeouts`), the CloudEvent decoder, and `DeliveryMiddlew
 (bindings, trace, keyed lock, in-progress heartbeat, ack, metrics, the canonical log
 line). This process subscribes as the notifier does (its user, one of its consumers,
 eight workers, logging as the service configures it, to /dev/null) on a real
-nats-server, and counts its own CPU time per event from the first event handled to the
-last, in two shapes:
+nats-server, and counts its own CPU time (and the NATS messages its connection received)
+per event from the first event handled to the last, in two shapes:
 
 - **trickle**: a child process publishes `--rate` events a second, so a fetch finds one
   message, as each of the notifier's consumers does in `bench.throughput` (about 35
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from nats.aio.msg import Msg
@@ -100,24 +100,34 @@ def _publisher(server: EmbeddedNats, events: int, rate: float) -> subprocess.Pop
 
 
 class Handled:
-    """Counts handled events; CPU time from the first to the last of `expected`."""
+    """Counts handled events; CPU time (and, given `received`, the messages the client
+    received) from the first to the last of `expected`."""
 
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, received: Callable[[], int] = lambda: 0) -> None:
         self.expected = expected
         self.seen = 0
+        self._received = received
         self.first_cpu = 0.0
+        self.first_received = 0
         self.done = asyncio.Event()
 
     def handled(self) -> None:
         self.seen += 1
         if self.seen == 1:
             self.first_cpu = time.process_time()
+            self.first_received = self._received()
         if self.seen == self.expected:
             self.done.set()
 
-    async def us_per_event(self) -> float:
+    async def per_event(self) -> tuple[float, float]:
+        """CPU (us) and messages received per event, once all are handled."""
         await asyncio.wait_for(self.done.wait(), HANDLED_TIMEOUT)
-        return 1e6 * (time.process_time() - self.first_cpu) / (self.expected - 1)
+        cpu = 1e6 * (time.process_time() - self.first_cpu)
+        received = self._received() - self.first_received
+        return cpu / (self.expected - 1), received / (self.expected - 1)
+
+    async def us_per_event(self) -> float:
+        return (await self.per_event())[0]
 
 
 @contextlib.asynccontextmanager
@@ -136,23 +146,24 @@ async def nats_server() -> AsyncIterator[EmbeddedNats]:
             server.stop()
 
 
-async def _through_subscriber(events: int, rate: float, *, backlog: bool) -> float:
+async def _through_subscriber(events: int, rate: float, *, backlog: bool) -> tuple[float, float]:
+    """CPU (us) and NATS messages received per event (the events, fetch answers, acks')."""
     async with nats_server() as server:
         if backlog:
             await asyncio.to_thread(_publisher(server, events, 0).wait)
-        counter = Handled(events)
+        settings = _settings(server.url, "notifier", server.passwords["notifier"])
+        broker = make_broker(settings, name="bench-notifier")
+        counter = Handled(events, lambda: int(broker.connection.stats["in_msgs"]))
 
         async def handler(_envelope: Envelope[GrantExpired]) -> None:
             counter.handled()
 
-        settings = _settings(server.url, "notifier", server.passwords["notifier"])
-        broker = make_broker(settings, name="bench-notifier")
         subscribe_events(broker, SPEC, GrantExpired, handler, max_workers=WORKERS)
         async with broker:
             await broker.start()
             child = None if backlog else _publisher(server, events, rate)
             try:
-                return await counter.us_per_event()
+                return await counter.per_event()
             finally:
                 if child is not None:
                     await asyncio.to_thread(child.wait)
@@ -205,9 +216,13 @@ async def _through_nats_py(events: int, rate: float, *, push: bool) -> float:
 
 
 async def measure(events: int, rate: float) -> RunFigures:
+    trickle, trickle_received = await _through_subscriber(events, rate, backlog=False)
+    backlog, backlog_received = await _through_subscriber(events, rate, backlog=True)
     return {
-        "trickle_us_per_event": await _through_subscriber(events, rate, backlog=False),
-        "backlog_us_per_event": await _through_subscriber(events, rate, backlog=True),
+        "trickle_us_per_event": trickle,
+        "trickle_msgs_in_per_event": trickle_received,
+        "backlog_us_per_event": backlog,
+        "backlog_msgs_in_per_event": backlog_received,
         "nats_py_pull_trickle_us_per_event": await _through_nats_py(events, rate, push=False),
         "nats_py_push_trickle_us_per_event": await _through_nats_py(events, rate, push=True),
     }
@@ -244,7 +259,8 @@ def main() -> None:
     report.notes.append(
         "us of this process's CPU per event, first to last handled; trickle = one message "
         "per fetch, backlog = full batches, nats_py_* = decode + ack without FastStream and "
-        "the middleware, from a pull subscription's fetch or a push consumer's callback"
+        "the middleware, from a pull subscription's fetch or a push consumer's callback; "
+        "msgs_in = NATS messages the subscriber's connection received per event"
     )
     report.header()
     run_as_service(
