@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -24,10 +25,14 @@ from tests.pipe_lines import lines_of
 READY_LINE = "all four services are ready"
 
 
-def dev_argv(data_dir: Path, devices: int) -> list[str]:
-    """`accessbot dev` on free ports, with the test profiles, `devices` in the tailnet."""
+def dev_argv(data_dir: Path, devices: int, *, nats: Sequence[str] | None = None) -> list[str]:
+    """`accessbot dev` on free ports, with the test profiles, `devices` in the tailnet.
+
+    `nats`: the options saying which NATS to run or use (default: one embedded server on
+    a free port; `()` for none, when NATS_URL names a server)."""
+    nats_options = ("--nats-port", str(free_port())) if nats is None else tuple(nats)
     return [
-        *(sys.executable, "-m", "accessbot", "dev", "--nats-port", str(free_port())),
+        *(sys.executable, "-m", "accessbot", "dev", *nats_options),
         *emulator_ports(),
         *("--data-dir", str(data_dir), "--profiles", str(PROFILES_PATH)),
         *("--devices", str(devices)),
@@ -135,14 +140,7 @@ def test_dev_refuses_a_taken_port_with_a_clear_message(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(  # noqa: S603 - our own CLI
-            [
-                sys.executable, "-m", "accessbot", "dev",
-                "--nats-port", str(port),
-                *emulator_ports(),
-                "--data-dir", str(tmp_path / "data"),
-                "--profiles", str(PROFILES_PATH),
-                "--devices", "5",
-            ],
+            dev_argv(tmp_path / "data", devices=5, nats=("--nats-port", str(port))),
             cwd=REPO_ROOT,
             env=_dev_env(uuid.uuid4().hex),
             capture_output=True,
@@ -181,13 +179,7 @@ def test_dev_uses_an_existing_server_when_nats_url_is_set(
     for user in ("intake", "approvals", "grants", "notifier"):
         env[password_env_var(user)] = nats_server.passwords[user]
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev",
-            *emulator_ports(),
-            "--data-dir", str(tmp_path / "data"),
-            "--profiles", str(PROFILES_PATH),
-            "--devices", "20",
-        ],
+        dev_argv(tmp_path / "data", devices=20, nats=()),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -4,15 +4,12 @@ tailnet keeps its attributes across a restart (as NATS keeps the grants KV)."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import shlex
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -20,8 +17,9 @@ import httpx
 import pytest
 
 from accessbot.natsserver import free_port
-from tests.cli.test_cli_dev import READY_LINE, _dev_env, _processes_with, dev_argv
+from tests.cli.test_cli_dev import READY_LINE, _dev_env, _processes_with, _read_until, dev_argv
 from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.pipe_lines import lines_of
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +32,7 @@ CLIENT = {
 
 
 class DevProcess:
-    """One `accessbot dev` run with fixed ports and data dir. Its output is read by a
-    thread: dev prints many lines at once, and select() on the pipe misses buffered ones."""
+    """One `accessbot dev` run with fixed ports and data dir."""
 
     def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own CLI
@@ -55,42 +52,19 @@ class DevProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )  # fmt: skip
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self.reader = threading.Thread(target=self._pump, daemon=True)
-        self.reader.start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
 
     def ready(self) -> list[str]:
         """The lines up to the ready line, without the `accessbot dev: ` prefix."""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            self.seen.append(line.rstrip("\n").removeprefix("accessbot dev: "))
-            if READY_LINE in line:
-                return self.seen
-        pytest.fail("dev not ready; output so far:\n" + "\n".join(self.seen))
+        lines = _read_until(self.proc, READY_LINE, timeout=120)
+        return [line.removeprefix("accessbot dev: ") for line in lines]
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(timeout=60)
-        self.reader.join(timeout=10)
-        rest = []
-        while not self.lines.empty():
-            rest.append(self.lines.get() or "")
         assert self.proc.stdout is not None
+        rest = lines_of(self.proc.stdout).rest()
         self.proc.stdout.close()
-        assert code == 0, "".join(rest)
+        assert code == 0, rest
 
 
 def _line(lines: list[str], prefix: str) -> str:

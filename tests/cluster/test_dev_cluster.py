@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,9 +19,9 @@ from tests.cli.test_cli_dev import (
     _dev_env,
     _processes_with,
     _read_until,
-    emulator_ports,
+    dev_argv,
 )
-from tests.conftest import PROFILES_PATH, REPO_ROOT
+from tests.conftest import REPO_ROOT
 from tests.pipe_lines import lines_of
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.slow]
@@ -41,14 +40,7 @@ def test_dev_cluster_prints_three_nodes_and_runs_everything_at_r3(tmp_path: Path
     marker = uuid.uuid4().hex
     port = three_free_ports()
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable, "-m", "accessbot", "dev", "--cluster",
-            "--nats-port", str(port),
-            *emulator_ports(),
-            "--data-dir", str(tmp_path / "data"),
-            "--profiles", str(PROFILES_PATH),
-            "--devices", "20",
-        ],
+        dev_argv(tmp_path / "data", devices=20, nats=("--cluster", "--nats-port", str(port))),
         cwd=REPO_ROOT,
         env=_dev_env(marker),
         stdout=subprocess.PIPE,
