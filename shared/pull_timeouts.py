@@ -9,7 +9,8 @@ latter, so the loop dies, FastStream's supervisor logs an ERROR with a traceback
 restarts it. No newer release of either fixes it (checked against PyPI, 2026-12). The
 fix upstream would be one word in either; here it is the same loop with the builtin
 `TimeoutError` (which nats' own subclasses) suppressed, applied to the subscribers
-`shared.subscribing` registers. Remove when FastStream or nats-py is upgraded past it.
+`shared.subscribing` registers. When FastStream or nats-py is upgraded past it, only
+the suppression goes: the loop stays for the batch size it asks for (below).
 
 A pull for a batch is answered by the messages there are and then, when there are
 fewer, by the server's "no more messages" status, which nats-py waits for and parses; a
