@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from nats.aio.msg import Msg
@@ -100,10 +100,10 @@ def _publisher(server: EmbeddedNats, events: int, rate: float) -> subprocess.Pop
 
 
 class Handled:
-    """Counts handled events; CPU time (and, given `received`, the messages the client
-    received) from the first to the last of `expected`."""
+    """Counts handled events; CPU time and the messages the client received (`received`
+    reads its count) from the first to the last of `expected`."""
 
-    def __init__(self, expected: int, received: Callable[[], int] = lambda: 0) -> None:
+    def __init__(self, expected: int, received: Callable[[], int]) -> None:
         self.expected = expected
         self.seen = 0
         self._received = received
@@ -125,9 +125,6 @@ class Handled:
         cpu = 1e6 * (time.process_time() - self.first_cpu)
         received = self._received() - self.first_received
         return cpu / (self.expected - 1), received / (self.expected - 1)
-
-    async def us_per_event(self) -> float:
-        return (await self.per_event())[0]
 
 
 @contextlib.asynccontextmanager
@@ -169,13 +166,14 @@ async def _through_subscriber(events: int, rate: float, *, backlog: bool) -> tup
                     await asyncio.to_thread(child.wait)
 
 
-async def _through_nats_py(events: int, rate: float, *, push: bool) -> float:
+async def _through_nats_py(events: int, rate: float, *, push: bool) -> tuple[float, float]:
+    """CPU (us) and NATS messages received per event, as `_through_subscriber`."""
     async with nats_server() as server:
         nc = await connect(
             _settings(server.url, ADMIN_USER, server.passwords[ADMIN_USER]), name="bench-bare"
         )
         js, subject = nc.jetstream(), Subject.GRANT_EXPIRED.value
-        counter = Handled(events)
+        counter = Handled(events, lambda: int(nc.stats["in_msgs"]))
 
         async def handle(msg: Msg) -> None:
             decode_as(GrantExpired, msg.subject, msg.headers, msg.data)
@@ -205,7 +203,7 @@ async def _through_nats_py(events: int, rate: float, *, push: bool) -> float:
             fetching = asyncio.create_task(pull_loop())
         child = _publisher(server, events, rate)
         try:
-            return await counter.us_per_event()
+            return await counter.per_event()
         finally:
             if fetching is not None:
                 fetching.cancel()
@@ -216,16 +214,16 @@ async def _through_nats_py(events: int, rate: float, *, push: bool) -> float:
 
 
 async def measure(events: int, rate: float) -> RunFigures:
-    trickle, trickle_received = await _through_subscriber(events, rate, backlog=False)
-    backlog, backlog_received = await _through_subscriber(events, rate, backlog=True)
-    return {
-        "trickle_us_per_event": trickle,
-        "trickle_msgs_in_per_event": trickle_received,
-        "backlog_us_per_event": backlog,
-        "backlog_msgs_in_per_event": backlog_received,
-        "nats_py_pull_trickle_us_per_event": await _through_nats_py(events, rate, push=False),
-        "nats_py_push_trickle_us_per_event": await _through_nats_py(events, rate, push=True),
+    shapes: dict[str, Callable[[], Awaitable[tuple[float, float]]]] = {
+        "trickle": lambda: _through_subscriber(events, rate, backlog=False),
+        "backlog": lambda: _through_subscriber(events, rate, backlog=True),
+        "nats_py_pull_trickle": lambda: _through_nats_py(events, rate, push=False),
+        "nats_py_push_trickle": lambda: _through_nats_py(events, rate, push=True),
     }
+    figures: RunFigures = {}
+    for shape, run in shapes.items():  # one after another: each alone on the cores
+        figures[f"{shape}_us_per_event"], figures[f"{shape}_msgs_in_per_event"] = await run()
+    return figures
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
