@@ -32,6 +32,7 @@ from accessbot.natsserver import (
 from accessbot.sandbox import Sandbox, SandboxError
 from accessbot.sandbox_ports import DEFAULT_CONSOLE_PORT, DEFAULT_SLACK_PORT, DEFAULT_TAILSCALE_PORT
 from accessbot.service_logs import last_error
+from shared.health import HEALTH_PORT_PROBLEM, answered_by
 from shared.permissions import ADMIN_USER, SERVICES, SIEM_USER, password_env_var
 from shared.profiles import ProfilesConfig, ProfilesError, load_profiles
 from shared.settings import ServiceSettings
@@ -60,6 +61,12 @@ class DevOptions:
     console_port: int = DEFAULT_CONSOLE_PORT
 
 
+# dev chooses each service's health port free, but another program may take it before the
+# service binds it (on a busy machine, or beside a test run): the service is started again
+# on another port, this many times in all.
+HEALTH_PORT_ATTEMPTS = 3
+
+
 @dataclass
 class Child:
     """A service process and where it reports readiness."""
@@ -67,6 +74,7 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     health_port: int
+    attempt: int = 1
 
 
 @dataclass
@@ -167,17 +175,30 @@ def metrics_lines(children: list[Child]) -> list[str]:
 
 def _start_services(run: DevRun, profiles: Path, logs: Path) -> None:
     for service in SERVICES:
-        port = free_port()
-        env = service_env(run, service, profiles, port)
-        log_file = (logs / f"{service}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", f"services.{service}"],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        log_file.close()
-        run.children.append(Child(service, process, port))
+        run.children.append(_start_service(run, service, profiles, logs))
+
+
+def _start_service(
+    run: DevRun, service: str, profiles: Path, logs: Path, attempt: int = 1
+) -> Child:
+    port = free_port()
+    env = service_env(run, service, profiles, port)
+    log_file = (logs / f"{service}.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", f"services.{service}"],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    log_file.close()
+    return Child(service, process, port, attempt)
+
+
+def lost_its_health_port(service: str, port: int, logs: Path) -> bool:
+    """Whether the service exited because `port`, its health port, was taken before it
+    could bind it."""
+    why = last_error(logs / f"{service}.log", service) or ""
+    return why.startswith(f"{HEALTH_PORT_PROBLEM} 127.0.0.1:{port}:")
 
 
 def _exited(child: Child, logs: Path) -> str:
@@ -188,19 +209,24 @@ def _exited(child: Child, logs: Path) -> str:
     return f"{child.name} exited with code {child.process.returncode}{said}; see {log}"
 
 
-def _wait_ready(run: DevRun, logs: Path) -> bool:
+def _wait_ready(run: DevRun, profiles: Path, logs: Path) -> bool:
     pending = {c.name: c for c in run.children}
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while pending and time.monotonic() < deadline and not run.stopping:
         for name, child in list(pending.items()):
             if child.process.poll() is not None:
+                lost = lost_its_health_port(name, child.health_port, logs)
+                if lost and child.attempt < HEALTH_PORT_ATTEMPTS:
+                    again = _start_service(run, name, profiles, logs, child.attempt + 1)
+                    run.children[run.children.index(child)] = pending[name] = again
+                    continue
                 say(_exited(child, logs))
                 return False
             try:
                 response = httpx.get(f"http://127.0.0.1:{child.health_port}/readyz", timeout=1.0)
             except httpx.HTTPError:
                 continue
-            if response.status_code == 200:
+            if response.status_code == 200 and answered_by(response.content, child.process.pid):
                 say(f"{name} ready")
                 del pending[name]
         time.sleep(0.2)
@@ -322,7 +348,7 @@ def run_dev(options: DevOptions) -> int:
         if failed is not None:
             return failed
         _start_services(run, options.profiles_path, logs)
-        if not _wait_ready(run, logs):
+        if not _wait_ready(run, options.profiles_path, logs):
             return 0 if run.stopping else 1
         _say_where_things_are(run, data_dir)
         for line in metrics_lines(run.children):

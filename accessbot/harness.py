@@ -38,6 +38,7 @@ from shared.connection import connect
 from shared.contracts.cloudevents import Envelope, InvalidEventError, decode
 from shared.contracts.events import Message
 from shared.contracts.subjects import ACCESS_STREAM, ACCESS_SUBJECTS
+from shared.health import answered_by
 from shared.permissions import ADMIN_USER, SERVICES
 from shared.profiles import ProfilesConfig, load_profiles
 from shared.provisioning import provision
@@ -95,10 +96,12 @@ class ServiceProcess:
                 if self.process is None or self.process.poll() is not None:
                     raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
                 try:
-                    if (await client.get(url)).status_code == 200:
-                        return
+                    answer = await client.get(url)
                 except httpx.HTTPError:
                     pass
+                else:  # from this process, not one that took its port meanwhile
+                    if answer.status_code == 200 and answered_by(answer.content, self.process.pid):
+                        return
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready in {timeout}s:\n{self.log_tail()}")
 

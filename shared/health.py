@@ -2,11 +2,14 @@
 
 It listens before the service connects, so while NATS is unreachable both health paths
 answer with the reason (`/healthz` stays 200: the process is alive and retrying; `/readyz`
-is 503).
+is 503). Both name the service and its process id, so whoever started the process can
+tell its answer from another process's on a port that changed hands.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -15,6 +18,19 @@ from shared.metrics.exposition import MetricsExposition
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 NotReadyReason = Callable[[], str | None]
+
+
+HEALTH_PORT_PROBLEM = "cannot serve health on"  # how HealthPortError's message begins
+
+
+def answered_by(body: bytes, pid: int) -> bool:
+    """Whether a /healthz or /readyz answer came from process `pid` (not from another
+    program that took the port when that process could not)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("pid") == pid
 
 
 class HealthPortError(RuntimeError):
@@ -57,14 +73,24 @@ class HealthServer:
 
     async def _healthz(self, _: web.Request) -> web.Response:
         ready, _results, reason = await self._state()
-        body: dict[str, object] = {"service": self._service, "alive": True, "ready": ready}
+        body: dict[str, object] = {
+            "service": self._service,
+            "pid": os.getpid(),
+            "alive": True,
+            "ready": ready,
+        }
         if reason is not None:
             body["reason"] = reason
         return web.json_response(body)
 
     async def _readyz(self, _: web.Request) -> web.Response:
         ready, results, reason = await self._state()
-        body: dict[str, object] = {"service": self._service, "ready": ready, "checks": results}
+        body: dict[str, object] = {
+            "service": self._service,
+            "pid": os.getpid(),
+            "ready": ready,
+            "checks": results,
+        }
         if reason is not None:
             body["reason"] = reason
         return web.json_response(body, status=200 if ready else 503)
@@ -89,7 +115,7 @@ class HealthServer:
             self._runner = None
             reason = exc.strerror or str(exc)
             raise HealthPortError(
-                f"cannot serve health on {self._host}:{self._port}: {reason}"
+                f"{HEALTH_PORT_PROBLEM} {self._host}:{self._port}: {reason}"
             ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []

@@ -10,10 +10,13 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from accessbot.demo_command import STOP_SECONDS as DEMO_STOP_SECONDS
 from accessbot.harness import ServiceProcess
+from accessbot.natsserver import free_port
+from shared.health import HealthServer, answered_by
 from tests.cli.test_cli_dev import _dev_env, _processes_with
 from tests.conftest import REPO_ROOT
 
@@ -104,3 +107,30 @@ async def test_a_service_that_ignores_sigterm_is_killed_at_the_limit(tmp_path: P
     assert proc.returncode == -signal.SIGKILL
     assert 0.5 <= took < 3.0
     assert await stubborn.stop() is False  # nothing left to stop
+
+
+async def test_a_ready_answer_from_another_process_on_the_port_is_not_taken_for_ready(
+    tmp_path: Path,
+) -> None:
+    # What took the service's health port before the service could bind it: a health
+    # endpoint of another process (this one), ready.
+    port = free_port()
+    other = HealthServer("grants", "127.0.0.1", port)
+
+    async def ready() -> bool:
+        return True
+
+    other.add_check("nats", ready)
+    await other.start()
+    service = ServiceProcess("grants", {}, tmp_path / "grants.log", health_port=port)
+    service.process = _ignoring_sigterm()  # alive, never serving health itself
+    try:
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(f"http://127.0.0.1:{port}/readyz")
+        assert answer.status_code == 200
+        assert answered_by(answer.content, os.getpid())  # the answer names who gave it
+        with pytest.raises(RuntimeError, match=r"grants not ready in 1\.0s"):
+            await service.wait_ready(timeout=1.0)
+    finally:
+        await service.stop(timeout=0.5)
+        await other.stop()
