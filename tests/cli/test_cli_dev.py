@@ -15,7 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accessbot.dev import DEV_OWNED, DevRun, service_env, setting_names, settings_model
+from accessbot import dev
+from accessbot.dev import (
+    DEV_OWNED,
+    Child,
+    DevRun,
+    service_env,
+    setting_names,
+    settings_model,
+)
 from accessbot.natsserver import EmbeddedNats, free_port
 from shared.permissions import SERVICES, password_env_var
 from shared.settings import ServiceSettings
@@ -241,3 +249,45 @@ def test_settings_models_are_found_for_every_service() -> None:
     assert "TAILSCALE_OAUTH_CLIENT_SECRET" in setting_names("grants")
     assert "TAILSCALE_OAUTH_CLIENT_SECRET" not in setting_names("notifier")
     assert "SLACK_BOT_TOKEN" not in setting_names("grants")
+
+
+_LOSES_ITS_HEALTH_PORT = (
+    "import json, sys\n"
+    "print(json.dumps({'event': f'cannot serve health on 127.0.0.1:{sys.argv[1]}: '\n"
+    "    'address already in use', 'level': 'error'}), flush=True)\n"
+    "sys.exit(2)\n"
+)
+
+
+@pytest.mark.e2e
+def test_dev_chooses_another_health_port_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A service whose health port another program took first is started again on
+    another port, HEALTH_PORT_ATTEMPTS times in all; then dev says why and gives up."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    started: list[tuple[str, int, int]] = []
+
+    def losing(run: DevRun, service: str, profiles: Path, logs: Path, attempt: int = 1) -> Child:
+        port = free_port()
+        with (logs / f"{service}.log").open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - a fixed script
+                [sys.executable, "-c", _LOSES_ITS_HEALTH_PORT, str(port)], stdout=log
+            )
+        started.append((service, port, attempt))
+        return Child(service, process, port, attempt)
+
+    monkeypatch.setattr(dev, "_start_service", losing)
+    run = DevRun()
+    run.children.append(dev._start_service(run, "grants", PROFILES_PATH, logs))
+    try:
+        assert dev._wait_ready(run, PROFILES_PATH, logs) is False
+    finally:
+        for child in run.children:
+            child.process.wait(timeout=10)
+    assert [(s, a) for s, _, a in started] == [("grants", 1), ("grants", 2), ("grants", 3)]
+    assert len({port for _, port, _ in started}) == dev.HEALTH_PORT_ATTEMPTS  # a new one each
+    said = capsys.readouterr().out
+    assert f"grants exited with code 2: cannot serve health on 127.0.0.1:{started[-1][1]}" in said
+    assert run.children[0].attempt == dev.HEALTH_PORT_ATTEMPTS
