@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 
 from accessbot.natsserver import EmbeddedNats, free_port
 from shared.connection import connect
+from shared.health import HealthServer
 from shared.permissions import ADMIN_USER
 from shared.provisioning import provision
 from shared.settings import ServiceSettings
@@ -62,6 +63,18 @@ def settings_for(server: EmbeddedNats, user: str, **overrides: object) -> Servic
     }
     values.update(overrides)
     return ServiceSettings.model_validate(values)
+
+
+async def ready_health_server(service: str, port: int) -> HealthServer:
+    """A started health endpoint that answers ready as `service` (from this process)."""
+    server = HealthServer(service, "127.0.0.1", port)
+
+    async def ready() -> bool:
+        return True
+
+    server.add_check("nats", ready)
+    await server.start()
+    return server
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from accessbot.cli import build_parser
 from accessbot.natsserver import env_without_secrets, free_port
-from shared.health import HealthServer
+from tests.conftest import ready_health_server
 
 BROKEN_PROFILES = """\
 profiles:
@@ -225,13 +225,7 @@ def test_every_option_and_argument_has_help() -> None:
 @pytest.mark.e2e
 async def test_health_takes_a_base_url_and_checks_who_answers(tmp_path: Path) -> None:
     port = free_port()
-    server = HealthServer("approvals", "127.0.0.1", port)
-
-    async def ready() -> bool:
-        return True
-
-    server.add_check("nats", ready)
-    await server.start()
+    server = await ready_health_server("approvals", port)
     try:
         base = f"http://127.0.0.1:{port}"
         ok = await asyncio.to_thread(accessbot, "health", "approvals", "--url", base, cwd=tmp_path)

@@ -16,9 +16,9 @@ import pytest
 from accessbot.demo_command import STOP_SECONDS as DEMO_STOP_SECONDS
 from accessbot.harness import ServiceProcess
 from accessbot.natsserver import free_port
-from shared.health import HealthServer, answered_by
+from shared.health import answered_by
 from tests.cli.test_cli_dev import _dev_env, _processes_with
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, ready_health_server
 
 pytestmark = pytest.mark.e2e
 
@@ -115,13 +115,7 @@ async def test_a_ready_answer_from_another_process_on_the_port_is_not_taken_for_
     # What took the service's health port before the service could bind it: a health
     # endpoint of another process (this one), ready.
     port = free_port()
-    other = HealthServer("grants", "127.0.0.1", port)
-
-    async def ready() -> bool:
-        return True
-
-    other.add_check("nats", ready)
-    await other.start()
+    other = await ready_health_server("grants", port)
     service = ServiceProcess("grants", {}, tmp_path / "grants.log", health_port=port)
     service.process = _ignoring_sigterm()  # alive, never serving health itself
     try:
