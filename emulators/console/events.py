@@ -12,12 +12,15 @@ from typing import Any
 
 import nats
 from nats.errors import Error as NatsError
+from nats.js.errors import NotFoundError
 from pydantic import SecretStr
 
 from accessbot.audit import tail
+from shared.contracts.subjects import ACCESS_STREAM
 
 MAX_EVENTS = 1000  # the oldest are dropped from the console (never from the stream)
 RETRY_SECONDS = 2.0
+NOT_YET = "no ACCESS stream yet: the services create it as they start; retrying"
 log = logging.getLogger(__name__)
 
 
@@ -89,16 +92,21 @@ async def follow(feed: EventFeed, login: NatsLogin, stop: asyncio.Event) -> None
                 max_reconnect_attempts=3,
             )
         except (NatsError, OSError) as exc:
-            feed.error = f"cannot read the ACCESS stream: {exc}"
+            feed.error = f"cannot read the ACCESS stream: {exc}; retrying"
             await _pause(stop)
             continue
         try:
+            await nc.jetstream().stream_info(ACCESS_STREAM)  # there: an earlier problem is over
             feed.error = None
             await tail(nc, since=since, stop=stop.is_set, out=feed, err=_ErrorSink(feed))  # type: ignore[arg-type]
-        except (NatsError, OSError) as exc:
-            feed.error = f"reading the ACCESS stream failed: {exc}"
+        except NotFoundError:
             # at start-up ACCESS may not be provisioned yet: the services create it
-            log.info("%s; retrying", feed.error)
+            feed.error = NOT_YET
+            log.info("%s", feed.error)
+            await _pause(stop)
+        except (NatsError, OSError) as exc:
+            feed.error = f"reading the ACCESS stream failed: {exc}; retrying"
+            log.info("%s", feed.error)
             await _pause(stop)
         finally:
             await nc.close()

@@ -92,6 +92,12 @@ def _attribute_rows(attributes: Mapping[str, Any]) -> str:
     return "".join(rows)
 
 
+def _email_cell(email: str) -> str:
+    """An email that wraps before its `@` when the column is narrow (not inside a word)."""
+    local, at, domain = email.partition("@")
+    return escape(local) + (f"<wbr>@{escape(domain)}" if at else "")
+
+
 def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = None) -> str:
     """Devices with posture attributes first, then the chosen person's, then the rest."""
 
@@ -114,7 +120,7 @@ def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = Non
         rows.append(
             f'<tr class="device{granted}{mine}" data-node-id="{escape(str(device.get("nodeId")))}">'
             f"<td>{escape(str(device.get('name', '')).split('.')[0])}</td>"
-            f"<td>{escape(str(device.get('user', '')))}</td><td>{escape(tags)}</td>"
+            f"<td>{_email_cell(str(device.get('user', '')))}</td><td>{escape(tags)}</td>"
             f"<td><code>{escape(addresses)}</code></td>"
             f'<td><ul class="attributes">{_attribute_rows(attributes)}</ul></td></tr>'
         )

@@ -56,6 +56,8 @@ def test_request_approve_see_the_attribute_then_revoke(page: Page) -> None:
     expect(row.locator("li.attribute[data-key='custom:prodAccess']")).to_be_visible(timeout=WAIT_MS)
     expect(row.locator(".countdown")).to_have_text(re.compile(r"in 1[0-5]m \d\ds"))
     expect(page.locator("#events")).to_contain_text("grant.applied", timeout=WAIT_MS)
+    # the stream is read: no problem shown, not even one seen while the services started
+    expect(page.locator("section.side .bk-error:visible")).to_have_count(0)
     # the admin login dev hands the console works: the list is read, and empty
     expect(page.locator("#deadletters")).to_have_text("None.")
     page.screenshot(path=screenshot_dir() / "console-granted.png")

@@ -148,6 +148,8 @@ def test_tailnet_lists_granted_devices_first_with_a_countdown_and_is_bounded() -
     assert "<code>custom:prodAccess</code> = <code>true</code>" in html
     assert "4 more devices not shown" in html
     assert html.count('<tr class="device') == MAX_DEVICES
+    # a narrow Owner column wraps an email before its @, never inside a word
+    assert "<td>dana<wbr>@example.com</td>" in html
 
 
 def test_event_feed_is_bounded_and_skips_events_read_twice() -> None:

@@ -278,10 +278,10 @@ function tick() {
 async function pollEvents() {
   const answer = await call(`/api/events?after=${state.eventsAfter}`);
   const pane = $("#events");
-  if (answer.error && !pane.dataset.warned) {
-    pane.insertAdjacentHTML("afterbegin", `<p class="bk-error">${escapeHtml(answer.error)}</p>`);
-    pane.dataset.warned = "1";
-  }
+  // the feed's state now: a problem shows while it lasts and goes once reading works again
+  const problem = $("#events-error");
+  problem.textContent = answer.error || "";
+  problem.hidden = !answer.error;
   for (const item of answer.events || []) {
     state.eventsAfter = Math.max(state.eventsAfter, item.n);
     const e = item.event;
