@@ -98,6 +98,11 @@ def _email_cell(email: str) -> str:
     return escape(local) + (f"<wbr>@{escape(domain)}" if at else "")
 
 
+def _address_cell(address: str) -> str:
+    """An address that wraps after a dot when the column is narrow (never over the next)."""
+    return ".<wbr>".join(escape(part) for part in address.split("."))
+
+
 def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = None) -> str:
     """Devices with posture attributes first, then the chosen person's, then the rest."""
 
@@ -121,7 +126,7 @@ def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = Non
             f'<tr class="device{granted}{mine}" data-node-id="{escape(str(device.get("nodeId")))}">'
             f"<td>{escape(str(device.get('name', '')).split('.')[0])}</td>"
             f"<td>{_email_cell(str(device.get('user', '')))}</td><td>{escape(tags)}</td>"
-            f"<td><code>{escape(addresses)}</code></td>"
+            f"<td><code>{_address_cell(addresses)}</code></td>"
             f'<td><ul class="attributes">{_attribute_rows(attributes)}</ul></td></tr>'
         )
     more = f'<p class="muted">{hidden} more devices not shown</p>' if hidden else ""

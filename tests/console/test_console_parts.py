@@ -150,6 +150,7 @@ def test_tailnet_lists_granted_devices_first_with_a_countdown_and_is_bounded() -
     assert html.count('<tr class="device') == MAX_DEVICES
     # a narrow Owner column wraps an email before its @, never inside a word
     assert "<td>dana<wbr>@example.com</td>" in html
+    assert "<code>100.<wbr>64.<wbr>0.<wbr>9</code>" in html  # after a dot, not over Posture
 
 
 def test_event_feed_is_bounded_and_skips_events_read_twice() -> None:
