@@ -118,21 +118,22 @@ def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = Non
     rows = []
     for device in shown:
         attributes = device.get("attributes") or {}
-        tags = ", ".join(device.get("tags") or []) or "—"
-        addresses = ", ".join((device.get("addresses") or [])[:1])  # IPv4 first; IPv6 is long
+        tags = ", ".join(device.get("tags") or [])
+        tagged = f'<div class="tags">{escape(tags)}</div>' if tags else ""
+        address = ", ".join((device.get("addresses") or [])[:1])  # IPv4 first; IPv6 is long
         granted = " granted" if attributes else ""
         mine = " mine" if owner and device.get("user") == owner else ""
         rows.append(
             f'<tr class="device{granted}{mine}" data-node-id="{escape(str(device.get("nodeId")))}">'
-            f"<td>{escape(str(device.get('name', '')).split('.')[0])}</td>"
-            f"<td>{_email_cell(str(device.get('user', '')))}</td><td>{escape(tags)}</td>"
-            f"<td><code>{_address_cell(addresses)}</code></td>"
+            f"<td>{escape(str(device.get('name', '')).split('.')[0])}{tagged}</td>"
+            f"<td>{_email_cell(str(device.get('user', '')))}</td>"
+            f"<td><code>{_address_cell(address)}</code></td>"
             f'<td><ul class="attributes">{_attribute_rows(attributes)}</ul></td></tr>'
         )
     more = f'<p class="muted">{hidden} more devices not shown</p>' if hidden else ""
     return (
-        '<table class="tailnet"><thead><tr><th>Device</th><th>Owner</th><th>Tags</th>'
-        "<th>Addresses</th><th>Posture attributes</th></tr></thead><tbody>"
+        '<table class="tailnet"><thead><tr><th>Device <small>(tags)</small></th><th>Owner</th>'
+        "<th>Address</th><th>Posture attributes</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
         + more

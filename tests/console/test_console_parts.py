@@ -137,7 +137,7 @@ def test_tailnet_lists_granted_devices_first_with_a_countdown_and_is_bounded() -
             "nodeId": "nz",
             "name": "zz-last.tail.ts.net",
             "user": "dana@example.com",
-            "tags": [],
+            "tags": ["tag:prod", "tag:db"],
             "addresses": ["100.64.0.9"],
             "attributes": {"custom:prodAccess": {"value": True, "expiry": expiry}},
         }
@@ -151,6 +151,8 @@ def test_tailnet_lists_granted_devices_first_with_a_countdown_and_is_bounded() -
     # a narrow Owner column wraps an email before its @, never inside a word
     assert "<td>dana<wbr>@example.com</td>" in html
     assert "<code>100.<wbr>64.<wbr>0.<wbr>9</code>" in html  # after a dot, not over Posture
+    assert '<td>zz-last<div class="tags">tag:prod, tag:db</div></td>' in html
+    assert html.count('class="tags"') == 1  # untagged devices show no tag line
 
 
 def test_event_feed_is_bounded_and_skips_events_read_twice() -> None:
