@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nats
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 from pydantic import SecretStr
@@ -96,14 +97,13 @@ async def follow(feed: EventFeed, login: NatsLogin, stop: asyncio.Event) -> None
             await _pause(stop)
             continue
         try:
-            await nc.jetstream().stream_info(ACCESS_STREAM)  # there: an earlier problem is over
-            feed.error = None
+            if not await _stream_there(nc):  # at start-up: the services create it
+                feed.error = NOT_YET
+                log.info("%s", feed.error)
+                await _pause(stop)
+                continue
+            feed.error = None  # there to read: an earlier problem is over
             await tail(nc, since=since, stop=stop.is_set, out=feed, err=_ErrorSink(feed))  # type: ignore[arg-type]
-        except NotFoundError:
-            # at start-up ACCESS may not be provisioned yet: the services create it
-            feed.error = NOT_YET
-            log.info("%s", feed.error)
-            await _pause(stop)
         except (NatsError, OSError) as exc:
             feed.error = f"reading the ACCESS stream failed: {exc}; retrying"
             log.info("%s", feed.error)
@@ -113,6 +113,15 @@ async def follow(feed: EventFeed, login: NatsLogin, stop: asyncio.Event) -> None
         held = feed.after(0)
         if held:  # go on from the newest event held (add() skips it when re-read)
             since = datetime.fromisoformat(str(held[-1]["event"]["time"]).replace("Z", "+00:00"))
+
+
+async def _stream_there(nc: Client) -> bool:
+    """Whether ACCESS exists (as this login sees it)."""
+    try:
+        await nc.jetstream().stream_info(ACCESS_STREAM)
+    except NotFoundError:
+        return False
+    return True
 
 
 async def _pause(stop: asyncio.Event) -> None:
