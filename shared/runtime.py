@@ -35,6 +35,7 @@ from shared.consumers import advisory_consumer, consumers_of, deadletter_sources
 from shared.event_loop import running_loop
 from shared.health import HealthPortError, HealthServer
 from shared.leaderless import LEADERLESS
+from shared.memory import release_free_memory
 from shared.metrics.exposition import MetricsExposition, Refresh
 from shared.otel import configure_tracing, shutdown_tracing
 from shared.provisioning import NotReadableYetError, bound_deliveries, provision
@@ -260,6 +261,7 @@ def run_process(service: Service) -> None:
 async def _freeze_started() -> None:
     frozen = gc_policy.freeze_started()
     log.info("service.gc_frozen", objects=frozen, gen0_threshold=gc_policy.GEN0_THRESHOLD)
+    release_free_memory(after="service.started")  # what starting built and dropped
 
 
 async def run_service(service: Service) -> None:

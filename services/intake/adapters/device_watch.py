@@ -20,6 +20,7 @@ from services.intake.domain.device_index import DeviceIndex
 from shared.contracts.events import DeviceSnapshot
 from shared.contracts.subjects import Bucket
 from shared.kv_reading import changes, latest
+from shared.memory import release_free_memory
 
 log = structlog.get_logger("accessbot.intake.devices")
 
@@ -84,6 +85,7 @@ class DeviceWatch:
         self._index.loaded = True
         self.loaded.set()
         log.info("devices.loaded", devices=len(self._index))
+        release_free_memory(after="devices.loaded")  # the replay's decoded values are garbage
 
     def _apply(self, key: str, value: bytes | None) -> None:
         if value is None:  # deleted or purged
