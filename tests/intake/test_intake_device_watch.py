@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from nats.js import JetStreamContext
 
@@ -22,6 +24,21 @@ def snapshot(node_id: str) -> bytes:
     return device.model_dump_json().encode()
 
 
+@asynccontextmanager
+async def watched(nats_server: EmbeddedNats) -> AsyncIterator[DeviceIndex]:
+    """An index the watch has loaded from KV `devices` (as the intake user), following it."""
+    nc = await connect(settings_for(nats_server, "intake"), name="test-intake")
+    index = DeviceIndex()
+    watch = DeviceWatch(index, poll_seconds=0.05)
+    watch.start(nc.jetstream())
+    try:
+        await asyncio.wait_for(watch.loaded.wait(), timeout=5)
+        yield index
+    finally:
+        await watch.stop()
+        await nc.close()
+
+
 async def test_the_index_loads_then_follows_puts_and_deletes(
     nats_server: EmbeddedNats, admin_js: JetStreamContext
 ) -> None:
@@ -29,12 +46,7 @@ async def test_the_index_loads_then_follows_puts_and_deletes(
     await kv.put("n1", snapshot("n1"))
     await kv.put("n2", snapshot("n2"))
     await kv.delete("n2")
-    nc = await connect(settings_for(nats_server, "intake"), name="test-intake")
-    index = DeviceIndex()
-    watch = DeviceWatch(index, poll_seconds=0.05)
-    watch.start(nc.jetstream())
-    try:
-        await asyncio.wait_for(watch.loaded.wait(), timeout=5)
+    async with watched(nats_server) as index:
         assert index.node_ids() == {"n1"}
         await kv.put("n3", snapshot("n3"))
         await kv.delete("n1")
@@ -43,9 +55,6 @@ async def test_the_index_loads_then_follows_puts_and_deletes(
                 break
             await asyncio.sleep(0.05)
         assert index.node_ids() == {"n3"}
-    finally:
-        await watch.stop()
-        await nc.close()
 
 
 async def test_followed_devices_share_one_fields_set_and_read_as_before(
@@ -54,16 +63,8 @@ async def test_followed_devices_share_one_fields_set_and_read_as_before(
     kv = await admin_js.key_value(Bucket.DEVICES.value)
     for node_id in ("n1", "n2", "n3"):
         await kv.put(node_id, snapshot(node_id))
-    nc = await connect(settings_for(nats_server, "intake"), name="test-intake")
-    index = DeviceIndex()
-    watch = DeviceWatch(index, poll_seconds=0.05)
-    watch.start(nc.jetstream())
-    try:
-        await asyncio.wait_for(watch.loaded.wait(), timeout=5)
+    async with watched(nats_server) as index:
         held = [index.get(node_id) for node_id in ("n1", "n2", "n3")]
-    finally:
-        await watch.stop()
-        await nc.close()
     devices = [d for d in held if d is not None]
     assert len(devices) == 3
     # one set object for the three (pydantic keeps one per instance: 728 bytes each)
