@@ -120,7 +120,7 @@ def render_tailnet(devices: Sequence[Mapping[str, Any]], owner: str | None = Non
         attributes = device.get("attributes") or {}
         tags = ", ".join(device.get("tags") or [])
         tagged = f'<div class="tags">{escape(tags)}</div>' if tags else ""
-        address = ", ".join((device.get("addresses") or [])[:1])  # IPv4 first; IPv6 is long
+        address = str((device.get("addresses") or [""])[0])  # IPv4 first; IPv6 is long
         granted = " granted" if attributes else ""
         mine = " mine" if owner and device.get("user") == owner else ""
         rows.append(

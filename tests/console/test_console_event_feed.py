@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Callable
+from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -23,16 +22,9 @@ from shared.contracts.subjects import Subject
 from shared.permissions import SIEM_USER
 from shared.provisioning import provision
 from shared.publishing import EventPublisher
+from tests.e2e.support import eventually
 
 WAIT_SECONDS = 20.0
-
-
-async def _until(check: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {WAIT_SECONDS}s: {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_no_stream_yet_is_said_as_such_then_cleared_once_events_flow(
@@ -44,10 +36,16 @@ async def test_no_stream_yet_is_said_as_such_then_cleared_once_events_flow(
     def problem() -> str | None:  # read afresh each time: the follower changes it
         return feed.error
 
+    async def reported() -> str | None:
+        return problem()
+
+    async def read() -> list[dict[str, Any]]:
+        return feed.after(0)
+
     login = NatsLogin(nats_server.url, SIEM_USER, SecretStr(nats_server.passwords[SIEM_USER]))
     follower = asyncio.create_task(follow(feed, login, stop))
     try:
-        await _until(lambda: problem() is not None, "the feed reports the missing stream")
+        await eventually(reported, "the feed reports the missing stream", WAIT_SECONDS)
         assert problem() == NOT_YET
         assert feed.after(0) == []
 
@@ -55,7 +53,7 @@ async def test_no_stream_yet_is_said_as_such_then_cleared_once_events_flow(
         await provision(js)  # what the services do as they start
         await EventPublisher(js, source="test").publish(EXAMPLES[Subject.REQUEST_SUBMITTED])
 
-        await _until(lambda: feed.after(0), "the event read once the stream is there")
+        await eventually(read, "the event read once the stream is there", WAIT_SECONDS)
         assert problem() is None
         assert [e["event"]["type"] for e in feed.after(0)] == [
             f"io.accessbot.{Subject.REQUEST_SUBMITTED.value}"
